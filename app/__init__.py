@@ -1,0 +1,89 @@
+"""The help center's application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.config import config_from_env
+from app.extensions import babel, csrf, db, limiter, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the app; config overrides what the environment says (tests use this)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = config_from_env(app.instance_path)
+    settings.update(config or {})
+    app.config.from_mapping(settings)
+
+    register_extensions(app)
+    register_domain_services(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    register_template_helpers(app)
+    logging.getLogger("app").setLevel(logging.INFO)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every table known to Flask-Migrate)
+    from app.database import configure_engine_events
+    from app.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    limiter.init_app(app)
+    with app.app_context():
+        configure_engine_events(db.engine)
+
+
+def register_domain_services(app: Flask) -> None:
+    from app.articles.library import ArticleLibrary
+    from app.search.service import init_search
+
+    library = ArticleLibrary(
+        app.config["HELPCENTER_CONTENT_DIR"],
+        app.config["HELPCENTER_DEFAULT_LANG"],
+        reload_seconds=app.config["HELPCENTER_CONTENT_RELOAD_SECONDS"],
+    )
+    app.extensions["helpcenter.library"] = library
+    init_search(app, library)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api.views import bp as api_bp
+    from app.help.views import bp as help_bp
+
+    app.register_blueprint(help_bp)
+    app.register_blueprint(api_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from app.i18n import remember_language_choice
+    from app.security import add_security_headers
+
+    app.before_request(remember_language_choice)
+    app.after_request(add_security_headers)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import content_cli, index_cli
+
+    app.cli.add_command(content_cli)
+    app.cli.add_command(index_cli)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.i18n import template_globals
+
+    app.context_processor(template_globals)

@@ -1,0 +1,73 @@
+"""Command-line tools for operators and editors: `flask --app wsgi content|index …`."""
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.articles.loader import load_content
+from app.search.index import LANGUAGES, IndexBusy, IndexStore
+
+content_cli = AppGroup("content", help="Check the markdown help articles.")
+index_cli = AppGroup("index", help="Build and update the search index.")
+
+
+def _load_tree():
+    return load_content(current_app.config["HELPCENTER_CONTENT_DIR"], current_app.config["HELPCENTER_DEFAULT_LANG"])
+
+
+@content_cli.command("check")
+def content_check():
+    """Report every broken article file with its reason; exit code 1 if there is one."""
+    tree = _load_tree()
+    drafts = sum(1 for a in tree.articles.values() if not a.published)
+    click.echo(f"{len(tree.categories)} categories, {len(tree.published)} published articles, {drafts} drafts, "
+               f"{len(tree.synonyms)} synonym groups in {tree.root}")
+    for problem in tree.problems:
+        click.echo(f"ERROR {problem}", err=True)
+    if tree.problems:
+        click.echo(f"{len(tree.problems)} problem(s) found; the site serves every other article.", err=True)
+        sys.exit(1)
+    click.echo("OK")
+
+
+def _store() -> IndexStore:
+    return IndexStore(current_app.config["HELPCENTER_INDEX_DIR"])
+
+
+def _print_counts(store: IndexStore) -> None:
+    counts = ", ".join(f"{lang}: {store.document_count(lang)}" for lang in LANGUAGES)
+    click.echo(f"Index {store.current_generation()} holds {store.document_count()} articles ({counts}).")
+
+
+@index_cli.command("rebuild")
+def index_rebuild():
+    """Build the whole search index anew; readers switch over when it is complete."""
+    tree = _load_tree()
+    started = time.perf_counter()
+    try:
+        _store().rebuild(tree.published)
+    except IndexBusy as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Indexed {len(tree.published)} published articles in {time.perf_counter() - started:.2f} s.")
+    _print_counts(_store())
+
+
+@index_cli.command("update")
+def index_update():
+    """Re-index only changed, added or deleted articles; build the index if it is missing or stale."""
+    tree = _load_tree()
+    try:
+        report = _store().sync(tree.published)
+    except IndexBusy as exc:
+        raise click.ClickException(str(exc)) from exc
+    if report.rebuilt:
+        click.echo(f"Index was missing or stale: rebuilt with {report.added} articles.")
+    elif report.changed:
+        click.echo(f"Index updated: {report.added} added, {report.updated} changed, {report.deleted} removed.")
+    else:
+        click.echo("Index is up to date.")
+    _print_counts(_store())

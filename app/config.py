@@ -1,0 +1,94 @@
+"""Configuration read from the environment; every variable is listed in the README."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a runnable configuration."""
+
+
+def _env_bool(env, name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(env, name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _secret_key(env, instance_path: Path, production: bool) -> str:
+    key = env.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigError("SECRET_KEY must be set when HELPCENTER_ENV=production")
+    # Development: one random key kept in instance/ so sessions survive restarts.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ if env is None else env
+    instance = Path(instance_path)
+    production = env.get("HELPCENTER_ENV", "development").strip().lower() == "production"
+
+    default_lang = env.get("HELPCENTER_DEFAULT_LANG", "de").strip() or "de"
+    if default_lang not in ("de", "en"):
+        raise ConfigError(f"HELPCENTER_DEFAULT_LANG must be 'de' or 'en', got {default_lang!r}")
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'helpcenter.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+    return {
+        "HELPCENTER_PRODUCTION": production,
+        "SECRET_KEY": _secret_key(env, instance, production),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "HELPCENTER_CONTENT_DIR": str(Path(env.get("HELPCENTER_CONTENT_DIR") or PROJECT_ROOT / "content").resolve()),
+        "HELPCENTER_INDEX_DIR": str(Path(env.get("HELPCENTER_INDEX_DIR") or PROJECT_ROOT / "search_index").resolve()),
+        "HELPCENTER_DEFAULT_LANG": default_lang,
+        "HELPCENTER_CONTENT_RELOAD_SECONDS": _env_int(env, "HELPCENTER_CONTENT_RELOAD_SECONDS", 2),
+        "HELPCENTER_SHOP_NAME": env.get("HELPCENTER_SHOP_NAME", "Nordlicht"),
+        "HELPCENTER_SHOP_URL": env.get("HELPCENTER_SHOP_URL", "https://nordlicht.example"),
+        "HELPCENTER_LOGO_URL": env.get("HELPCENTER_LOGO_URL", ""),
+        "HELPCENTER_PRIMARY_COLOR": env.get("HELPCENTER_PRIMARY_COLOR", "#0b4f6c"),
+        "HELPCENTER_ACCENT_COLOR": env.get("HELPCENTER_ACCENT_COLOR", "#c8553d"),
+        "HELPCENTER_SHOP_PHONE": env.get("HELPCENTER_SHOP_PHONE", "040 123 456 70"),
+        "HELPCENTER_SHOP_EMAIL": env.get("HELPCENTER_SHOP_EMAIL", "service@nordlicht.example"),
+        "HELPCENTER_SERVICE_HOURS": env.get("HELPCENTER_SERVICE_HOURS", "Mo–Fr 8–20 Uhr, Sa 9–16 Uhr"),
+        "HELPCENTER_IMPRINT_URL": env.get("HELPCENTER_IMPRINT_URL", ""),
+        "HELPCENTER_PRIVACY_URL": env.get("HELPCENTER_PRIVACY_URL", ""),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": default_lang,
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+    }

@@ -1,0 +1,54 @@
+"""One place that turns every error into a friendly page or a JSON error, never a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _messages():
+    return {
+        400: _("Die Anfrage war ungültig. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."),
+        401: _("Bitte melden Sie sich an."),
+        403: _("Sie haben keinen Zugriff auf diese Seite."),
+        404: _("Diese Seite gibt es nicht (mehr)."),
+        405: _("Diese Aktion ist hier nicht möglich."),
+        413: _("Die Datei oder Anfrage ist zu groß."),
+        429: _("Zu viele Anfragen. Bitte warten Sie einen Moment und versuchen Sie es dann erneut."),
+        500: _("Da ist bei uns etwas schiefgelaufen. Bitte versuchen Sie es in ein paar Minuten noch einmal."),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None):
+    message = message or _messages().get(status, _messages()[500])
+    if wants_json():
+        return jsonify({"error": {"code": code or str(status), "message": message}}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_response(400, _("Ihre Sitzung ist abgelaufen oder das Formular ist ungültig. "
+                                     "Bitte laden Sie die Seite neu."), code="csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return error_response(exc.code or 500, code=exc.name.lower().replace(" ", "_"))
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, code="internal_error")

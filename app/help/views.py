@@ -1,0 +1,194 @@
+"""Help pages: home, categories, articles with feedback, search page, sitemap and legal pages."""
+from __future__ import annotations
+
+import re
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+
+from app.articles.library import ArticleLibrary
+from app.extensions import db
+from app.help.forms import SearchForm, VoteCommentForm, VoteForm
+from app.i18n import current_language
+from app.insights.models import ArticleVote
+from app.insights.service import log_search, most_read, save_vote, save_vote_comment
+from app.search.service import clean_query, help_search
+
+bp = Blueprint("help", __name__)
+
+SEARCH_PAGE_SIZE = 20
+_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+LEGAL_PAGES = {"impressum": "HELPCENTER_IMPRINT_URL", "datenschutz": "HELPCENTER_PRIVACY_URL"}
+
+
+def library() -> ArticleLibrary:
+    return current_app.extensions["helpcenter.library"]
+
+
+def _popular_articles(lang: str, limit: int = 6):
+    """Most-read articles of the last 30 days, topped up with each category's first article."""
+    chosen = []
+    for slug in most_read(limit=limit * 3):
+        article = library().article(slug)
+        if article is not None and article.lang == lang and article not in chosen:
+            chosen.append(article)
+    for category in library().categories():
+        if len(chosen) >= limit:
+            break
+        for article in library().articles_in(category.slug, lang)[:1]:
+            if article not in chosen:
+                chosen.append(article)
+    return chosen[:limit]
+
+
+@bp.get("/")
+def home():
+    """Show the search box, the guided flows, the categories and the most-read articles."""
+    lang = current_language()
+    categories = [(c, library().articles_in(c.slug, lang)) for c in library().categories()]
+    return render_template("help/home.html", categories=[(c, a) for c, a in categories if a],
+                           popular=_popular_articles(lang), form=SearchForm())
+
+
+@bp.get("/hilfe")
+@bp.get("/hilfe/")
+def help_root():
+    return redirect(url_for("help.home"), 301)
+
+
+@bp.get("/hilfe/<category>")
+def category(category):
+    """List a category's articles in the visitor's language."""
+    found = library().category(category)
+    articles = library().articles_in(category, current_language()) if found else []
+    if found is None or not articles:
+        abort(404)
+    return render_template("help/category.html", category=found, articles=articles)
+
+
+def _vote_state(slug: str) -> ArticleVote | None:
+    vote_id = session.get("votes", {}).get(slug)
+    return db.session.get(ArticleVote, vote_id) if vote_id else None
+
+
+@bp.get("/hilfe/<category>/<slug>")
+def article(category, slug):
+    """Show an article with its table of contents, related articles and the feedback box."""
+    found = library().article(slug)
+    if found is None:
+        abort(404)
+    if found.category != category:
+        return redirect(url_for("help.article", category=found.category, slug=slug), 301)
+    vote = _vote_state(slug)
+    return render_template(
+        "help/article.html",
+        article=found,
+        category=library().category(found.category),
+        related=library().related(found),
+        vote=vote,
+        vote_form=VoteForm(),
+        comment_form=VoteCommentForm(),
+        search_id=request.args.get("sid", type=int),
+    )
+
+
+@bp.post("/hilfe/<category>/<slug>/feedback")
+def feedback(category, slug):
+    """Store 'Was this article helpful?' and the optional comment; one vote per visit and article."""
+    found = library().article(slug)
+    if found is None or found.category != category:
+        abort(404)
+    votes = dict(session.get("votes", {}))
+    target = url_for("help.article", category=category, slug=slug) + "#feedback"
+    if "comment" in request.form:
+        form = VoteCommentForm()
+        vote = _vote_state(slug)
+        if vote is None:
+            flash(_("Bitte bewerten Sie den Artikel zuerst mit Ja oder Nein."), "error")
+            return redirect(target)
+        if not form.validate():
+            for error in form.comment.errors:
+                flash(str(error), "error")
+            return redirect(target)
+        save_vote_comment(vote, form.comment.data or "")
+        db.session.commit()
+        session["votes_commented"] = sorted(set(session.get("votes_commented", [])) | {slug})
+        flash(_("Vielen Dank für Ihren Hinweis! Wir verbessern den Artikel damit."), "success")
+        return redirect(target)
+
+    form = VoteForm()
+    if not form.validate():
+        flash(_("Bitte wählen Sie Ja oder Nein."), "error")
+        return redirect(target)
+    vote = save_vote(slug, found.lang, form.helpful.data == "ja", votes.get(slug))
+    db.session.commit()
+    votes[slug] = vote.id
+    session["votes"] = votes
+    flash(_("Vielen Dank für Ihr Feedback!"), "success")
+    return redirect(target)
+
+
+@bp.get("/suche")
+def search():
+    """Search page: highlighted results, 'Meinten Sie …?', and a way on when nothing is found."""
+    form = SearchForm(formdata=request.args)
+    lang = current_language()
+    if "q" not in request.args:
+        return render_template("help/search.html", form=form, result=None, search_id=None)
+    form.q.data = clean_query(form.q.data or "")
+    if not form.validate():
+        return render_template("help/search.html", form=form, result=None, search_id=None), 400
+    result = help_search().search(form.q.data, lang=lang, limit=SEARCH_PAGE_SIZE)
+    entry = log_search(form.q.data, lang, result.total, source="page")
+    db.session.commit()
+    return render_template("help/search.html", form=form, result=result, search_id=entry.id,
+                           category_titles={c.slug: c.title_for(lang) for c in library().categories()})
+
+
+@bp.get("/impressum")
+@bp.get("/datenschutz")
+def legal_page():
+    """Impressum and Datenschutz: an external page if configured, else content/_seiten/<name>.md."""
+    name = request.path.strip("/")
+    external = current_app.config.get(LEGAL_PAGES[name])
+    if external:
+        return redirect(external)
+    page = library().page(name)
+    if page is None:
+        abort(404)
+    return render_template("help/page.html", page=page)
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Every category and published article, so search engines index the help."""
+    urls = [(url_for("help.home", _external=True), None)]
+    for cat in library().categories():
+        if library().articles_in(cat.slug, library().default_lang):
+            urls.append((url_for("help.category", category=cat.slug, _external=True), None))
+    for found in sorted(library().published(), key=lambda a: (a.category, a.slug)):
+        urls.append((url_for("help.article", category=found.category, slug=found.slug, _external=True), found.updated))
+    xml = render_template("help/sitemap.xml", urls=urls)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = ["User-agent: *", "Disallow: /api/", "Disallow: /suche", "Allow: /",
+             f"Sitemap: {url_for('help.sitemap', _external=True)}"]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@bp.get("/theme.css")
+def theme_css():
+    """The shop's colours as CSS variables (a stylesheet, because the CSP forbids inline styles)."""
+    def color(key: str, fallback: str) -> str:
+        value = current_app.config.get(key, "")
+        return value if _HEX_COLOR.match(value or "") else fallback
+
+    css = (":root{--brand:%s;--accent:%s;}\n"
+           % (color("HELPCENTER_PRIMARY_COLOR", "#0b4f6c"), color("HELPCENTER_ACCENT_COLOR", "#c8553d")))
+    response = Response(css, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

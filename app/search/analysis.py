@@ -1,0 +1,209 @@
+"""Text analysis for German and English help articles and customer queries.
+
+German customers write "Rueckgabe", "Ruckgabe" or "Rückgabe", join or split compounds
+("Rücksendeetikett" / "Etikett für die Rücksendung") and inflect freely ("zurückgeschickt").
+The same functions analyse the articles when indexing and the query when searching, so both
+sides meet on the same terms:
+
+- fold: lower case, umlauts and their ae/oe/ue spellings to the plain vowel, ß to ss;
+- stem: Snowball plus a few rules it misses (participles with "ge", -ung, -er);
+- decompound: split compounds into parts from a word list of everyday German (data/de_wordparts.txt)
+  and index every part besides the whole word.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import Stemmer
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
+from whoosh.lang.stopwords import stoplists
+
+WORD_PATTERN = re.compile(r"\w+(?:[-‐]\w+)*", re.UNICODE)
+_DATA = Path(__file__).with_name("data")
+
+_GERMAN_EXTRA_STOPWORDS = {
+    "bitte", "hallo", "mal", "wie", "wo", "was", "wann", "warum", "wieso", "weshalb", "welche",
+    "welcher", "welches", "kann", "koennen", "können", "könnte", "muss", "müssen", "möchte",
+    "moechte", "will", "habe", "hab", "hat", "haben", "ist", "sind", "gibt", "geht", "denn", "schon",
+    "noch", "immer", "ja", "nein", "gerne", "danke", "leider", "eigentlich", "bekommen", "tun",
+    "machen", "mache", "man", "mir", "mich", "meine", "meinen", "meinem", "meiner", "mein", "ihr",
+    "ihre", "ihren", "euch", "eure", "dass", "sowie", "einen", "einem", "einer", "eine", "ein",
+}
+_ENGLISH_EXTRA_STOPWORDS = {"how", "what", "where", "when", "why", "can", "my", "i", "do", "does", "please"}
+
+GERMAN_STOPWORDS = frozenset(stoplists["de"]) | _GERMAN_EXTRA_STOPWORDS
+ENGLISH_STOPWORDS = frozenset(stoplists["en"]) | _ENGLISH_EXTRA_STOPWORDS
+
+_FOLD_TABLE = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "ẞ": "ss", "æ": "ae", "ø": "o"})
+_SEPARABLE_PREFIXES = (
+    "zuruck", "heraus", "herunter", "weiter", "wieder", "zusammen", "ab", "an", "auf", "aus", "ein",
+    "mit", "nach", "vor", "weg", "um", "zu", "hin", "her", "los", "frei", "fest", "dazu", "durch",
+)
+# Endings a compound part may carry before the next part (Fugen-s, -n, -en, -e) or at the very end.
+_PART_ENDINGS = ("ungs", "ung", "ens", "en", "er", "es", "e", "n", "s")
+MIN_PART = 3
+MIN_COMPOUND = 7
+# Longer "words" are pasted codes or noise: no German compound is that long, and splitting is O(n²).
+MAX_COMPOUND = 40
+
+
+def fold(word: str) -> str:
+    """Lower-case and fold umlauts, their ae/oe/ue spellings and ß, so all spellings meet."""
+    word = word.lower().translate(_FOLD_TABLE)
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return word.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
+@functools.lru_cache(maxsize=1)
+def _word_parts() -> frozenset[str]:
+    words = set()
+    for line in (_DATA / "de_wordparts.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.update(fold(w) for w in line.split())
+    return frozenset(w for w in words if len(w) >= MIN_PART)
+
+
+def analysis_version() -> str:
+    """Changes whenever analysis would index the same text differently (forces a rebuild)."""
+    data = (_DATA / "de_wordparts.txt").read_bytes() + Path(__file__).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=200_000)
+def split_compound(folded: str) -> tuple[str, ...]:
+    """Split a folded compound into its parts ('rucksendeetikett' -> ruck, sende, etikett), or ()."""
+    if not MIN_COMPOUND <= len(folded) <= MAX_COMPOUND:
+        return ()
+    parts = _word_parts()
+    n = len(folded)
+    # best[i] = fewest parts covering folded[i:], with the parts; longer first parts win ties.
+    best: list[tuple[int, tuple[str, ...]] | None] = [None] * (n + 1)
+    best[n] = (0, ())
+    for i in range(n - MIN_PART, -1, -1):
+        candidate = None
+        for j in range(n, i + MIN_PART - 1, -1):
+            root = folded[i:j]
+            if root not in parts:
+                continue
+            for ending in ("",) + _PART_ENDINGS:
+                k = j + len(ending)
+                if k > n or not folded.startswith(ending, j) or best[k] is None:
+                    continue
+                count = best[k][0] + 1
+                if candidate is None or count < candidate[0]:
+                    candidate = (count, (folded[i:k],) + best[k][1])
+        best[i] = candidate
+    if best[0] is None or best[0][0] < 2:
+        return ()
+    return best[0][1]
+
+
+class _Stemmer:
+    """Snowball with the extra German rules; one instance per language, cached per word."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self._snowball = Stemmer.Stemmer("german" if lang == "de" else "english")
+        self.stem = functools.lru_cache(maxsize=200_000)(self._stem)
+
+    def _stem(self, folded: str) -> str:
+        stem = self._snowball.stemWord(folded)
+        if self.lang != "de":
+            return stem
+        stem = _strip_participle(stem)
+        if stem.endswith("ung") and len(stem) >= 7:
+            stem = stem[:-3]
+        if stem.endswith("er") and len(stem) >= 6:
+            stem = stem[:-2]
+        return stem
+
+
+def _strip_participle(stem: str) -> str:
+    """'zuruckgeschickt' -> 'zuruckschick', 'gemeldet' -> 'meld': participles meet their verb."""
+    if not stem.endswith("t") or len(stem) < 7:
+        return stem
+    for prefix in _SEPARABLE_PREFIXES:
+        if stem.startswith(prefix + "ge") and len(stem) - len(prefix) - 2 >= 4:
+            stem = prefix + stem[len(prefix) + 2:]
+            return stem[:-2] if stem.endswith("et") and len(stem) > 6 else stem[:-1]
+    if stem.startswith("ge"):
+        rest = stem[2:]
+        return rest[:-2] if rest.endswith("et") and len(rest) > 5 else rest[:-1]
+    return stem
+
+
+_STEMMERS = {"de": _Stemmer("de"), "en": _Stemmer("en")}
+
+
+@dataclass(frozen=True)
+class WordTerms:
+    """The index terms one word stands for: its own stem and the stems of its compound parts."""
+
+    stem: str
+    parts: tuple[str, ...]
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (self.stem,) + tuple(p for p in self.parts if p != self.stem)
+
+
+@functools.lru_cache(maxsize=200_000)
+def word_terms(word: str, lang: str) -> WordTerms | None:
+    """Analyse one word (already split on spaces); None for stop words and noise."""
+    lowered = word.lower()
+    stopwords = GERMAN_STOPWORDS if lang == "de" else ENGLISH_STOPWORDS
+    if lowered in stopwords or len(lowered) < 2:
+        return None
+    folded = fold(lowered)
+    if folded in stopwords:
+        return None
+    stemmer = _STEMMERS["de" if lang == "de" else "en"]
+    pieces = re.split(r"[-‐]", folded)
+    joined = "".join(pieces)
+    parts: list[str] = []
+    if len(pieces) > 1:
+        parts.extend(stemmer.stem(p) for p in pieces if len(p) >= 2)
+    if lang == "de":
+        parts.extend(stemmer.stem(p) for p in split_compound(joined))
+    stem = stemmer.stem(joined)
+    return WordTerms(stem, tuple(dict.fromkeys(p for p in parts if len(p) >= 2)))
+
+
+def words(text: str) -> list[str]:
+    return WORD_PATTERN.findall(text)
+
+
+class HelpTermFilter(Filter):
+    """Whoosh filter: replace each word token by its stem and compound-part stems."""
+
+    def __init__(self, lang: str = "de"):
+        self.lang = lang
+
+    def __eq__(self, other):
+        return isinstance(other, HelpTermFilter) and other.lang == self.lang
+
+    def __call__(self, tokens):
+        for token in tokens:
+            terms = word_terms(token.text, self.lang)
+            if terms is None:
+                continue
+            for term in terms.all:
+                token.text = term
+                yield token
+
+
+def help_analyzer(lang: str):
+    """The analyser of every text field of the help index in one language."""
+    return RegexTokenizer(WORD_PATTERN) | HelpTermFilter(lang)
+
+
+def spelling_analyzer():
+    """Surface words as customers would type them, for 'Meinten Sie …?' and typo repair."""
+    return RegexTokenizer(re.compile(r"[^\W\d_]{3,}", re.UNICODE)) | LowercaseFilter() | StopFilter(stoplist=frozenset(), minsize=3)

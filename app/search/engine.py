@@ -1,0 +1,266 @@
+"""Answer a customer's query from the help index: query building, typo repair, synonyms, snippets.
+
+A query never goes through Whoosh's query parser: customers type quotes, colons and brackets that
+mean nothing to them, so the query is built from words directly and odd input cannot fail.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nh3
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from whoosh import highlight
+from whoosh.query import And, Or, Term
+from whoosh.scoring import BM25F
+
+from app.search.analysis import WordTerms, fold, word_terms, words
+from app.search.index import FIELD_BOOSTS, IndexStore
+
+MAX_QUERY_WORDS = 24
+_SYNONYM_BOOST = 0.8
+_PARTS_BOOST = 0.7
+_CORRECTION_BOOST = 0.9
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    slug: str
+    title: str
+    summary: str
+    category: str
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    total: int
+    hits: list[SearchHit]
+    suggestion: str | None
+
+
+@dataclass
+class _Concept:
+    """One thing the customer asked for, with every way an article may say it."""
+
+    alternatives: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
+
+    def add(self, terms: tuple[str, ...], boost: float) -> None:
+        if terms and all(terms) and terms not in (alt for alt, _ in self.alternatives):
+            self.alternatives.append((terms, boost))
+
+
+def _in_case_of(typed: str, word: str) -> str:
+    """Write the suggestion the way the customer wrote: 'Rechnug' -> 'Rechnung'."""
+    return word[:1].upper() + word[1:] if typed[:1].isupper() else word
+
+
+class _Vocabulary:
+    """Surface words of one index generation, for typo repair and 'Meinten Sie …?'."""
+
+    def __init__(self, searcher):
+        self.display: dict[str, str] = {}
+        frequency: dict[str, int] = {}
+        reader = searcher.reader()
+        for term, info in reader.iter_field("spell"):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            folded = fold(word)
+            freq = info.doc_frequency()
+            if freq > frequency.get(folded, 0):
+                frequency[folded] = freq
+                self.display[folded] = word
+        self.frequency = frequency
+        self.words = list(frequency)
+
+    def correct(self, folded: str) -> str | None:
+        """The most frequent known word within one (short words) or two edits, if any."""
+        if not 4 <= len(folded) <= 40 or not self.words:
+            return None
+        max_distance = 1 if len(folded) <= 5 else 2
+        matches = process.extract(folded, self.words, scorer=Levenshtein.distance,
+                                  score_cutoff=max_distance, limit=8)
+        if not matches:
+            return None
+        best = min(matches, key=lambda m: (m[1], -self.frequency[m[0]]))
+        return best[0]
+
+
+class _SynonymTable:
+    """Editor synonym groups, analysed into stem sequences once per language."""
+
+    def __init__(self, groups, lang: str):
+        self.groups: list[list[tuple[str, ...]]] = []
+        for group in groups:
+            members = []
+            for phrase in group:
+                analysed = [word_terms(w, lang) for w in words(phrase)]
+                stems = tuple(t.stem for t in analysed if t is not None)
+                if stems and stems not in members:
+                    members.append(stems)
+            if len(members) >= 2:
+                self.groups.append(members)
+
+    def alternatives_at(self, stems: list[str], start: int):
+        """Yield (length, other members) for every group member found at stems[start:]."""
+        for members in self.groups:
+            for member in members:
+                if tuple(stems[start:start + len(member)]) == member:
+                    yield len(member), [m for m in members if m != member]
+
+
+class SearchEngine:
+    """Search one index directory; safe to share between threads (each has its own searcher)."""
+
+    def __init__(self, store: IndexStore):
+        self.store = store
+        self._local = threading.local()
+        self._synonym_tables: dict[tuple, _SynonymTable] = {}
+        self._vocabularies: dict[tuple, _Vocabulary] = {}
+        self._lock = threading.Lock()
+
+    # Whoosh plumbing --------------------------------------------------------
+
+    def _searcher(self, lang: str):
+        generation = self.store.current_generation()
+        if generation is None:
+            return None, None
+        cache = self._local.__dict__.setdefault("searchers", {})
+        key = (str(generation), lang)
+        searcher = cache.get(key)
+        if searcher is None:
+            for old_key in [k for k in cache if k[1] == lang]:
+                cache.pop(old_key).close()
+            ix = self.store.open_index(lang, generation)
+            searcher = cache[key] = ix.searcher(weighting=BM25F())
+        elif not searcher.up_to_date():
+            searcher = cache[key] = searcher.refresh()
+        return searcher, generation
+
+    def _vocabulary(self, searcher, generation: Path, lang: str) -> _Vocabulary:
+        key = (str(generation), lang, searcher.reader().generation())
+        vocab = self._vocabularies.get(key)
+        if vocab is None:
+            vocab = _Vocabulary(searcher)
+            with self._lock:
+                self._vocabularies = {k: v for k, v in self._vocabularies.items() if k[:2] != key[:2]}
+                self._vocabularies[key] = vocab
+        return vocab
+
+    def _synonyms(self, groups, lang: str) -> _SynonymTable:
+        key = (groups, lang)
+        table = self._synonym_tables.get(key)
+        if table is None:
+            table = _SynonymTable(groups, lang)
+            with self._lock:
+                self._synonym_tables = {k: v for k, v in self._synonym_tables.items() if k[1] != lang}
+                self._synonym_tables[key] = table
+        return table
+
+    # Query building ---------------------------------------------------------
+
+    def _is_known(self, searcher, vocab: _Vocabulary, folded: str, terms: WordTerms) -> bool:
+        if folded in vocab.frequency:
+            return True
+        reader = searcher.reader()
+        if any(reader.doc_frequency(f, terms.stem) for f in FIELD_BOOSTS):
+            return True
+        return bool(terms.parts) and all(any(reader.doc_frequency(f, p) for f in FIELD_BOOSTS) for p in terms.parts)
+
+    def _concepts(self, searcher, vocab, query_words: list[str], lang: str, synonyms) -> tuple[list[_Concept], str | None]:
+        analysed: list[tuple[str, WordTerms]] = []
+        suggestion_words: list[str] = []
+        corrected_any = False
+        for word in query_words:
+            terms = word_terms(word, lang)
+            if terms is None:
+                suggestion_words.append(word)
+                continue
+            folded = fold(word)
+            correction = None
+            if not folded.isdigit() and not self._is_known(searcher, vocab, folded, terms):
+                correction = vocab.correct(folded)
+            analysed.append((word, terms))
+            if correction is not None:
+                corrected_any = True
+                suggestion_words.append(_in_case_of(word, vocab.display[correction]))
+                corrected = word_terms(correction, lang)
+                if corrected is not None:
+                    analysed[-1] = (word, terms, corrected)
+            else:
+                suggestion_words.append(word)
+
+        stems = [entry[1].stem for entry in analysed]
+        concepts: list[_Concept] = []
+        i = 0
+        while i < len(analysed):
+            span = 1
+            synonym_alternatives: list[tuple[str, ...]] = []
+            for length, others in synonyms.alternatives_at(stems, i):
+                if length >= span:
+                    if length > span:
+                        synonym_alternatives = []
+                    span = length
+                    synonym_alternatives.extend(others)
+            concept = _Concept()
+            covered = analysed[i:i + span]
+            concept.add(tuple(entry[1].stem for entry in covered), 1.0)
+            if span == 1:
+                entry = covered[0]
+                if entry[1].parts:
+                    concept.add(entry[1].parts, _PARTS_BOOST)
+                if len(entry) == 3:
+                    concept.add((entry[2].stem,), _CORRECTION_BOOST)
+                    if entry[2].parts:
+                        concept.add(entry[2].parts, _PARTS_BOOST * _CORRECTION_BOOST)
+                    for length, others in synonyms.alternatives_at([entry[2].stem], 0):
+                        synonym_alternatives.extend(others)
+            for alternative in synonym_alternatives:
+                concept.add(alternative, _SYNONYM_BOOST)
+            concepts.append(concept)
+            i += span
+        suggestion = " ".join(suggestion_words) if corrected_any else None
+        return concepts, suggestion
+
+    @staticmethod
+    def _whoosh_query(concepts: list[_Concept]):
+        concept_queries = []
+        for concept in concepts:
+            alternatives = []
+            for terms, boost in concept.alternatives:
+                per_term = [Or([Term(f, t) for f in FIELD_BOOSTS]) for t in terms]
+                alternatives.append(per_term[0] if len(per_term) == 1 else And(per_term))
+                alternatives[-1].boost = boost
+            concept_queries.append(alternatives[0] if len(alternatives) == 1 else Or(alternatives))
+        if len(concept_queries) == 1:
+            return concept_queries[0]
+        # The coordination bonus ranks articles that answer every part of a question first.
+        return Or(concept_queries, scale=0.9)
+
+    # The public call --------------------------------------------------------
+
+    def search(self, query: str, lang: str = "de", limit: int = 10, synonym_groups=()) -> SearchResult:
+        searcher, generation = self._searcher(lang)
+        if searcher is None:
+            return SearchResult(query=query, total=0, hits=[], suggestion=None)
+        query_words = words(query)[:MAX_QUERY_WORDS]
+        vocab = self._vocabulary(searcher, generation, lang)
+        concepts, suggestion = self._concepts(searcher, vocab, query_words, lang,
+                                              self._synonyms(tuple(synonym_groups), lang))
+        if not concepts:
+            return SearchResult(query=query, total=0, hits=[], suggestion=None)
+        results = searcher.search(self._whoosh_query(concepts), limit=limit, terms=True)
+        results.fragmenter = highlight.ContextFragmenter(maxchars=180, surround=60)
+        results.formatter = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
+        hits = []
+        for hit in results:
+            snippet = nh3.clean(hit.highlights("body", top=2) or hit.highlights("summary") or "",
+                                tags={"mark"}, attributes={"mark": {"class"}})
+            hits.append(SearchHit(
+                slug=hit["slug"], title=hit["title"], summary=hit["summary"], category=hit["category"],
+                snippet=snippet, score=round(float(hit.score), 4),
+            ))
+        return SearchResult(query=query, total=len(results), hits=hits, suggestion=suggestion)

@@ -1,0 +1,242 @@
+"""The Whoosh index of the help articles: schema, full rebuilds and incremental updates.
+
+Layout of the index directory (HELPCENTER_INDEX_DIR):
+
+    CURRENT              name of the generation readers use, replaced atomically
+    gen-<time>-<pid>/    one complete build: a Whoosh index per language and manifest.json
+    .writer.lock         held by whoever changes the index (several gunicorn workers, the CLI)
+
+A full rebuild writes a new generation and only then points CURRENT at it, so readers never see
+a half-built index. An incremental update changes the current generation through Whoosh's own
+atomic commits. Both happen under one file lock, so workers starting at once never both write.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from filelock import FileLock, Timeout
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, STORED, TEXT, Schema
+
+from app.articles.loader import Article
+from app.search.analysis import analysis_version, help_analyzer, spelling_analyzer
+
+LANGUAGES = ("de", "en")
+SCHEMA_VERSION = "3"
+# Field weights: a word in the title says more about an article than one in its body.
+FIELD_BOOSTS = {"title": 6.0, "tags": 4.0, "summary": 3.0, "headings": 2.0, "body": 1.0}
+_WRITER_TIMEOUT_SECONDS = 30.0
+
+
+class IndexBusy(RuntimeError):
+    """Another process holds the writer lock for longer than we may wait."""
+
+
+def build_schema(lang: str) -> Schema:
+    analyzer = help_analyzer(lang)
+    return Schema(
+        slug=ID(stored=True, unique=True),
+        category=ID(stored=True),
+        title=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["title"], stored=True),
+        tags=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["tags"]),
+        summary=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["summary"], stored=True),
+        headings=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["headings"]),
+        body=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["body"], stored=True),
+        spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        content_hash=STORED,
+    )
+
+
+def article_document(article: Article) -> dict:
+    return {
+        "slug": article.slug,
+        "category": article.category,
+        "title": article.title,
+        "tags": " ".join(article.tags),
+        "summary": article.summary,
+        "headings": "\n".join(article.headings),
+        "body": article.text,
+        "spell": " ".join((article.title, article.summary, " ".join(article.tags), article.text)),
+        "content_hash": article.content_hash,
+    }
+
+
+def index_fingerprint() -> str:
+    """What an index was built with; a different fingerprint means a full rebuild."""
+    return f"{SCHEMA_VERSION}:{analysis_version()}"
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    rebuilt: bool
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.rebuilt or bool(self.added or self.updated or self.deleted)
+
+
+class IndexStore:
+    """Owns one index directory: knows the current generation and how to change it safely."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    # Reading ---------------------------------------------------------------
+
+    def current_generation(self) -> Path | None:
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        path = self.root / name
+        return path if name and (path / "manifest.json").is_file() else None
+
+    def manifest(self, generation: Path | None = None) -> dict | None:
+        generation = generation or self.current_generation()
+        if generation is None:
+            return None
+        try:
+            return json.loads((generation / "manifest.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def open_index(self, lang: str, generation: Path | None = None):
+        generation = generation or self.current_generation()
+        if generation is None:
+            return None
+        return whoosh_index.open_dir(str(generation / lang))
+
+    def is_current(self, articles: Iterable[Article]) -> bool:
+        manifest = self.manifest()
+        return (
+            manifest is not None
+            and manifest.get("fingerprint") == index_fingerprint()
+            and manifest.get("articles") == _article_hashes(articles)
+        )
+
+    # Writing ---------------------------------------------------------------
+
+    def _lock(self) -> FileLock:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / ".writer.lock"))
+
+    def rebuild(self, articles: Iterable[Article], timeout: float = _WRITER_TIMEOUT_SECONDS) -> SyncReport:
+        """Build a complete new generation from articles and switch readers to it."""
+        articles = [a for a in articles if a.published]
+        try:
+            with self._lock().acquire(timeout=timeout):
+                return self._rebuild_locked(articles)
+        except Timeout as exc:
+            raise IndexBusy("the search index is being written by another process") from exc
+
+    def sync(self, articles: Iterable[Article], timeout: float = _WRITER_TIMEOUT_SECONDS) -> SyncReport:
+        """Bring the index in step with articles: re-index only what changed, or build if missing."""
+        articles = [a for a in articles if a.published]
+        if self.is_current(articles):
+            return SyncReport(rebuilt=False)
+        try:
+            with self._lock().acquire(timeout=timeout):
+                manifest = self.manifest()
+                if manifest is None or manifest.get("fingerprint") != index_fingerprint():
+                    return self._rebuild_locked(articles)
+                return self._update_locked(articles, manifest)
+        except Timeout as exc:
+            raise IndexBusy("the search index is being written by another process") from exc
+
+    def _rebuild_locked(self, articles: list[Article]) -> SyncReport:
+        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        generation = self.root / name
+        try:
+            for lang in LANGUAGES:
+                (generation / lang).mkdir(parents=True)
+                ix = whoosh_index.create_in(str(generation / lang), build_schema(lang))
+                writer = ix.writer(limitmb=128)
+                for article in articles:
+                    if article.lang == lang:
+                        writer.add_document(**article_document(article))
+                writer.commit()
+            _write_json_atomically(generation / "manifest.json", _manifest_for(articles))
+            _write_text_atomically(self.root / "CURRENT", name)
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        self._remove_old_generations(keep={name})
+        return SyncReport(rebuilt=True, added=len(articles))
+
+    def _update_locked(self, articles: list[Article], manifest: dict) -> SyncReport:
+        generation = self.current_generation()
+        indexed: dict = manifest.get("articles", {})
+        wanted = {a.slug: a for a in articles}
+        added = updated = deleted = 0
+        for lang in LANGUAGES:
+            changes = [a for a in articles if a.lang == lang and indexed.get(a.slug, {}).get("hash") != _indexed_hash(a)]
+            gone = [s for s, meta in indexed.items() if meta.get("lang") == lang and (s not in wanted or wanted[s].lang != lang)]
+            if not changes and not gone:
+                continue
+            ix = whoosh_index.open_dir(str(generation / lang))
+            writer = ix.writer(timeout=_WRITER_TIMEOUT_SECONDS)
+            try:
+                for slug in gone:
+                    writer.delete_by_term("slug", slug)
+                for article in changes:
+                    writer.update_document(**article_document(article))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            deleted += len(gone)
+            for article in changes:
+                if article.slug in indexed:
+                    updated += 1
+                else:
+                    added += 1
+        _write_json_atomically(generation / "manifest.json", _manifest_for(articles))
+        return SyncReport(rebuilt=False, added=added, updated=updated, deleted=deleted)
+
+    def _remove_old_generations(self, keep: set[str]) -> None:
+        # The generation before the new one stays: a reader that opened it a moment ago may still use it.
+        generations = sorted(p for p in self.root.glob("gen-*") if p.is_dir())
+        keep_names = set(keep) | {p.name for p in generations[-2:]}
+        for path in generations:
+            if path.name not in keep_names:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def document_count(self, lang: str | None = None) -> int:
+        total = 0
+        for code in LANGUAGES if lang is None else (lang,):
+            ix = self.open_index(code)
+            if ix is not None:
+                total += ix.doc_count()
+        return total
+
+
+def _indexed_hash(article: Article) -> str:
+    # The category is part of what is indexed but not of the file's bytes: moving a file changes it.
+    return f"{article.category}/{article.content_hash}"
+
+
+def _article_hashes(articles: Iterable[Article]) -> dict:
+    return {a.slug: {"hash": _indexed_hash(a), "lang": a.lang} for a in articles if a.published}
+
+
+def _manifest_for(articles: list[Article]) -> dict:
+    return {"fingerprint": index_fingerprint(), "built_at": time.time(), "articles": _article_hashes(articles)}
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _write_json_atomically(path: Path, data: dict) -> None:
+    _write_text_atomically(path, json.dumps(data, sort_keys=True))

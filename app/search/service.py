@@ -1,0 +1,57 @@
+"""The search a running app uses: one index store and engine per app, kept in step with content."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from app.articles.library import ArticleLibrary
+from app.articles.loader import ContentTree
+from app.search.engine import SearchEngine, SearchResult
+from app.search.index import IndexBusy, IndexStore
+
+log = logging.getLogger(__name__)
+_EXTENSION_KEY = "helpcenter.search"
+
+
+class HelpSearch:
+    """Ties the article library to the index: a changed article is re-indexed on its own."""
+
+    def __init__(self, library: ArticleLibrary, index_dir: str):
+        self.library = library
+        self.store = IndexStore(index_dir)
+        self.engine = SearchEngine(self.store)
+        library.on_reload(self._keep_index_in_step)
+
+    def _keep_index_in_step(self, tree: ContentTree) -> None:
+        # A request must not wait long for another worker's rebuild; it retries on the next reload.
+        try:
+            report = self.store.sync(tree.published, timeout=10 if self.store.current_generation() else 60)
+        except IndexBusy:
+            log.warning("search index busy, will re-check on the next content change")
+            self.library.invalidate()
+            return
+        if report.changed:
+            log.info("search index updated: %s", report)
+
+    def search(self, query: str, lang: str, limit: int) -> SearchResult:
+        tree = self.library.tree()
+        return self.engine.search(query, lang=lang, limit=limit, synonym_groups=tree.synonyms)
+
+
+def init_search(app, library: ArticleLibrary) -> HelpSearch:
+    search = HelpSearch(library, app.config["HELPCENTER_INDEX_DIR"])
+    app.extensions[_EXTENSION_KEY] = search
+    return search
+
+
+def help_search() -> HelpSearch:
+    return current_app.extensions[_EXTENSION_KEY]
+
+
+_CONTROL_CHARACTERS = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+
+
+def clean_query(text: str) -> str:
+    """Drop control characters and runs of white space a pasted query may carry."""
+    return " ".join(text.translate(_CONTROL_CHARACTERS).split())

@@ -1,0 +1,101 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin", keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify(body || {})
+    }).catch(function () { /* counting a view must never disturb reading */ });
+  }
+
+  // Results as you type: an ARIA combobox over /api/search.
+  function setupTypeahead(row) {
+    var input = row.querySelector("input[type=search]");
+    var list = row.querySelector("[role=listbox]");
+    var status = row.parentNode.querySelector("[data-typeahead-status]");
+    var timer = null, active = -1, lastQuery = "", controller = null;
+
+    function close() {
+      list.hidden = true; list.innerHTML = ""; active = -1;
+      input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
+    }
+    function highlight(index) {
+      var options = list.querySelectorAll("[role=option]");
+      options.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
+      active = index;
+      if (index >= 0 && options[index]) { input.setAttribute("aria-activedescendant", options[index].id); }
+      else { input.removeAttribute("aria-activedescendant"); }
+    }
+    function render(query, results) {
+      list.innerHTML = "";
+      results.forEach(function (r, i) {
+        var li = document.createElement("li");
+        li.setAttribute("role", "option"); li.id = list.id + "-" + i; li.setAttribute("aria-selected", "false");
+        var a = document.createElement("a");
+        a.href = r.url; a.tabIndex = -1;
+        a.textContent = r.title;
+        var small = document.createElement("span");
+        small.className = "sugg-summary"; small.textContent = r.summary;
+        a.appendChild(small);
+        a.addEventListener("mousedown", function (e) { e.preventDefault(); });
+        a.addEventListener("click", function () { rememberQuery(query); });
+        li.appendChild(a); list.appendChild(li);
+      });
+      var open = results.length > 0;
+      list.hidden = !open; input.setAttribute("aria-expanded", open ? "true" : "false");
+      if (status) { status.textContent = open ? results.length + " " + (document.documentElement.lang === "en" ? "suggestions" : "Vorschläge") : ""; }
+      active = -1;
+    }
+    function rememberQuery(query) {
+      // The article page reports the view; this tells it the search that led there.
+      try { sessionStorage.setItem("helpcenter.lastQuery", query); } catch (e) {}
+    }
+    function fetchSuggestions() {
+      var query = input.value.trim();
+      if (query.length < 2) { close(); lastQuery = ""; return; }
+      if (query === lastQuery) { return; }
+      lastQuery = query;
+      if (controller) { controller.abort(); }
+      controller = new AbortController();
+      var url = "/api/search?limit=5&log=0&lang=" + encodeURIComponent(input.dataset.lang || "de") + "&q=" + encodeURIComponent(query);
+      fetch(url, { signal: controller.signal, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (body) { if (input.value.trim() === query) { render(query, body.results || []); } })
+        .catch(function () {});
+    }
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(fetchSuggestions, 180); });
+    input.addEventListener("keydown", function (e) {
+      var options = list.querySelectorAll("[role=option]");
+      if (e.key === "ArrowDown" && options.length) { e.preventDefault(); highlight((active + 1) % options.length); }
+      else if (e.key === "ArrowUp" && options.length) { e.preventDefault(); highlight(active <= 0 ? options.length - 1 : active - 1); }
+      else if (e.key === "Enter" && active >= 0 && options[active]) {
+        e.preventDefault(); rememberQuery(input.value.trim()); window.location.href = options[active].querySelector("a").href;
+      }
+      else if (e.key === "Escape") { close(); }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+
+  function reportArticleView(article) {
+    var body = {};
+    if (article.dataset.searchId) { body.search_id = parseInt(article.dataset.searchId, 10); }
+    else {
+      try {
+        var query = sessionStorage.getItem("helpcenter.lastQuery");
+        sessionStorage.removeItem("helpcenter.lastQuery");
+        if (query) { body.query = query; }
+      } catch (e) {}
+    }
+    postJSON("/api/articles/" + encodeURIComponent(article.dataset.article) + "/view", body);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-typeahead]").forEach(setupTypeahead);
+    var article = document.querySelector("[data-article]");
+    if (article) { reportArticleView(article); }
+  });
+})();

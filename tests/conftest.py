@@ -1,0 +1,149 @@
+"""Fixtures: an app on SQLite and (with TEST_DATABASE_URL) on PostgreSQL, clients, content trees."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from app.articles.loader import load_content
+from app.extensions import db
+from app.search.index import IndexStore
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+FIXTURE_CONTENT = TESTS / "fixtures" / "content"
+SHIPPED_CONTENT = ROOT / "content"
+
+
+def _backends():
+    url = os.environ.get("TEST_DATABASE_URL")
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql",
+                     marks=pytest.mark.skipif(not url, reason="TEST_DATABASE_URL is not set")),
+    ]
+
+
+def _base_config(database_url: str, content_dir: Path, index_dir: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "HELPCENTER_CONTENT_DIR": str(content_dir),
+        "HELPCENTER_INDEX_DIR": str(index_dir),
+        "HELPCENTER_CONTENT_RELOAD_SECONDS": 0,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+
+
+def _normalise_pg(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request, tmp_path_factory):
+    """A database migrated to the newest schema, once per backend and test session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'helpcenter.db'}"
+    else:
+        url = _normalise_pg(os.environ["TEST_DATABASE_URL"])
+    app = create_app(_base_config(url, FIXTURE_CONTENT, tmp_path_factory.mktemp("unused-index")))
+    with app.app_context():
+        with db.engine.begin() as conn:
+            meta = sa.MetaData()
+            meta.reflect(bind=conn)
+            meta.drop_all(bind=conn)
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def build_index(content_dir: Path, index_dir: Path) -> Path:
+    IndexStore(index_dir).rebuild(load_content(content_dir).published)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def fixture_index(tmp_path_factory) -> Path:
+    return build_index(FIXTURE_CONTENT, tmp_path_factory.mktemp("fixture-index"))
+
+
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory) -> Path:
+    return build_index(SHIPPED_CONTENT, tmp_path_factory.mktemp("shipped-index"))
+
+
+def _clear_tables():
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path_factory):
+    """Factory for apps with their own content and index directories."""
+    created = []
+
+    def factory(content_dir: Path = FIXTURE_CONTENT, index_dir: Path | None = None, **overrides):
+        index_dir = Path(index_dir) if index_dir else tmp_path_factory.mktemp("index")
+        config = _base_config(database_url, Path(content_dir), index_dir)
+        config.update(overrides)
+        app = create_app(config)
+        created.append(app)
+        return app
+
+    yield factory
+    for app in created:
+        with app.app_context():
+            _clear_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app, fixture_index):
+    """The app over the small fixture content tree (precise search expectations)."""
+    return make_app(FIXTURE_CONTENT, fixture_index)
+
+
+@pytest.fixture
+def shipped_app(make_app, shipped_index):
+    """The app over the shipped demo articles in content/."""
+    return make_app(SHIPPED_CONTENT, shipped_index)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    """A writable copy of the fixture content, for tests that edit articles."""
+    target = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, target)
+    return target
+
+
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token_from(client, path: str = "/") -> str:
+    """The CSRF token a browser would get from a page of this visit."""
+    html = client.get(path).get_data(as_text=True)
+    match = _CSRF_META.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)

@@ -1,0 +1,94 @@
+"""German-grade matching: each row is a query a customer types and the article it must find first."""
+import pytest
+
+from app.search.analysis import fold, split_compound, word_terms
+from app.search.engine import SearchEngine
+from app.search.index import IndexStore
+from app.articles.loader import load_content
+from tests.conftest import FIXTURE_CONTENT
+
+MATCHING_TABLE = [
+    # inflection
+    ("inflection", "Rechnungen", "rechnung"),
+    ("inflection", "zurückschicken", "ruecksendung-status"),
+    ("inflection", "zurückgeschickt", "ruecksendung-status"),
+    ("inflection", "Erstattungen", "erstattung"),
+    # umlauts and ß
+    ("umlaut", "Rückgabe", "rueckgabe"),
+    ("umlaut", "Rueckgabe", "rueckgabe"),
+    ("umlaut", "Ruckgabe", "rueckgabe"),
+    ("umlaut", "Strasse", "adresse-aendern"),
+    ("umlaut", "Straße", "adresse-aendern"),
+    ("umlaut", "beschaedigt", "sendung-beschaedigt"),
+    # compounds, both ways
+    ("compound", "Rücksendeetikett", "etikett-drucken"),
+    ("compound", "Ruecksendeetikett", "etikett-drucken"),
+    ("compound", "Sendung verfolgen", "sendungsverfolgung"),
+    ("compound", "Rechnungs-PDF", "rechnung"),
+    # typos
+    ("typo", "Sendungsverfolung", "sendungsverfolgung"),
+    ("typo", "Rechnug", "rechnung"),
+    ("typo", "Paypal", "paypal"),
+    ("typo", "paypall", "paypal"),
+    # editor synonyms (tests/fixtures/content/synonyme.txt)
+    ("synonym", "Retoure", "ruecksendung-anmelden"),
+    ("synonym", "Geld zurück", "erstattung"),
+    ("synonym", "Paket beschädigt", "sendung-beschaedigt"),
+    # English queries find English articles
+    ("english", "where is my parcel", "track-your-order"),
+    ("english", "refund money", "refunds"),
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    tree = load_content(FIXTURE_CONTENT)
+    store = IndexStore(tmp_path_factory.mktemp("index"))
+    store.rebuild(tree.published)
+    return SearchEngine(store), tree
+
+
+@pytest.mark.parametrize("kind,query,expected", MATCHING_TABLE, ids=[f"{k}:{q}" for k, q, _ in MATCHING_TABLE])
+def test_query_finds_expected_article_first(engine, kind, query, expected):
+    search, tree = engine
+    lang = "en" if kind == "english" else "de"
+    result = search.search(query, lang=lang, limit=3, synonym_groups=tree.synonyms)
+    assert [h.slug for h in result.hits][:1] == [expected], [h.slug for h in result.hits]
+
+
+def test_typo_gets_a_did_you_mean_suggestion(engine):
+    search, tree = engine
+    assert search.search("Sendungsverfolung", synonym_groups=tree.synonyms).suggestion == "Sendungsverfolgung"
+    assert search.search("Rechnug herunterladen", synonym_groups=tree.synonyms).suggestion == "Rechnung herunterladen"
+    assert search.search("Rechnung", synonym_groups=tree.synonyms).suggestion is None
+
+
+def test_german_articles_are_not_found_by_english_search_and_drafts_never(engine):
+    search, tree = engine
+    assert [h.slug for h in search.search("Rechnung", lang="en").hits] == []
+    assert search.search("Drachenfutter", lang="de").hits == []
+
+
+def test_snippet_highlights_the_matched_words(engine):
+    search, tree = engine
+    hit = search.search("Rückgabe", synonym_groups=tree.synonyms).hits[0]
+    assert '<mark class="hit' in hit.snippet and "Rückgabe</mark>" in hit.snippet
+
+
+@pytest.mark.parametrize("odd", ['"unbalanced', "title:(x OR", "*", "AND OR NOT", "x" * 200, "\x00\x1f", "a" * 5000,
+                                 "🙂📦", "' OR 1=1 --", "ä"])
+def test_odd_queries_never_fail(engine, odd):
+    search, tree = engine
+    result = search.search(odd, synonym_groups=tree.synonyms)
+    assert result.total >= 0
+
+
+def test_analysis_building_blocks():
+    assert fold("Rückgabe") == fold("Rueckgabe") == fold("Ruckgabe") == "ruckgabe"
+    assert fold("Straße") == fold("Strasse")
+    assert split_compound(fold("Rücksendeetikett")) == ("rucksende", "etikett")
+    assert split_compound(fold("Sendungsverfolgung")) == ("sendungs", "verfolgung")
+    assert split_compound("gutschein") == ()
+    assert word_terms("zurückgeschickt", "de").stem == word_terms("zurückschicken", "de").stem
+    assert word_terms("Rechnungen", "de").stem == word_terms("Rechnung", "de").stem
+    assert word_terms("der", "de") is None
