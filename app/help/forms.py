@@ -1,8 +1,8 @@
 """Forms of the help pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, RadioField, SearchField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import Form, SearchField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 MAX_QUERY_LENGTH = 200
 
@@ -15,8 +15,9 @@ class SearchForm(Form):
 
 
 class VoteForm(FlaskForm):
-    helpful = RadioField(_l("War dieser Artikel hilfreich?"), choices=[("ja", _l("Ja")), ("nein", _l("Nein"))],
-                         validators=[DataRequired(_l("Bitte wählen Sie Ja oder Nein."))])
+    # Two submit buttons named "helpful" carry the answer.
+    helpful = StringField(_l("War dieser Artikel hilfreich?"),
+                          validators=[AnyOf(["ja", "nein"], message=_l("Bitte wählen Sie Ja oder Nein."))])
 
 
 class VoteCommentForm(FlaskForm):

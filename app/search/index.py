@@ -153,8 +153,9 @@ class IndexStore:
             raise IndexBusy("the search index is being written by another process") from exc
 
     def _rebuild_locked(self, articles: list[Article]) -> SyncReport:
-        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        name = f"gen-{time.time_ns()}-{os.getpid()}"
         generation = self.root / name
+        previous = self.current_generation()
         try:
             for lang in LANGUAGES:
                 (generation / lang).mkdir(parents=True)
@@ -169,7 +170,7 @@ class IndexStore:
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
             raise
-        self._remove_old_generations(keep={name})
+        self._remove_old_generations(keep={name} | ({previous.name} if previous else set()))
         return SyncReport(rebuilt=True, added=len(articles))
 
     def _update_locked(self, articles: list[Article], manifest: dict) -> SyncReport:
@@ -204,10 +205,8 @@ class IndexStore:
 
     def _remove_old_generations(self, keep: set[str]) -> None:
         # The generation before the new one stays: a reader that opened it a moment ago may still use it.
-        generations = sorted(p for p in self.root.glob("gen-*") if p.is_dir())
-        keep_names = set(keep) | {p.name for p in generations[-2:]}
-        for path in generations:
-            if path.name not in keep_names:
+        for path in self.root.glob("gen-*"):
+            if path.is_dir() and path.name not in keep:
                 shutil.rmtree(path, ignore_errors=True)
 
     def document_count(self, lang: str | None = None) -> int:
