@@ -27,8 +27,8 @@ translations: | $(BIN)/python
 	$(BIN)/pybabel compile -q -d app/translations
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
-	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel extract --ignore-dirs='.* __pycache__' -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
 
 run: install
 	$(FLASK) db upgrade

@@ -21,6 +21,19 @@ FIXTURE_CONTENT = TESTS / "fixtures" / "content"
 SHIPPED_CONTENT = ROOT / "content"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The English catalog compiled, as `make test` does, also when pytest runs on its own."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (ROOT / "app" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            with po_path.open("rb") as po, mo_path.open("wb") as mo:
+                write_mo(mo, read_po(po))
+
+
 def _backends():
     url = os.environ.get("TEST_DATABASE_URL")
     return [
