@@ -36,7 +36,11 @@ _GERMAN_EXTRA_STOPWORDS = {
 }
 _ENGLISH_EXTRA_STOPWORDS = {"how", "what", "where", "when", "why", "can", "my", "i", "do", "does", "please"}
 
-GERMAN_STOPWORDS = frozenset(stoplists["de"]) | _GERMAN_EXTRA_STOPWORDS
+# Words that carry the problem in a help request stay searchable: "nicht erhalten", "ohne Drucker",
+# "kein Geld", "geht nicht mehr", "Konto weg", "Rückgabe ohne Kassenbon".
+_GERMAN_MEANINGFUL = {"nicht", "nichts", "kein", "keine", "keinem", "keinen", "keiner", "keines", "ohne", "mehr",
+                      "weg", "wieder", "selbst", "gegen"}
+GERMAN_STOPWORDS = (frozenset(stoplists["de"]) | _GERMAN_EXTRA_STOPWORDS) - _GERMAN_MEANINGFUL
 ENGLISH_STOPWORDS = frozenset(stoplists["en"]) | _ENGLISH_EXTRA_STOPWORDS
 
 _FOLD_TABLE = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "ẞ": "ss", "æ": "ae", "ø": "o"})
@@ -118,6 +122,7 @@ class _Stemmer:
         if self.lang != "de":
             return stem
         stem = _strip_participle(stem)
+        stem = _strip_verb_ending(stem)
         if stem.endswith("ung") and len(stem) >= 7:
             stem = stem[:-3]
         if stem.endswith("er") and len(stem) >= 6:
@@ -125,8 +130,21 @@ class _Stemmer:
         return stem
 
 
+def _strip_verb_ending(stem: str) -> str:
+    """'liefert' -> 'liefer', 'meldet' -> 'meld': Snowball leaves the -t of conjugated verbs."""
+    if len(stem) >= 6 and stem.endswith("et") and stem[-3] in "dt":
+        return stem[:-2]
+    if len(stem) >= 6 and stem.endswith("t") and stem[-2] not in "aeioust":
+        return stem[:-1]
+    return stem
+
+
 def _strip_participle(stem: str) -> str:
-    """'zuruckgeschickt' -> 'zuruckschick', 'gemeldet' -> 'meld': participles meet their verb."""
+    """'zuruckgeschickt' -> 'zuruckschick', 'gemeldet' -> 'meld', 'zuruckzuschick' -> 'zuruckschick':
+    participles and zu-infinitives meet their verb."""
+    for prefix in _SEPARABLE_PREFIXES:
+        if prefix != "zu" and stem.startswith(prefix + "zu") and len(stem) - len(prefix) - 2 >= 4:
+            return prefix + stem[len(prefix) + 2:]
     if not stem.endswith("t") or len(stem) < 7:
         return stem
     for prefix in _SEPARABLE_PREFIXES:
@@ -142,16 +160,24 @@ def _strip_participle(stem: str) -> str:
 _STEMMERS = {"de": _Stemmer("de"), "en": _Stemmer("en")}
 
 
+EXACT_PREFIX = "="
+
+
 @dataclass(frozen=True)
 class WordTerms:
-    """The index terms one word stands for: its own stem and the stems of its compound parts."""
+    """The index terms one word stands for: its stem, its compound parts' stems, its exact form."""
 
     stem: str
     parts: tuple[str, ...]
+    exact: str
+    exact_parts: tuple[str, ...] = ()
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (self.stem,) + tuple(p for p in self.parts if p != self.stem)
+        # The exact form lets an article that uses the customer's very word rank above one that
+        # only shares the stem ("liefert" vs "Lieferung"); a compound's parts count as words too.
+        exact = (EXACT_PREFIX + self.exact,) + tuple(EXACT_PREFIX + p for p in self.exact_parts)
+        return (self.stem,) + exact + tuple(p for p in self.parts if p != self.stem)
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -167,13 +193,14 @@ def word_terms(word: str, lang: str) -> WordTerms | None:
     stemmer = _STEMMERS["de" if lang == "de" else "en"]
     pieces = re.split(r"[-‐]", folded)
     joined = "".join(pieces)
-    parts: list[str] = []
-    if len(pieces) > 1:
-        parts.extend(stemmer.stem(p) for p in pieces if len(p) >= 2)
+    surface_parts = [p for p in pieces if len(p) >= 2] if len(pieces) > 1 else []
     if lang == "de":
-        parts.extend(stemmer.stem(p) for p in split_compound(joined))
-    stem = stemmer.stem(joined)
-    return WordTerms(stem, tuple(dict.fromkeys(p for p in parts if len(p) >= 2)))
+        surface_parts.extend(split_compound(joined))
+    parts = (stemmer.stem(p) for p in surface_parts)
+    # "Sendungs|verfolgung": the part without its linking -s is the word a customer types.
+    exact_parts = (p[:-1] if p.endswith("s") and len(p) > 4 else p for p in surface_parts)
+    return WordTerms(stemmer.stem(joined), tuple(dict.fromkeys(p for p in parts if len(p) >= 2)), joined,
+                     tuple(dict.fromkeys(exact_parts)))
 
 
 def words(text: str) -> list[str]:

@@ -13,16 +13,23 @@ import nh3
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from whoosh import highlight
-from whoosh.query import And, Or, Term
+from whoosh.query import And, DisjunctionMax, Or, Term
 from whoosh.scoring import BM25F
 
-from app.search.analysis import WordTerms, fold, word_terms, words
+from app.search.analysis import EXACT_PREFIX, WordTerms, fold, word_terms, words
 from app.search.index import FIELD_BOOSTS, IndexStore
 
 MAX_QUERY_WORDS = 24
 _SYNONYM_BOOST = 0.8
 _PARTS_BOOST = 0.7
 _CORRECTION_BOOST = 0.9
+# A word in title and body should count more than in the title alone, but not twice as much.
+FIELD_TIEBREAK = None
+SCALE = 0.9
+RERANK_DEPTH = 30
+EXACT_BOOST = 2.0
+COVERAGE_FLOOR = 0.5
+COVERAGE_POWER = 1.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,12 @@ class _SynonymTable:
             for member in members:
                 if tuple(stems[start:start + len(member)]) == member:
                     yield len(member), [m for m in members if m != member]
+
+
+def _field_query(per_field):
+    if FIELD_TIEBREAK is None:
+        return Or(per_field)
+    return DisjunctionMax(per_field, tiebreak=FIELD_TIEBREAK)
 
 
 class SearchEngine:
@@ -210,6 +223,7 @@ class SearchEngine:
             concept.add(tuple(entry[1].stem for entry in covered), 1.0)
             if span == 1:
                 entry = covered[0]
+                concept.add((EXACT_PREFIX + entry[1].exact,), EXACT_BOOST)
                 if entry[1].parts:
                     concept.add(entry[1].parts, _PARTS_BOOST)
                 if len(entry) == 3:
@@ -231,14 +245,30 @@ class SearchEngine:
         for concept in concepts:
             alternatives = []
             for terms, boost in concept.alternatives:
-                per_term = [Or([Term(f, t) for f in FIELD_BOOSTS]) for t in terms]
+                per_term = [_field_query([Term(f, t, boost=w) for f, w in FIELD_BOOSTS.items()]) for t in terms]
                 alternatives.append(per_term[0] if len(per_term) == 1 else And(per_term))
                 alternatives[-1].boost = boost
             concept_queries.append(alternatives[0] if len(alternatives) == 1 else Or(alternatives))
         if len(concept_queries) == 1:
             return concept_queries[0]
         # The coordination bonus ranks articles that answer every part of a question first.
-        return Or(concept_queries, scale=0.9)
+        return Or(concept_queries, scale=SCALE)
+
+    @staticmethod
+    def _coverage_score(hit, concepts: list[_Concept]) -> float:
+        """BM25 score weighted by the share of the customer's concepts the article covers.
+
+        A question names several things ("Geld", "Retoure", "dauert"); the article that answers
+        all of them beats one that repeats a single word often.
+        """
+        if len(concepts) == 1:
+            return float(hit.score)
+        matched = {text.decode("utf-8") if isinstance(text, bytes) else text for _, text in hit.matched_terms()}
+        covered = sum(
+            1 for concept in concepts
+            if any(all(term in matched for term in terms) for terms, _ in concept.alternatives)
+        )
+        return float(hit.score) * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * covered / len(concepts)) ** COVERAGE_POWER
 
     # The public call --------------------------------------------------------
 
@@ -252,15 +282,17 @@ class SearchEngine:
                                               self._synonyms(tuple(synonym_groups), lang))
         if not concepts:
             return SearchResult(query=query, total=0, hits=[], suggestion=None)
-        results = searcher.search(self._whoosh_query(concepts), limit=limit, terms=True)
+        results = searcher.search(self._whoosh_query(concepts), limit=max(limit, RERANK_DEPTH), terms=True)
         results.fragmenter = highlight.ContextFragmenter(maxchars=180, surround=60)
         results.formatter = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
+        ranked = sorted(((self._coverage_score(hit, concepts), hit.rank, hit) for hit in results),
+                        key=lambda item: (-item[0], item[1]))[:limit]
         hits = []
-        for hit in results:
+        for score, _, hit in ranked:
             snippet = nh3.clean(hit.highlights("body", top=2) or hit.highlights("summary") or "",
                                 tags={"mark"}, attributes={"mark": {"class"}})
             hits.append(SearchHit(
                 slug=hit["slug"], title=hit["title"], summary=hit["summary"], category=hit["category"],
-                snippet=snippet, score=round(float(hit.score), 4),
+                snippet=snippet, score=round(score, 4),
             ))
         return SearchResult(query=query, total=len(results), hits=hits, suggestion=suggestion)

@@ -28,9 +28,9 @@ from app.articles.loader import Article
 from app.search.analysis import analysis_version, help_analyzer, spelling_analyzer
 
 LANGUAGES = ("de", "en")
-SCHEMA_VERSION = "3"
-# Field weights: a word in the title says more about an article than one in its body.
-FIELD_BOOSTS = {"title": 6.0, "tags": 4.0, "summary": 3.0, "headings": 2.0, "body": 1.0}
+SCHEMA_VERSION = "7"
+# Field weights, applied at query time: a word in the title says more than one in the body.
+FIELD_BOOSTS = {"title": 1.5, "tags": 1.2, "summary": 1.2, "headings": 1.1, "body": 1.0}
 _WRITER_TIMEOUT_SECONDS = 30.0
 
 
@@ -43,11 +43,11 @@ def build_schema(lang: str) -> Schema:
     return Schema(
         slug=ID(stored=True, unique=True),
         category=ID(stored=True),
-        title=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["title"], stored=True),
-        tags=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["tags"]),
-        summary=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["summary"], stored=True),
-        headings=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["headings"]),
-        body=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["body"], stored=True),
+        title=TEXT(analyzer=analyzer, stored=True),
+        tags=TEXT(analyzer=analyzer),
+        summary=TEXT(analyzer=analyzer, stored=True),
+        headings=TEXT(analyzer=analyzer),
+        body=TEXT(analyzer=analyzer, stored=True),
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
         content_hash=STORED,
     )
