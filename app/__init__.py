@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table known to Flask-Migrate)
+    from app.accounts.loading import configure_login
     from app.database import configure_engine_events
     from app.i18n import select_locale
 
@@ -37,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     limiter.init_app(app)
+    configure_login(app)
     with app.app_context():
         configure_engine_events(db.engine)
 
@@ -55,11 +57,16 @@ def register_domain_services(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.accounts.api import bp as accounts_api_bp
+    from app.accounts.views import bp as accounts_bp
     from app.api.views import bp as api_bp
     from app.help.views import bp as help_bp
+    from app.shop.api import bp as shop_api_bp
+    from app.tracking.api import bp as tracking_api_bp
+    from app.tracking.views import bp as tracking_bp
 
-    app.register_blueprint(help_bp)
-    app.register_blueprint(api_bp)
+    for blueprint in (help_bp, api_bp, accounts_bp, accounts_api_bp, tracking_bp, tracking_api_bp, shop_api_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -78,6 +85,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.cli import content_cli, index_cli
+    from app.shop.cli import demo_cli, shop_cli
+
+    app.cli.add_command(shop_cli)
+    app.cli.add_command(demo_cli)
 
     app.cli.add_command(content_cli)
     app.cli.add_command(index_cli)

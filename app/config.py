@@ -72,6 +72,8 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_CONTENT_RELOAD_SECONDS": _env_int(env, "HELPCENTER_CONTENT_RELOAD_SECONDS", 2),
         "HELPCENTER_SHOP_NAME": env.get("HELPCENTER_SHOP_NAME", "Nordlicht"),
         "HELPCENTER_SHOP_URL": env.get("HELPCENTER_SHOP_URL", "https://nordlicht.example"),
+        # Absolute address of this help center, for links in e-mails.
+        "HELPCENTER_BASE_URL": env.get("HELPCENTER_BASE_URL", "http://127.0.0.1:5000"),
         "HELPCENTER_LOGO_URL": env.get("HELPCENTER_LOGO_URL", ""),
         "HELPCENTER_PRIMARY_COLOR": env.get("HELPCENTER_PRIMARY_COLOR", "#0b4f6c"),
         "HELPCENTER_ACCENT_COLOR": env.get("HELPCENTER_ACCENT_COLOR", "#c8553d"),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, request, session
-from flask_babel import format_date, get_locale
+from flask_babel import format_currency, format_date, format_datetime, get_locale
 
 SUPPORTED_LANGUAGES = ("de", "en")
 
@@ -41,4 +41,20 @@ def template_globals() -> dict:
         "lang": current_language(),
         "other_lang": "en" if current_language() == "de" else "de",
         "format_date": format_date,
+        "format_datetime": format_datetime,
+        "format_currency": format_currency,
+        "order_status": _order_status,
+        "shipment_status": _shipment_status,
     }
+
+
+def _order_status(code: str) -> str:
+    from app.shop.vocabulary import ORDER_STATUSES
+
+    return str(ORDER_STATUSES.get(code, code))
+
+
+def _shipment_status(code: str) -> str:
+    from app.shop.vocabulary import SHIPMENT_STATUSES
+
+    return str(SHIPMENT_STATUSES.get(code, code))

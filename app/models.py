@@ -1,2 +1,4 @@
 """Every table of the app, imported in one place so migrations see them all."""
 from app.insights.models import ArticleViewDay, ArticleVote, SearchLog  # noqa: F401
+from app.accounts.models import User  # noqa: F401
+from app.shop.models import Address, Customer, Order, OrderItem, Shipment, ShipmentEvent  # noqa: F401

@@ -6,6 +6,7 @@ import re
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.articles.library import ArticleLibrary
 from app.extensions import db
@@ -14,6 +15,9 @@ from app.i18n import current_language
 from app.insights.models import ArticleVote
 from app.insights.service import log_search, most_read, save_vote, save_vote_comment
 from app.search.service import clean_query, help_search
+from app.selfservice.trail import record
+from app.shop.orders import orders_of
+from app.tracking.notices import notices_for
 
 bp = Blueprint("help", __name__)
 
@@ -47,8 +51,11 @@ def home():
     """Show the search box, the guided flows, the categories and the most-read articles."""
     lang = current_language()
     categories = [(c, library().articles_in(c.slug, lang)) for c in library().categories()]
+    orders = orders_of(current_user)
     return render_template("help/home.html", categories=[(c, a) for c, a in categories if a],
-                           popular=_popular_articles(lang), form=SearchForm())
+                           popular=_popular_articles(lang), form=SearchForm(),
+                           notices=notices_for(current_user) if orders else [],
+                           latest_order=orders[0] if orders else None)
 
 
 @bp.get("/hilfe")
@@ -81,6 +88,7 @@ def article(category, slug):
     if found.category != category:
         return redirect(url_for("help.article", category=found.category, slug=slug), 301)
     vote = _vote_state(slug)
+    record("article", slug=slug, title=found.title)
     return render_template(
         "help/article.html",
         article=found,
@@ -141,6 +149,7 @@ def search():
         return render_template("help/search.html", form=form, result=None, search_id=None), 400
     result = help_search().search(form.q.data, lang=lang, limit=SEARCH_PAGE_SIZE)
     entry = log_search(form.q.data, lang, result.total, source="page")
+    record("search", query=form.q.data, results=result.total)
     db.session.commit()
     return render_template("help/search.html", form=form, result=result, search_id=entry.id,
                            category_titles={c.slug: c.title_for(lang) for c in library().categories()})

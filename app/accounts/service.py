@@ -1,0 +1,108 @@
+"""Sign-in, password rules and password-reset links."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.extensions import db
+from app.insights.models import utcnow
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+RESET_LINK_HOURS = 24
+
+
+class PasswordRejected(ValueError):
+    """The password breaks a rule; the message is shown to the customer."""
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Checked when the e-mail is unknown, so both wrong answers take equally long.
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash("not-a-real-password")
+
+
+@functools.lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).with_name("common_passwords.txt")
+    return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def check_password_rules(password: str) -> None:
+    from flask_babel import gettext as _
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRejected(_("Das Passwort muss mindestens %(n)d Zeichen lang sein.", n=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordRejected(_("Das Passwort darf höchstens %(n)d Zeichen lang sein.", n=MAX_PASSWORD_LENGTH))
+    if password.lower() in _common_passwords():
+        raise PasswordRejected(_("Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte wählen Sie ein anderes."))
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for a correct e-mail/password pair; None otherwise, without telling which was wrong."""
+    from werkzeug.security import check_password_hash
+
+    user = find_user(email or "")
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not user.check_password(password or ""):
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def reset_token_for(user: User) -> str:
+    # The session token inside changes with the password: a link works once.
+    return _serializer().dumps({"uid": user.id, "tok": user.session_token})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    try:
+        data = _serializer().loads(token, max_age=RESET_LINK_HOURS * 3600)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict):
+        return None
+    user = db.session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
+    return user if user is not None and user.session_token == data.get("tok") else None
+
+
+def send_password_reset(email: str) -> None:
+    """Queue a reset link if the account exists; the caller shows the same message either way."""
+    from flask_babel import gettext as _
+
+    from app.outbox.service import queue_email
+
+    user = find_user(email)
+    if user is None:
+        return
+    link = f"{current_app.config['HELPCENTER_BASE_URL'].rstrip('/')}/konto/passwort-neu/{reset_token_for(user)}"
+    body = _("Hallo %(name)s,\n\nSie haben ein neues Passwort für Ihr Kundenkonto bei %(shop)s angefordert. "
+             "Über diesen Link legen Sie es fest (gültig für %(hours)d Stunden, einmal verwendbar):\n\n%(link)s\n\n"
+             "Wenn Sie das nicht waren, ignorieren Sie diese E-Mail einfach – Ihr Passwort bleibt unverändert.\n\n"
+             "Ihr Kundenservice von %(shop)s",
+             name=user.name, shop=current_app.config["HELPCENTER_SHOP_NAME"], hours=RESET_LINK_HOURS, link=link)
+    queue_email(user.email, _("Ihr neues Passwort für %(shop)s", shop=current_app.config["HELPCENTER_SHOP_NAME"]), body)
+
+
+def set_new_password(user: User, password: str) -> None:
+    check_password_rules(password)
+    user.set_password(password)
+    db.session.flush()

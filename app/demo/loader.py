@@ -1,0 +1,36 @@
+"""Load the demo shop and its logins (only ever through `flask demo load`)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.demo.shop_data import build_demo_shop
+from app.extensions import db
+from app.shop.cli import apply_import
+from app.shop.fields import shop_today
+from app.shop.models import Customer
+
+DEMO_LOGINS = (
+    ("anna.schmidt@example.com", "demo-kunde", "customer", "Anna Schmidt", "K-10001"),
+    ("agent@example.com", "demo-agent", "agent", "Jonas Weber (Kundenservice)", None),
+    ("editor@example.com", "demo-editor", "editor", "Lea Hoffmann (Redaktion)", None),
+    ("admin@example.com", "demo-admin", "admin", "Admin Nordlicht", None),
+)
+
+
+def load_demo():
+    report = apply_import(build_demo_shop(shop_today()))
+    created = []
+    for email, password, role, name, customer_ref in DEMO_LOGINS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, name=name, role=role)
+            db.session.add(user)
+        user.name, user.role = name, role
+        if not user.password_hash or not user.check_password(password):
+            user.set_password(password)
+        if customer_ref:
+            user.customer_id = db.session.scalar(select(Customer.id).where(Customer.external_id == customer_ref))
+        created.append((email, password, role))
+    db.session.commit()
+    return report, created

@@ -1,0 +1,39 @@
+"""The checklist for a parcel shown as delivered that the customer does not have."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    key: str
+    title: str
+    text: str
+
+
+STEPS = (
+    Step(1, "proof", _l("Zustellnachweis ansehen"),
+         _l("Sehen Sie sich den letzten Eintrag unten an: Oft steht dort, wo das Paket abgegeben wurde – bei einem "
+            "Nachbarn (mit Namen), an einem Ablageort oder in einer Packstation.")),
+    Step(2, "neighbour", _l("Bei den Nachbarn fragen"),
+         _l("Fragen Sie in den Wohnungen über, unter und neben Ihnen und im Nachbarhaus. Zusteller geben Pakete gern "
+            "bei Nachbarn ab und hinterlassen dann eine Karte.")),
+    Step(3, "packstation", _l("Packstation, Filiale oder Paketshop prüfen"),
+         _l("Liegt eine Benachrichtigungskarte im Briefkasten oder kam eine E-Mail/App-Nachricht des Zustellers? "
+            "Dann wartet das Paket in einer Packstation, Filiale oder einem Paketshop auf Sie.")),
+    Step(4, "mailbox", _l("Briefkasten und Ablageort ansehen"),
+         _l("Kleine Sendungen passen in den Briefkasten. Sehen Sie auch an Ihrem Wunsch-Ablageort nach – Garage, "
+            "Terrasse, Gartenhaus.")),
+    Step(5, "household", _l("Im Haushalt fragen"),
+         _l("Hat jemand aus Ihrer Familie, Ihrer WG oder ein Kollege am Arbeitsplatz das Paket angenommen?")),
+)
+
+
+def step_by_number(number: int | None) -> Step:
+    for step in STEPS:
+        if step.number == number:
+            return step
+    return STEPS[0]

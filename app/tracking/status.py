@@ -1,0 +1,209 @@
+"""Where an order is, when it comes, and what the customer can do next — one clear step per state."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from app.shop.carriers import carrier
+from app.shop.fields import local_date
+from app.shop.models import Order, Shipment
+from app.shop.vocabulary import ORDER_STATUSES, SHIPMENT_STATUSES
+from app.tracking.calendar import add_working_days, working_days_between
+
+OPEN_STATUSES = ("label_created", "in_transit", "out_for_delivery")
+STUCK_AFTER_WORKING_DAYS = 3
+# After the promised window a parcel may still come; we ask customers to wait this long before reporting it.
+GRACE_WORKING_DAYS = 2
+HANDLING_WORKING_DAYS = 1
+
+
+@dataclass(frozen=True)
+class NextStep:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Advice:
+    state: str
+    text: str
+    next_step: NextStep | None
+    solved: bool = False
+
+
+@dataclass(frozen=True)
+class ShipmentView:
+    shipment: Shipment
+    status_label: str
+    tracking_url: str
+    contact_url: str
+    carrier_name: str
+    expected: tuple[dt.date, dt.date] | None
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class TrackingView:
+    order: Order
+    status: str
+    status_label: str
+    expected: tuple[dt.date, dt.date] | None
+    shipments: list[ShipmentView]
+    advice: Advice
+    delivered_on: dt.date | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def contact_url(order: Order, topic: str) -> str:
+    return f"/kontakt?order={order.number}&topic={topic}"
+
+
+def expected_window(shipment: Shipment, state: str) -> tuple[dt.date, dt.date] | None:
+    """The promised window, else shipping day plus the carrier's transit days in working days."""
+    if shipment.status not in OPEN_STATUSES:
+        return None
+    if shipment.promised_from and shipment.promised_to:
+        return shipment.promised_from, shipment.promised_to
+    if shipment.shipped_at is None:
+        return None
+    fastest, slowest = carrier(shipment.carrier).transit_days
+    shipped = local_date(shipment.shipped_at)
+    return add_working_days(shipped, fastest, state), add_working_days(shipped, slowest, state)
+
+
+def _processing_window(order: Order, state: str) -> tuple[dt.date, dt.date]:
+    placed = local_date(order.placed_at)
+    return (add_working_days(placed, HANDLING_WORKING_DAYS + 1, state),
+            add_working_days(placed, HANDLING_WORKING_DAYS + 3, state))
+
+
+def _last_scan(shipment: Shipment) -> dt.datetime | None:
+    return shipment.events[-1].occurred_at if shipment.events else shipment.shipped_at
+
+
+def is_stuck(shipment: Shipment, today: dt.date, state: str) -> bool:
+    last = _last_scan(shipment)
+    return (shipment.status in ("label_created", "in_transit") and last is not None
+            and working_days_between(local_date(last), today, state) >= STUCK_AFTER_WORKING_DAYS)
+
+
+def is_late(shipment: Shipment, today: dt.date, state: str) -> bool:
+    window = expected_window(shipment, state)
+    return window is not None and today > window[1]
+
+
+def _items_in(shipment: Shipment, order: Order) -> list[str]:
+    skus = json.loads(shipment.skus) if shipment.skus else None
+    return [item.name for item in order.items if skus is None or item.sku in skus]
+
+
+def _fmt(day: dt.date) -> str:
+    return format_date(day, "EEEE, d. MMMM")
+
+
+def _window_text(window: tuple[dt.date, dt.date]) -> str:
+    start, end = window
+    if start == end:
+        return _fmt(end)
+    return _("%(start)s bis %(end)s", start=format_date(start, "EEEE, d. MMMM"), end=_fmt(end))
+
+
+def _advice(order: Order, views: list[ShipmentView], today: dt.date, state: str,
+            expected: tuple[dt.date, dt.date] | None, delivered_on: dt.date | None) -> Advice:
+    statuses = {v.shipment.status for v in views}
+    open_views = [v for v in views if v.shipment.status in OPEN_STATUSES]
+    track = NextStep(_("Zur Sendungsverfolgung des Zustellers"), views[0].tracking_url) if views else None
+
+    if order.status == "cancelled":
+        return Advice("cancelled", _("Diese Bestellung wurde storniert. Falls Sie bereits bezahlt haben, "
+                                     "erstatten wir den Betrag automatisch auf Ihre Zahlungsart."),
+                      NextStep(_("Frage zur Stornierung"), contact_url(order, "bestellung")), solved=True)
+    if not views:
+        return Advice("processing", _("Wir packen Ihre Bestellung gerade. Sie kommt voraussichtlich %(window)s. "
+                                      "Sobald sie unterwegs ist, schicken wir Ihnen die Sendungsnummer.",
+                                      window=_window_text(expected)), None, solved=True)
+    if "lost" in statuses:
+        return Advice("lost", _("Der Zusteller hat Ihr Paket als verloren gemeldet. Das tut uns leid! Wir schicken "
+                                "Ihnen die Artikel noch einmal oder erstatten den Betrag – sagen Sie uns, was Ihnen lieber ist."),
+                      NextStep(_("Ersatz oder Erstattung anfordern"), contact_url(order, "lieferung-verloren")))
+    if "damaged" in statuses:
+        return Advice("damaged", _("Ihr Paket wurde beschädigt. Bitte werfen Sie Karton und Inhalt noch nicht weg und "
+                                   "machen Sie Fotos davon – damit ersetzen wir beschädigte Artikel schnell."),
+                      NextStep(_("Schaden mit Fotos melden"), contact_url(order, "lieferung-beschaedigt")))
+    if "delivery_failed" in statuses:
+        return Advice("delivery_failed", _("Der Zusteller hat Sie nicht angetroffen. Meist liegt eine "
+                                           "Benachrichtigungskarte in Ihrem Briefkasten: Ab dem nächsten Werktag "
+                                           "können Sie das Paket dort abholen, oder der Zusteller versucht es erneut. "
+                                           "Über die Sendungsverfolgung des Zustellers können Sie einen neuen Termin "
+                                           "oder eine Abholstelle wählen."),
+                      track)
+    if "ready_for_pickup" in statuses:
+        pickup = next(v.shipment for v in views if v.shipment.status == "ready_for_pickup")
+        deadline = _(" Bitte holen Sie es bis %(date)s ab, sonst geht es an uns zurück.",
+                     date=_fmt(pickup.pickup_deadline)) if pickup.pickup_deadline else ""
+        return Advice("ready_for_pickup", _("Ihr Paket liegt abholbereit: %(place)s.", place=pickup.pickup_location
+                                            or _("in der Filiale oder Packstation aus der Benachrichtigung"))
+                      + deadline + " " + _("Nehmen Sie Ihren Ausweis oder den Abholcode aus der E-Mail des "
+                                           "Zustellers mit."), track, solved=True)
+    if open_views:
+        late = [v for v in open_views if is_late(v.shipment, today, state)]
+        stuck = [v for v in open_views if is_stuck(v.shipment, today, state)]
+        if late or stuck:
+            if late:
+                wait_until = add_working_days(max(v.expected[1] for v in late), GRACE_WORKING_DAYS, state)
+            else:
+                last = max(local_date(_last_scan(v.shipment)) for v in stuck)
+                wait_until = add_working_days(last, STUCK_AFTER_WORKING_DAYS + GRACE_WORKING_DAYS, state)
+            if today > wait_until:
+                return Advice("overdue", _("Ihr Paket ist deutlich überfällig. Bitte melden Sie es uns – wir lassen "
+                                           "es beim Zusteller suchen und schicken bei Bedarf Ersatz."),
+                              NextStep(_("Verspätung melden"), contact_url(order, "lieferung-verspaetet")))
+            reason = (_("Ihr Paket ist später dran als angekündigt.") if late else
+                      _("Ihr Paket wurde seit einigen Werktagen nicht mehr gescannt. Das kommt bei viel Betrieb vor."))
+            return Advice("delayed" if late else "stuck",
+                          reason + " " + _("Bitte warten Sie bis %(date)s. Ist es dann noch nicht da, melden Sie "
+                                           "es uns über diese Seite – wir kümmern uns sofort.", date=_fmt(wait_until)),
+                          track)
+        if "delivered" in statuses:
+            return Advice("partially_delivered", _("Ein Teil Ihrer Bestellung ist schon da, der Rest kommt in einem "
+                                                   "weiteren Paket voraussichtlich %(window)s.",
+                                                   window=_window_text(expected)), track, solved=True)
+        if "out_for_delivery" in statuses:
+            return Advice("on_time", _("Ihr Paket ist heute in der Zustellung. Es kommt voraussichtlich im Laufe "
+                                       "des Tages."), track, solved=True)
+        return Advice("on_time", _("Alles im Plan: Ihr Paket kommt voraussichtlich %(window)s.",
+                                   window=_window_text(expected)), track, solved=True)
+    if statuses == {"delivered"}:
+        return Advice("delivered", _("Ihr Paket wurde am %(date)s zugestellt.", date=_fmt(delivered_on)),
+                      NextStep(_("Paket nicht erhalten?"), f"/sendungsverfolgung/{order.number}/nicht-erhalten"),
+                      solved=True)
+    return Advice("returned", _("Ihr Paket ist auf dem Weg zurück zu uns. Wir melden uns, sobald es angekommen ist."),
+                  NextStep(_("Frage zur Lieferung"), contact_url(order, "lieferung")))
+
+
+def build_tracking(order: Order, today: dt.date, state: str) -> TrackingView:
+    """Everything the status page and the API show for one order."""
+    views = []
+    for shipment in order.shipments:
+        info = carrier(shipment.carrier)
+        views.append(ShipmentView(
+            shipment=shipment, status_label=str(SHIPMENT_STATUSES[shipment.status]),
+            tracking_url=info.tracking_url(shipment.tracking_number), contact_url=info.contact_url,
+            carrier_name=info.name, expected=expected_window(shipment, state), items=_items_in(shipment, order),
+        ))
+    windows = [v.expected for v in views if v.expected]
+    if not views and order.status != "cancelled":
+        expected = _processing_window(order, state)
+    elif windows:
+        expected = (min(w[0] for w in windows), max(w[1] for w in windows))
+    else:
+        expected = None
+    delivered = [local_date(e.occurred_at) for v in views for e in v.shipment.events if e.status == "delivered"]
+    delivered_on = max(delivered) if delivered else None
+    advice = _advice(order, views, today, state, expected, delivered_on)
+    return TrackingView(order=order, status=order.status, status_label=str(ORDER_STATUSES[order.status]),
+                        expected=expected, shipments=views, advice=advice, delivered_on=delivered_on)

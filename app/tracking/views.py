@@ -1,0 +1,82 @@
+"""'Wo ist meine Bestellung?': pick or prove an order, see where it is, and take the next step."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import limiter
+from app.selfservice.trail import record
+from app.shop.fields import shop_today
+from app.shop.orders import grant_guest_access, is_owner, orders_of, prove_order, visible_order
+from app.tracking.forms import GuestLookupForm, NotReceivedStepForm
+from app.tracking.not_received import STEPS, step_by_number
+from app.tracking.status import build_tracking
+
+bp = Blueprint("tracking", __name__, url_prefix="/sendungsverfolgung")
+
+GUEST_LOOKUP_LIMITS = "10 per minute;30 per hour"
+
+
+def _tracking_or_404(number: str):
+    order = visible_order(number, current_user)
+    if order is None:
+        abort(404)
+    return build_tracking(order, shop_today(), current_app.config["HELPCENTER_FEDERAL_STATE"])
+
+
+@bp.get("")
+def start():
+    """Signed in: pick one of your orders. Guest: order number and postcode."""
+    record("flow", flow="tracking", step="start")
+    return render_template("tracking/start.html", orders=orders_of(current_user), form=GuestLookupForm())
+
+
+@bp.post("")
+@limiter.limit(GUEST_LOOKUP_LIMITS)
+def guest_lookup():
+    """Prove an order as a guest; every wrong pair gets the same message."""
+    form = GuestLookupForm()
+    if form.validate_on_submit():
+        order = prove_order(form.order_number.data, form.postcode.data)
+        if order is not None:
+            grant_guest_access(order)
+            record("flow", flow="tracking", step="guest_lookup", outcome="found", order=order.number)
+            return redirect(url_for("tracking.status", number=order.number))
+        record("flow", flow="tracking", step="guest_lookup", outcome="not_found")
+        form.order_number.errors.append(_("Zu dieser Bestellnummer und Postleitzahl haben wir keine Bestellung "
+                                          "gefunden. Bitte prüfen Sie beide Angaben in Ihrer Bestellbestätigung."))
+    return render_template("tracking/start.html", orders=orders_of(current_user), form=form), 200
+
+
+@bp.get("/<number>")
+def status(number):
+    """Timeline, expected delivery, carrier link and one clear next step."""
+    view = _tracking_or_404(number)
+    record("flow", flow="tracking", step="status", outcome=view.advice.state, order=number)
+    response = current_app.make_response(render_template(
+        "tracking/status.html", view=view, owner=is_owner(view.order, current_user)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<number>/nicht-erhalten", methods=["GET", "POST"])
+def not_received(number):
+    """'Zugestellt', but not there: neighbour, Packstation, mailbox, household — then report it."""
+    view = _tracking_or_404(number)
+    if view.advice.state != "delivered":
+        return redirect(url_for("tracking.status", number=number))
+    current = step_by_number(request.args.get("schritt", 1, type=int))
+    form = NotReceivedStepForm()
+    if form.validate_on_submit():
+        if form.found.data == "ja":
+            record("flow", flow="not_received", step=current.key, outcome="found", order=number)
+            return render_template("tracking/not_received_solved.html", view=view)
+        record("flow", flow="not_received", step=current.key, outcome="not_found", order=number)
+        if current.number < len(STEPS):
+            return redirect(url_for("tracking.not_received", number=number, schritt=current.number + 1))
+        return redirect(url_for("tracking.not_received", number=number, schritt="ende"))
+    if request.args.get("schritt") == "ende":
+        record("flow", flow="not_received", step="report", outcome="contact", order=number)
+        return render_template("tracking/not_received_report.html", view=view)
+    return render_template("tracking/not_received_step.html", view=view, step=current, steps=STEPS, form=form)
