@@ -160,3 +160,28 @@ def csrf_token_from(client, path: str = "/") -> str:
     match = _CSRF_META.search(html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory for accounts; customers get a shop customer record by external id."""
+    from app.accounts.models import User
+    from app.shop.models import Customer
+
+    def factory(email="kim.berg@example.com", password="richtig-gutes-passwort", role="customer", customer_ref=None,
+                name="Kim Berg"):
+        with app.app_context():
+            user = User(email=email, name=name, role=role)
+            user.set_password(password)
+            if customer_ref:
+                user.customer_id = db.session.scalar(sa.select(Customer.id).where(Customer.external_id == customer_ref))
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    return factory
+
+
+def login(client, email="kim.berg@example.com", password="richtig-gutes-passwort"):
+    token = csrf_token_from(client, "/anmelden")
+    return client.post("/anmelden", data={"email": email, "password": password, "csrf_token": token})
