@@ -30,10 +30,15 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract --ignore-dirs='.* __pycache__' -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
 
+# Development: e-mails go to the console; the outbox worker runs beside the web server.
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) demo load
 	$(FLASK) index update
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Demo logins: anna.schmidt@example.com / demo-kunde, agent@example.com / demo-agent, editor@example.com / demo-editor, admin@example.com / demo-admin"
+	HELPCENTER_MAIL_BACKEND=console $(FLASK) outbox work & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	HELPCENTER_MAIL_BACKEND=console $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
