@@ -60,7 +60,7 @@ def test_on_time_says_when_it_comes(app):
     state, text, step, expected = _tracking(app, [shipment("T1", "in_transit", [event(d(-1), "in_transit")],
                                                            promised=(d(1), d(2)))])
     assert state == "on_time" and expected == (d(1), d(2))
-    assert "Dienstag, 17. November bis Mittwoch, 18. November" in text
+    assert "kommt voraussichtlich zwischen Dienstag, 17. November und Mittwoch, 18. November" in text
     assert step.url.startswith("https://www.dhl.de/")
 
 

@@ -208,3 +208,31 @@ TEXT_DAMAGED_HUB = "Die Verpackung der Sendung ist beschädigt. Die Sendung wird
 TEXT_DAMAGED_DELIVERED = "Die Sendung wurde beschädigt zugestellt. Der Schaden wurde vom Zusteller dokumentiert."
 TEXT_LOST = ("Die Sendung konnte nicht gefunden werden. Die Nachforschung wurde abgeschlossen, "
              "die Sendung gilt als verloren.")
+
+# Orders of the other customers per kind; "stuck" ones are shipped orders without a scan for days.
+STATUS_COUNTS = {
+    "delivered": 66, "shipped": 17, "stuck": 5, "processing": 10, "out_for_delivery": 8, "delayed": 6,
+    "delivery_failed": 6, "ready_for_pickup": 6, "lost": 4, "damaged": 4, "partially_delivered": 6,
+    "cancelled": 6,
+}
+# Working days since the last scan of each stuck parcel: after 4 its promised window ends today.
+STUCK_QUIET_DAYS = (4, 4, 4, 5, 6)
+ITEM_COUNT_WEIGHTS = {1: 45, 2: 30, 3: 17, 4: 8}
+
+ANNA = {"id": "K-10001", "email": "anna.schmidt@example.com", "first_name": "Anna", "last_name": "Schmidt",
+        "phone": "+49 40 1234567"}
+ANNA_ADDRESS = {"name": "Anna Schmidt", "street": "Lindenstraße 12", "postcode": "20095", "city": "Hamburg",
+                "country": "DE"}
+# Anna's orders: status, carrier, payment, items (product code, size, colour, quantity), fixed choices.
+ANNA_ORDERS = (
+    ("delivered", "DHL", "paypal", (("JKT-0042", "M", "Navy", 1), ("PUL-0108", "M", "Salbei", 1)),
+     {"days_back": 3, "transit": 1}),
+    ("delayed", "Hermes", "invoice", (("SNK-2001", "39", "Weiß", 1), ("KIS-4010", None, "Natur", 2)),
+     {"ship_back": 5, "scan_back": 1, "window": (3, 4)}),
+    ("processing", "DHL", "credit_card", (("BTW-4002", None, "Salbei", 1),), {"days_back": 1}),
+    ("ready_for_pickup", "DHL", "apple_pay", (("KHR-5001", None, "Sand", 1),),
+     {"days_back": 1, "pickup": "Packstation", "location": "Packstation 123, Speicherstadt 5, 20457 Hamburg"}),
+    ("delivered", "DHL", "paypal", (("JNS-0317", "38", "Blue Denim", 1), ("HCR-6001", None, None, 2)),
+     {"days_back": 40, "transit": 2}),
+    ("cancelled", "DHL", "prepayment", (("DCK-4021", None, "Grau", 1),), {"days_back": 18}),
+)

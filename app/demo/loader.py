@@ -8,7 +8,7 @@ from app.demo.shop_data import build_demo_shop
 from app.extensions import db
 from app.shop.cli import apply_import
 from app.shop.fields import shop_today
-from app.shop.models import Customer
+from app.shop.models import Customer, Order
 
 DEMO_LOGINS = (
     ("anna.schmidt@example.com", "demo-kunde", "customer", "Anna Schmidt", "K-10001"),
@@ -18,8 +18,19 @@ DEMO_LOGINS = (
 )
 
 
+def _remove_previous_demo_orders(document: dict) -> None:
+    # Demo orders are dated relative to the day of loading, so their numbers move from day to day;
+    # a reload replaces the demo customers' orders instead of merging two days' worth of them.
+    refs = [c["id"] for c in document["customers"]]
+    for order in db.session.scalars(select(Order).join(Customer).where(Customer.external_id.in_(refs))):
+        db.session.delete(order)
+    db.session.flush()
+
+
 def load_demo():
-    report = apply_import(build_demo_shop(shop_today()))
+    document = build_demo_shop(shop_today())
+    _remove_previous_demo_orders(document)
+    report = apply_import(document)
     created = []
     for email, password, role, name, customer_ref in DEMO_LOGINS:
         user = db.session.scalar(select(User).where(User.email == email))

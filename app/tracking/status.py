@@ -108,8 +108,8 @@ def _fmt(day: dt.date) -> str:
 def _window_text(window: tuple[dt.date, dt.date]) -> str:
     start, end = window
     if start == end:
-        return _fmt(end)
-    return _("%(start)s bis %(end)s", start=format_date(start, "EEEE, d. MMMM"), end=_fmt(end))
+        return _("am %(date)s", date=_fmt(end))
+    return _("zwischen %(start)s und %(end)s", start=_fmt(start), end=_fmt(end))
 
 
 def _advice(order: Order, views: list[ShipmentView], today: dt.date, state: str,

@@ -1,0 +1,53 @@
+"""`flask demo load`: the demo shop and its logins, loadable again without changes."""
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.shop.models import Customer, Order
+from tests.conftest import login
+
+
+def test_demo_load_creates_shop_and_logins_and_is_repeatable(app, client):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "0 skipped" in first.output
+    assert "anna.schmidt@example.com / demo-kunde" in first.output
+    with app.app_context():
+        assert 25 <= db.session.scalar(select(func.count()).select_from(Customer)) <= 35
+        assert 145 <= db.session.scalar(select(func.count()).select_from(Order)) <= 155
+        statuses = set(db.session.scalars(select(Order.status)))
+        assert statuses == {"processing", "shipped", "out_for_delivery", "delivered", "delayed", "delivery_failed",
+                            "ready_for_pickup", "lost", "damaged", "partially_delivered", "cancelled"}
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0 and "0 skipped" in second.output
+    with app.app_context():
+        assert 145 <= db.session.scalar(select(func.count()).select_from(Order)) <= 155
+
+    for email, password in [("anna.schmidt@example.com", "demo-kunde"), ("agent@example.com", "demo-agent"),
+                            ("editor@example.com", "demo-editor"), ("admin@example.com", "demo-admin")]:
+        fresh = app.test_client()
+        assert login(fresh, email, password).status_code == 302, email
+
+    login(client, "anna.schmidt@example.com", "demo-kunde")
+    orders = client.get("/api/orders").get_json()["orders"]
+    states = set()
+    for entry in orders:
+        states.add(client.get(f"/api/orders/{entry['number']}/tracking").get_json()["advice"]["state"])
+    assert {"delivered", "processing", "ready_for_pickup"} <= states
+    assert states & {"delayed", "overdue", "stuck"}
+    assert "Ihre Bestellung" in client.get("/").get_data(as_text=True)  # the proactive banner
+
+
+def test_demo_load_on_a_later_day_replaces_the_demo_orders(app, monkeypatch):
+    import datetime as dt
+
+    import app.demo.loader as loader
+
+    runner = app.test_cli_runner()
+    monkeypatch.setattr(loader, "shop_today", lambda: dt.date(2026, 11, 16))
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    monkeypatch.setattr(loader, "shop_today", lambda: dt.date(2026, 12, 24))
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0 and "0 skipped" in result.output
+    with app.app_context():
+        assert 145 <= db.session.scalar(select(func.count()).select_from(Order)) <= 155
