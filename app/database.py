@@ -18,3 +18,11 @@ def configure_engine_events(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # SQLAlchemy then opens transactions itself (below), not the sqlite3 module.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection):
+        # Take the write lock when the transaction starts: two workers that read and then write
+        # (e.g. the next case number) would otherwise deadlock and one would get "database is locked".
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
