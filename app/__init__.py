@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_domain_services(app: Flask) -> None:
     from app.articles.library import ArticleLibrary
+    from app.cases.routing import load_routing
     from app.search.service import init_search
 
     library = ArticleLibrary(
@@ -54,18 +55,23 @@ def register_domain_services(app: Flask) -> None:
     )
     app.extensions["helpcenter.library"] = library
     init_search(app, library)
+    # Validated at start: a broken routing file stops the app with a message naming the rule.
+    app.extensions["helpcenter.routing"] = load_routing(app.config["HELPCENTER_ROUTING_FILE"] or None)
 
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.api import bp as accounts_api_bp
     from app.accounts.views import bp as accounts_bp
+    from app.cases.api import bp as cases_api_bp
+    from app.contact.views import bp as contact_bp
     from app.api.views import bp as api_bp
     from app.help.views import bp as help_bp
     from app.shop.api import bp as shop_api_bp
     from app.tracking.api import bp as tracking_api_bp
     from app.tracking.views import bp as tracking_bp
 
-    for blueprint in (help_bp, api_bp, accounts_bp, accounts_api_bp, tracking_bp, tracking_api_bp, shop_api_bp):
+    for blueprint in (help_bp, api_bp, accounts_bp, accounts_api_bp, tracking_bp, tracking_api_bp, shop_api_bp,
+                      contact_bp, cases_api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -85,6 +91,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.cli import content_cli, index_cli
+    from app.outbox.cli import outbox_cli
     from app.shop.cli import demo_cli, shop_cli
 
     app.cli.add_command(shop_cli)
@@ -92,6 +99,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(content_cli)
     app.cli.add_command(index_cli)
+    app.cli.add_command(outbox_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

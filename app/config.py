@@ -87,6 +87,8 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_FEDERAL_STATE": env.get("HELPCENTER_FEDERAL_STATE", "HH"),
         "HELPCENTER_WEBHOOK_SECRET": env.get("HELPCENTER_WEBHOOK_SECRET", ""),
         "HELPCENTER_GUEST_ACCESS_MINUTES": _env_int(env, "HELPCENTER_GUEST_ACCESS_MINUTES", 30),
+        # Contact: routing rules, service hours and callback slots (see app/cases/routing.toml)
+        "HELPCENTER_ROUTING_FILE": env.get("HELPCENTER_ROUTING_FILE", ""),
         # Outbox: e-mails and webhooks
         "HELPCENTER_MAIL_BACKEND": env.get("HELPCENTER_MAIL_BACKEND", "smtp"),
         "HELPCENTER_MAIL_FROM": env.get("HELPCENTER_MAIL_FROM", "Nordlicht Kundenservice <service@nordlicht.example>"),

@@ -2,3 +2,5 @@
 from app.insights.models import ArticleViewDay, ArticleVote, SearchLog  # noqa: F401
 from app.accounts.models import User  # noqa: F401
 from app.shop.models import Address, Customer, Order, OrderItem, Shipment, ShipmentEvent  # noqa: F401
+from app.cases.models import AgentPresence, Case, CaseAttachment, CaseSequence, ContactDeflection  # noqa: F401
+from app.outbox.models import OutboxMessage  # noqa: F401

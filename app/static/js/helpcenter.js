@@ -93,7 +93,57 @@
     postJSON("/api/articles/" + encodeURIComponent(article.dataset.article) + "/view", body);
   }
 
+  // Contact form: show only the fields the chosen topic and channel need; suggest articles while typing.
+  function setupContactForm(form) {
+    var topics = {};
+    try { topics = JSON.parse(document.getElementById("contact-topics").textContent); } catch (e) {}
+    var topic = form.querySelector("select[name=topic]");
+    var order = form.querySelector("[name=order_number]");
+    function toggle(selector, show) {
+      form.querySelectorAll(selector).forEach(function (el) { el.hidden = !show; });
+    }
+    function update() {
+      var needs = topics[topic.value] || {};
+      toggle("[data-needs=order]", !!needs.order || !topic.value);
+      toggle("[data-needs=items]", !!needs.items);
+      toggle("[data-needs=outcome]", !!needs.outcome);
+      var chosenOrder = order ? order.value : "";
+      form.querySelectorAll("[data-order]").forEach(function (el) { el.hidden = el.dataset.order !== chosenOrder; });
+      var channel = form.querySelector("input[name=channel]:checked");
+      toggle("[data-channel=phone]", channel && channel.value === "phone");
+    }
+    form.addEventListener("change", update);
+    update();
+
+    var message = form.querySelector("[data-suggest]");
+    var box = form.querySelector("[data-suggest-box]");
+    var list = form.querySelector("[data-suggest-list]");
+    var timer = null, last = "";
+    function suggest() {
+      var text = message.value.trim();
+      if (text.length < 12 || text === last) { return; }
+      last = text;
+      var words = text.split(/\s+/).slice(-25).join(" ");
+      fetch("/api/search?limit=3&log=0&q=" + encodeURIComponent(words.slice(0, 200)), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (body) {
+          list.innerHTML = "";
+          (body.results || []).forEach(function (r) {
+            var li = document.createElement("li");
+            var a = document.createElement("a");
+            a.href = r.url; a.target = "_blank"; a.rel = "noopener"; a.textContent = r.title;
+            a.addEventListener("click", function () { postJSON("/kontakt/vorschlag-geoeffnet", { slug: r.slug }); });
+            var p = document.createElement("span"); p.className = "sugg-summary"; p.textContent = " – " + r.summary;
+            li.appendChild(a); li.appendChild(p); list.appendChild(li);
+          });
+          box.hidden = list.children.length === 0;
+        }).catch(function () {});
+    }
+    if (message) { message.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(suggest, 400); }); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-contact-form]").forEach(setupContactForm);
     document.querySelectorAll("[data-typeahead]").forEach(setupTypeahead);
     var article = document.querySelector("[data-article]");
     if (article) { reportArticleView(article); }

@@ -1,0 +1,116 @@
+"""When the service team is there: callback slots with capacity, chat while an agent is online."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from app.cases.models import AgentPresence, Case
+from app.cases.routing import RoutingConfig
+from app.extensions import db
+from app.shop.fields import SHOP_TIMEZONE
+from app.tracking.calendar import public_holidays
+
+# An agent's browser reports presence every 30 s; after this long without a sign we count them away.
+PRESENCE_TIMEOUT = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.datetime  # aware, Europe/Berlin
+    end: dt.datetime
+    free: int
+
+    @property
+    def key(self) -> str:
+        return self.start.isoformat()
+
+
+def to_utc_naive(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _open_on(config: RoutingConfig, day: dt.date, state: str):
+    if day in public_holidays(state, day.year):
+        return None
+    return config.service_hours.get(day.weekday())
+
+
+def is_open(config: RoutingConfig, now: dt.datetime, state: str) -> bool:
+    local = now.astimezone(SHOP_TIMEZONE)
+    hours = _open_on(config, local.date(), state)
+    return hours is not None and hours[0] <= local.time() < hours[1]
+
+
+def next_opening(config: RoutingConfig, now: dt.datetime, state: str) -> dt.datetime | None:
+    local = now.astimezone(SHOP_TIMEZONE)
+    for offset in range(0, 15):
+        day = local.date() + dt.timedelta(days=offset)
+        hours = _open_on(config, day, state)
+        if hours is None:
+            continue
+        opening = dt.datetime.combine(day, hours[0], SHOP_TIMEZONE)
+        closing = dt.datetime.combine(day, hours[1], SHOP_TIMEZONE)
+        if local < opening:
+            return opening
+        if local < closing:
+            return local
+    return None
+
+
+def booked_per_slot(starts: list[dt.datetime]) -> dict[dt.datetime, int]:
+    if not starts:
+        return {}
+    rows = db.session.execute(
+        select(Case.callback_slot, func.count()).where(Case.callback_slot.in_(starts), Case.channel == "phone",
+                                                       Case.status != "cancelled")
+        .group_by(Case.callback_slot)
+    )
+    return {slot: count for slot, count in rows}
+
+
+def callback_slots(config: RoutingConfig, now: dt.datetime, state: str, only_free: bool = True) -> list[Slot]:
+    """Bookable slots from now + lead time for the configured days ahead, inside service hours."""
+    local_now = now.astimezone(SHOP_TIMEZONE)
+    earliest = local_now + dt.timedelta(minutes=config.min_lead_minutes)
+    step = dt.timedelta(minutes=config.slot_minutes)
+    candidates = []
+    for offset in range(config.days_ahead + 1):
+        day = local_now.date() + dt.timedelta(days=offset)
+        hours = _open_on(config, day, state)
+        if hours is None:
+            continue
+        start = dt.datetime.combine(day, hours[0], SHOP_TIMEZONE)
+        closing = dt.datetime.combine(day, hours[1], SHOP_TIMEZONE)
+        while start + step <= closing:
+            if start >= earliest:
+                candidates.append(start)
+            start += step
+    booked = booked_per_slot([to_utc_naive(s) for s in candidates])
+    slots = [Slot(s, s + step, config.capacity - booked.get(to_utc_naive(s), 0)) for s in candidates]
+    return [s for s in slots if s.free > 0] if only_free else slots
+
+
+def find_slot(config: RoutingConfig, now: dt.datetime, state: str, value: str) -> Slot | None:
+    """The slot a customer chose (ISO time), if it is still offered, whatever its free places."""
+    try:
+        wanted = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    if wanted.tzinfo is None:
+        wanted = wanted.replace(tzinfo=SHOP_TIMEZONE)
+    for slot in callback_slots(config, now, state, only_free=False):
+        if slot.start == wanted:
+            return slot
+    return None
+
+
+def agents_online(now: dt.datetime) -> int:
+    since = to_utc_naive(now - PRESENCE_TIMEOUT)
+    return db.session.scalar(select(func.count()).select_from(AgentPresence)
+                             .where(AgentPresence.status == "online", AgentPresence.last_seen_at >= since)) or 0
+
+
+def chat_available(config: RoutingConfig, now: dt.datetime, state: str) -> bool:
+    return is_open(config, now, state) and agents_online(now) > 0

@@ -1,0 +1,90 @@
+"""Contact cases: what the customer asked, how they want an answer, and where it was routed."""
+from __future__ import annotations
+
+from app.extensions import db
+from app.insights.models import utcnow
+
+
+class CaseSequence(db.Model):
+    """The last case number handed out per year; incremented inside the case's own transaction."""
+
+    __tablename__ = "case_sequence"
+
+    year = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    last_value = db.Column(db.Integer, nullable=False, default=0)
+
+
+class Case(db.Model):
+    __tablename__ = "support_case"
+
+    id = db.Column(db.Integer, primary_key=True)
+    number = db.Column(db.String(20), nullable=False, unique=True)
+    topic = db.Column(db.String(60), nullable=False)
+    message = db.Column(db.Text, nullable=False)
+    desired_outcome = db.Column(db.String(40), nullable=True)
+    channel = db.Column(db.String(10), nullable=False)
+    status = db.Column(db.String(20), nullable=False, default="new")
+    queue = db.Column(db.String(60), nullable=False)
+    priority = db.Column(db.String(10), nullable=False, default="normal")
+    sla_due_at = db.Column(db.DateTime, nullable=False)
+    verified = db.Column(db.Boolean, nullable=False, default=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True, index=True)
+    customer_id = db.Column(db.Integer, db.ForeignKey("customer.id"), nullable=True, index=True)
+    order_id = db.Column(db.Integer, db.ForeignKey("shop_order.id"), nullable=True, index=True)
+    order_number_given = db.Column(db.String(40), nullable=True)
+    skus = db.Column(db.Text, nullable=True)
+    contact_name = db.Column(db.String(200), nullable=False)
+    contact_email = db.Column(db.String(254), nullable=False)
+    contact_phone = db.Column(db.String(40), nullable=True)
+    phone_consent_at = db.Column(db.DateTime, nullable=True)
+    callback_slot = db.Column(db.DateTime, nullable=True, index=True)
+    article_slug = db.Column(db.String(120), nullable=True)
+    trail = db.Column(db.Text, nullable=True)
+    idempotency_key = db.Column(db.String(100), nullable=True, unique=True)
+    request_fingerprint = db.Column(db.String(64), nullable=True)
+    lang = db.Column(db.String(2), nullable=False, default="de")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    first_response_at = db.Column(db.DateTime, nullable=True)
+    resolved_at = db.Column(db.DateTime, nullable=True)
+
+    order = db.relationship("Order")
+    customer = db.relationship("Customer")
+    attachments = db.relationship("CaseAttachment", back_populates="case", cascade="all, delete-orphan",
+                                  order_by="CaseAttachment.id")
+
+
+class CaseAttachment(db.Model):
+    __tablename__ = "case_attachment"
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("support_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    filename = db.Column(db.String(200), nullable=False)
+    content_type = db.Column(db.String(60), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    storage_name = db.Column(db.String(80), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    case = db.relationship("Case", back_populates="attachments")
+
+
+class AgentPresence(db.Model):
+    """Which agents are online; chat is offered only while one is."""
+
+    __tablename__ = "agent_presence"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    status = db.Column(db.String(10), nullable=False, default="away")
+    last_seen_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class ContactDeflection(db.Model):
+    """An article suggested in the contact form and opened; converted if a case followed anyway."""
+
+    __tablename__ = "contact_deflection"
+
+    id = db.Column(db.Integer, primary_key=True)
+    visit = db.Column(db.String(40), nullable=False, index=True)
+    slug = db.Column(db.String(120), nullable=False)
+    opened_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    converted = db.Column(db.Boolean, nullable=False, default=False)

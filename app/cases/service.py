@@ -1,0 +1,270 @@
+"""Turn a contact request into one verified, routed case — committed before anything else happens."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+from flask import current_app
+from flask_babel import format_datetime, force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from app.cases.availability import chat_available, find_slot, next_opening, to_utc_naive
+from app.cases.models import Case, ContactDeflection
+from app.cases.numbering import next_case_number
+from app.cases.routing import CHANNELS, RoutingConfig
+from app.cases.topics import OUTCOMES, resolve_topic
+from app.extensions import db
+from app.privacy.redaction import mask_card_numbers
+from app.shop.fields import SHOP_TIMEZONE
+from app.shop.orders import order_by_number, prove_order
+
+MAX_MESSAGE = 5000
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()/-]{5,28}[0-9]$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CaseInvalid(ValueError):
+    """The request cannot become a case; errors maps field names to messages for the customer."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class IdempotencyConflict(ValueError):
+    """The same idempotency key came with a different request."""
+
+
+@dataclass(frozen=True)
+class CaseRequest:
+    topic: str | None
+    message: str | None
+    channel: str | None
+    order_number: str | None = None
+    skus: tuple[str, ...] = ()
+    desired_outcome: str | None = None
+    phone: str | None = None
+    phone_consent: bool = False
+    callback_slot: str | None = None
+    name: str | None = None
+    email: str | None = None
+    postcode: str | None = None
+    article_slug: str | None = None
+    lang: str = "de"
+    trail: list = field(default_factory=list)
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        relevant = {k: v for k, v in asdict(self).items() if k not in ("trail", "idempotency_key", "lang")}
+        return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=list).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submission:
+    case: Case
+    created: bool
+
+
+def _clean(value, limit: int) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(str(value).split()) if limit <= 300 else str(value).strip()
+    return value[:limit] if value else None
+
+
+def _validate(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime, state: str):
+    errors: dict[str, str] = {}
+    topic = resolve_topic(req.topic)
+    if topic is None:
+        errors["topic"] = _("Bitte wählen Sie ein Thema.")
+    message = (req.message or "").strip()
+    if len(message) < 10:
+        errors["message"] = _("Bitte beschreiben Sie Ihr Anliegen in ein paar Worten (mindestens 10 Zeichen).")
+    elif len(message) > MAX_MESSAGE:
+        errors["message"] = _("Bitte fassen Sie sich etwas kürzer (höchstens %(n)d Zeichen).", n=MAX_MESSAGE)
+    if req.channel not in CHANNELS:
+        errors["channel"] = _("Bitte wählen Sie, wie wir Sie erreichen sollen.")
+
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    customer = user.customer if signed_in and user.customer_id else None
+    name = user.name if signed_in else _clean(req.name, 200)
+    email = user.email if signed_in else _clean(req.email, 254)
+    if not signed_in:
+        if not name:
+            errors["name"] = _("Bitte geben Sie Ihren Namen an.")
+        if not email or not _EMAIL.match(email) or any(c in email for c in "\r\n,;<>"):
+            errors["email"] = _("Bitte geben Sie eine gültige E-Mail-Adresse an, damit wir antworten können.")
+
+    order, verified = None, signed_in and customer is not None
+    number = _clean(req.order_number, 40)
+    if number:
+        if signed_in and customer is not None:
+            order = order_by_number(number)
+            if order is None or order.customer_id != customer.id:
+                errors["order_number"] = _("Diese Bestellung finden wir in Ihrem Konto nicht.")
+                order = None
+        elif not signed_in and req.postcode:
+            order = prove_order(number, req.postcode)
+            verified = order is not None
+            if order is not None and email and order.customer.email.lower() != email.lower():
+                # The pair is right, but the answer would go to another address: the agent checks.
+                verified = False
+    if topic is not None and topic.needs_order and not number and "topic" not in errors:
+        errors["order_number"] = _("Bitte geben Sie die Bestellung an, um die es geht.")
+    skus = tuple(dict.fromkeys(s for s in req.skus if isinstance(s, str) and s))
+    if topic is not None and topic.needs_items and order is not None and not skus:
+        errors["skus"] = _("Bitte wählen Sie die betroffenen Artikel.")
+    if order is not None and skus and not set(skus) <= {item.sku for item in order.items}:
+        errors["skus"] = _("Diese Artikel gehören nicht zur gewählten Bestellung.")
+    if req.desired_outcome and req.desired_outcome not in OUTCOMES:
+        errors["desired_outcome"] = _("Bitte wählen Sie eine der angebotenen Lösungen.")
+
+    phone, slot = None, None
+    if req.channel == "phone":
+        phone = _clean(req.phone, 40) or (customer.phone if customer is not None else None)
+        if not phone or not _PHONE.match(phone):
+            errors["phone"] = _("Bitte geben Sie eine Telefonnummer an, unter der wir Sie erreichen.")
+        if not req.phone_consent:
+            errors["phone_consent"] = _("Bitte stimmen Sie zu, dass wir Ihre Nummer für den Rückruf verwenden.")
+        slot = find_slot(config, now, state, req.callback_slot) if req.callback_slot else None
+        if slot is None:
+            errors["callback_slot"] = _("Bitte wählen Sie einen freien Termin für den Rückruf.")
+    elif req.channel == "chat" and not chat_available(config, now, state):
+        opening = next_opening(config, now, state)
+        errors["channel"] = (_("Der Chat ist gerade nicht besetzt. Er öffnet wieder %(when)s.",
+                               when=format_datetime(opening, "EEEE, HH:mm")) if opening else
+                             _("Der Chat ist gerade nicht besetzt."))
+    if errors:
+        raise CaseInvalid(errors)
+    return topic, message, name, email, phone, slot, order, verified, skus, customer
+
+
+def expected_response(case: Case) -> str:
+    """What the customer may expect, in words: the callback time, or the answer time of the queue."""
+    if case.channel == "phone" and case.callback_slot:
+        start = case.callback_slot.replace(tzinfo=dt.timezone.utc)
+        return _("Wir rufen Sie am %(when)s an.", when=format_datetime(start, "EEEE, d. MMMM 'um' HH:mm 'Uhr'"))
+    if case.channel == "chat":
+        return _("Ein Mitarbeiter ist gleich im Chat für Sie da.")
+    due = case.sla_due_at.replace(tzinfo=dt.timezone.utc)
+    return _("Sie erhalten unsere Antwort per E-Mail bis spätestens %(when)s.",
+             when=format_datetime(due, "EEEE, d. MMMM, HH:mm 'Uhr'"))
+
+
+def _queue_messages(case: Case, config: RoutingConfig) -> None:
+    from app.outbox.service import queue_email, queue_webhook
+
+    shop = current_app.config["HELPCENTER_SHOP_NAME"]
+    with force_locale(case.lang):
+        link = f"{current_app.config['HELPCENTER_BASE_URL'].rstrip('/')}/kontakt/anfrage/{case.number}"
+        body = _("Hallo %(name)s,\n\nvielen Dank für Ihre Nachricht. Ihre Anfrage hat die Nummer %(number)s.\n\n"
+                 "So melden wir uns: %(expected)s\n\nIhre Nachricht:\n%(message)s\n\n"
+                 "Den Stand Ihrer Anfrage sehen Sie hier: %(link)s\n\nIhr Kundenservice von %(shop)s",
+                 name=case.contact_name, number=case.number, expected=expected_response(case),
+                 message=case.message, link=link, shop=shop)
+        subject = _("Ihre Anfrage %(number)s bei %(shop)s", number=case.number, shop=shop)
+    queue_email(case.contact_email, subject, body, dedupe_key=f"case-ack:{case.number}")
+    queue = config.queues[case.queue]
+    if queue.webhook_url:
+        queue_webhook(queue.webhook_url, case_payload(case), queue.webhook_secret or "",
+                      dedupe_key=f"case-webhook:{case.number}")
+
+
+def case_payload(case: Case) -> dict:
+    return {
+        "case_number": case.number, "topic": case.topic, "channel": case.channel, "queue": case.queue,
+        "priority": case.priority, "verified": case.verified, "order_number": case.order.number if case.order else None,
+        "message": case.message, "created_at": case.created_at.isoformat() + "Z",
+        "callback_slot": case.callback_slot.isoformat() + "Z" if case.callback_slot else None,
+    }
+
+
+def submit_case(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime, state: str,
+                visit: str | None = None) -> Submission:
+    """Validate, verify, route and store one case with its acknowledgement in one transaction.
+
+    The caller commits. A repeated idempotency key returns the first case; the same key with a
+    different request raises IdempotencyConflict.
+    """
+    fingerprint = req.fingerprint()
+    if req.idempotency_key:
+        existing = db.session.scalar(select(Case).where(Case.idempotency_key == req.idempotency_key))
+        if existing is not None:
+            if existing.request_fingerprint != fingerprint:
+                raise IdempotencyConflict(req.idempotency_key)
+            return Submission(existing, False)
+    topic, message, name, email, phone, slot, order, verified, skus, customer = _validate(req, user, config, now, state)
+    order_value = order.total_cents / 100 if order is not None else None
+    route = config.route(req.channel, topic.slug, verified, order_value)
+    created = to_utc_naive(now)
+    number = next_case_number(now.astimezone(SHOP_TIMEZONE).year)
+    if slot is not None:
+        # The number's row lock serialises bookings, so this count is the truth for this slot.
+        fresh = find_slot(config, now, state, slot.start.isoformat())
+        if fresh is None or fresh.free <= 0:
+            raise CaseInvalid({"callback_slot": _("Dieser Termin ist gerade ausgebucht. Bitte wählen Sie einen anderen.")})
+    case = Case(
+        number=number, topic=topic.slug, message=mask_card_numbers(message), channel=req.channel,
+        desired_outcome=req.desired_outcome if topic.asks_outcome else None, queue=route.queue.slug,
+        priority=route.priority, sla_due_at=route.sla_due(created), verified=verified,
+        user_id=user.id if getattr(user, "is_authenticated", False) else None,
+        customer_id=customer.id if customer is not None else (order.customer_id if verified and order else None),
+        order_id=order.id if order is not None else None, order_number_given=_clean(req.order_number, 40),
+        skus=json.dumps(list(skus)) if skus else None, contact_name=name, contact_email=email.lower(),
+        contact_phone=phone, phone_consent_at=created if req.channel == "phone" else None,
+        callback_slot=to_utc_naive(slot.start) if slot is not None else None,
+        article_slug=_clean(req.article_slug, 120), trail=json.dumps(req.trail[-40:]) if req.trail else None,
+        idempotency_key=req.idempotency_key, request_fingerprint=fingerprint, lang=req.lang, created_at=created,
+    )
+    db.session.add(case)
+    db.session.flush()
+    _queue_messages(case, config)
+    if visit:
+        db.session.execute(update(ContactDeflection).where(ContactDeflection.visit == visit).values(converted=True))
+    return Submission(case, True)
+
+
+def _attach(case: Case, uploads) -> list[str]:
+    from app.cases.attachments import store
+    from app.cases.models import CaseAttachment
+
+    written = []
+    for upload in uploads:
+        name = store(upload)
+        written.append(name)
+        case.attachments.append(CaseAttachment(filename=upload.filename, content_type=upload.content_type,
+                                               size=len(upload.data), sha256=upload.sha256, storage_name=name))
+    db.session.flush()
+    return written
+
+
+def submit_and_commit(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime, state: str,
+                      visit: str | None = None, uploads=()) -> Submission:
+    """submit_case with its attachments, then commit; a concurrent twin with the same idempotency key
+    yields the first case. Files of a case that did not commit are removed again."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.cases.attachments import attachment_dir
+
+    written: list[str] = []
+    try:
+        submission = submit_case(req, user, config, now, state, visit)
+        if submission.created and uploads:
+            written = _attach(submission.case, uploads)
+        db.session.commit()
+        return submission
+    except BaseException as exc:
+        db.session.rollback()
+        for name in written:
+            (attachment_dir() / name).unlink(missing_ok=True)
+        if not isinstance(exc, IntegrityError):
+            raise
+        if req.idempotency_key:
+            existing = db.session.scalar(select(Case).where(Case.idempotency_key == req.idempotency_key))
+            if existing is not None and existing.request_fingerprint == req.fingerprint():
+                return Submission(existing, False)
+        raise

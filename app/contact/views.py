@@ -1,0 +1,156 @@
+"""The contact form (/kontakt), the acknowledgement and the customer's view of a case."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import uuid
+
+from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.cases.attachments import UploadRejected, check_uploads
+from app.cases.availability import callback_slots, chat_available, next_opening
+from app.cases.models import Case, ContactDeflection
+from app.cases.routing import RoutingConfig
+from app.cases.service import CaseInvalid, CaseRequest, IdempotencyConflict, expected_response, submit_and_commit
+from app.cases.topics import OUTCOMES, TOPICS, resolve_topic
+from app.contact.forms import ContactForm
+from app.extensions import db, limiter
+from app.i18n import current_language
+from app.selfservice.trail import current_trail, record
+from app.shop.orders import orders_of
+from app.tracking.notices import notices_for
+
+bp = Blueprint("contact", __name__, url_prefix="/kontakt")
+MY_CASES = "my_cases"
+
+
+def routing() -> RoutingConfig:
+    return current_app.extensions["helpcenter.routing"]
+
+
+def federal_state() -> str:
+    return current_app.config["HELPCENTER_FEDERAL_STATE"]
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def visit_id() -> str:
+    """An anonymous id of this visit, to tell a deflected contact from one that was sent anyway."""
+    if "visit" not in session:
+        session["visit"] = secrets.token_hex(8)
+    return session["visit"]
+
+
+def _prepare(form: ContactForm, orders) -> None:
+    slots = callback_slots(routing(), now(), federal_state())
+    form.callback_slot.choices = [(s.key, format_datetime(s.start, "EEE d. MMM, HH:mm")) for s in slots]
+    form.skus.choices = [(i.sku, i.name) for o in orders for i in o.items]
+
+
+def _request_from(form: ContactForm) -> CaseRequest:
+    return CaseRequest(
+        topic=form.topic.data, message=form.message.data, channel=form.channel.data,
+        order_number=form.order_number.data or None, skus=tuple(form.skus.data or ()),
+        desired_outcome=form.desired_outcome.data or None, phone=form.phone.data,
+        phone_consent=bool(form.phone_consent.data), callback_slot=form.callback_slot.data or None,
+        name=form.name.data, email=form.email.data, postcode=form.postcode.data,
+        article_slug=form.article.data or None, lang=current_language(), trail=current_trail(),
+        idempotency_key=f"form:{form.submission_id.data}" if form.submission_id.data else None,
+    )
+
+
+def remember_case(number: str) -> None:
+    session[MY_CASES] = (session.get(MY_CASES, []) + [number])[-20:]
+
+
+@bp.route("", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def contact():
+    """One structured form: topic, order and items, what happened, and how we answer."""
+    orders = orders_of(current_user)
+    form = ContactForm()
+    if request.method == "GET":
+        topic = resolve_topic(request.args.get("topic"))
+        form.topic.data = topic.slug if topic else ""
+        wanted_order = request.args.get("order", "")
+        form.order_number.data = wanted_order if any(o.number == wanted_order for o in orders) or not orders else ""
+        form.article.data = request.args.get("article", "")[:120]
+        form.submission_id.data = uuid.uuid4().hex
+        form.channel.data = "phone"
+        if current_user.is_authenticated and current_user.customer is not None:
+            form.phone.data = current_user.customer.phone or ""
+        record("flow", flow="contact", step="form", outcome=form.topic.data or None,
+               order=form.order_number.data or None)
+    _prepare(form, orders)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            uploads = check_uploads(request.files.getlist(form.attachments.name))
+            submission = submit_and_commit(_request_from(form), current_user, routing(), now(), federal_state(),
+                                           visit=session.get("visit"), uploads=uploads)
+        except UploadRejected as exc:
+            form.attachments.errors = [str(exc)]
+        except CaseInvalid as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name).errors = [message]
+        except IdempotencyConflict:
+            form.message.errors = [_("Dieses Formular wurde schon mit anderem Inhalt gesendet. Bitte laden Sie die "
+                                     "Seite neu.")]
+        else:
+            remember_case(submission.case.number)
+            record("flow", flow="contact", step="sent", outcome=submission.case.channel)
+            return redirect(url_for("contact.case", number=submission.case.number))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "contact/form.html", form=form, orders=orders, topics=TOPICS, outcomes=OUTCOMES, config=routing(),
+        chat_open=chat_available(routing(), now(), federal_state()),
+        chat_opening=next_opening(routing(), now(), federal_state()),
+        notices=notices_for(current_user) if orders else [],
+        topics_json=json.dumps({slug: {"order": t.needs_order, "items": t.needs_items, "outcome": t.asks_outcome}
+                                for slug, t in TOPICS.items()}),
+    ), status
+
+
+def visible_case(number: str) -> Case | None:
+    """The customer's own case (signed in) or one sent from this visit; None otherwise."""
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        return None
+    if current_user.is_authenticated and case.user_id == current_user.id:
+        return case
+    if current_user.is_authenticated and case.customer_id and current_user.customer_id == case.customer_id:
+        return case
+    return case if number in session.get(MY_CASES, []) else None
+
+
+@bp.get("/anfrage/<number>")
+def case(number):
+    """Acknowledgement and status of one case for the customer who sent it."""
+    found = visible_case(number)
+    if found is None:
+        abort(404)
+    response = current_app.make_response(render_template(
+        "contact/case.html", case=found, expected=expected_response(found),
+        topic=TOPICS.get(found.topic), skus=json.loads(found.skus) if found.skus else []))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/vorschlag-geoeffnet")
+def suggestion_opened():
+    """The customer opened a suggested article from the form (counted as deflected unless they send)."""
+    payload = request.get_json(silent=True)
+    slug = payload.get("slug") if isinstance(payload, dict) else None
+    library = current_app.extensions["helpcenter.library"]
+    if not isinstance(slug, str) or library.article(slug) is None:
+        return jsonify({"error": {"code": "not_found", "message": _("Unbekannter Artikel.")}}), 404
+    db.session.add(ContactDeflection(visit=visit_id(), slug=slug))
+    db.session.commit()
+    return "", 204

@@ -1,0 +1,82 @@
+"""`flask --app wsgi outbox work|status`: the worker that sends queued e-mails and webhooks."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.config import ConfigError
+from app.outbox.delivery import DeliveryReport, deliver_due
+from app.outbox.service import outbox_counts
+from app.outbox.transports import open_mailer
+
+log = logging.getLogger(__name__)
+outbox_cli = AppGroup("outbox", help="Send the queued e-mails and webhooks.")
+
+
+@outbox_cli.command("work")
+@click.option("--once", is_flag=True, help="Deliver one round of due messages and exit.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds to wait after a round that found nothing to send.")
+@click.option("--batch", type=click.IntRange(min=1, max=1000), default=50, show_default=True,
+              help="Messages claimed per round.")
+def outbox_work(once, interval, batch):
+    """Deliver due messages until Ctrl-C or SIGTERM (which finish the current round first)."""
+    try:
+        open_mailer(current_app.config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if once:
+        click.echo(str(deliver_due(batch=batch)))
+        return
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"Outbox worker started ({current_app.config['HELPCENTER_MAIL_BACKEND']} mail backend); "
+               "Ctrl-C stops it.")
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        while not stop.is_set():
+            try:
+                report = deliver_due(batch=batch)
+            except SQLAlchemyError as exc:
+                # The database may be restarting: keep the worker alive and try again after the interval.
+                log.warning("outbox round failed: %s", type(exc).__name__)
+                report = DeliveryReport()
+            if report.total:
+                click.echo(str(report))
+            else:
+                stop.wait(interval)
+    click.echo("Outbox worker stopped.")
+
+
+@outbox_cli.command("status")
+def outbox_status():
+    """Count the queued, sent and given-up messages."""
+    counts = outbox_counts()
+    click.echo(f"queued {counts['queued']}, sent {counts['sent']}, failed {counts['failed']}")
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event):
+    """First SIGINT/SIGTERM: finish the round, then stop. A second Ctrl-C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum, _frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
