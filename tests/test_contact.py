@@ -340,3 +340,28 @@ def test_attachments_are_checked_by_content_and_stored_outside_the_web_root(shop
         stored = Path(shop.instance_path) / "attachments" / attachment.storage_name
         assert stored.read_bytes() == photo and "static" not in str(stored)
         stored.unlink()
+
+
+def test_concurrent_submissions_each_become_exactly_one_case_and_one_message(shop):
+    results, errors = [], []
+
+    def submit(index):
+        client = shop.test_client()
+        try:
+            response = post_case(client, {"topic": "sonstiges", "message": f"Gleichzeitige Anfrage Nummer {index}.",
+                                          "channel": "email", "name": f"Gast {index}", "email": f"gast{index}@example.com"})
+            results.append((response.status_code, response.get_json().get("case_number")))
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert {status for status, _ in results} == {201}
+    assert sorted(number for _, number in results) == [f"NL-2026-{i:06d}" for i in range(1, 13)]
+    with shop.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 12
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 12
