@@ -21,6 +21,21 @@ def remember_language_choice() -> None:
         session["lang"] = chosen
 
 
+# Date patterns per language: German "Montag, 16. November um 11:00 Uhr", English "Monday, 16 November at 11:00".
+DATE_PATTERNS = {
+    "day": {"de": "EEEE, d. MMMM", "en": "EEEE, d MMMM"},
+    "short_day": {"de": "EEE, d. MMM", "en": "EEE, d MMM"},
+    "day_at_time": {"de": "EEEE, d. MMMM 'um' HH:mm 'Uhr'", "en": "EEEE, d MMMM 'at' HH:mm"},
+    "day_time": {"de": "EEEE, d. MMMM, HH:mm 'Uhr'", "en": "EEEE, d MMMM, HH:mm"},
+    "weekday_time": {"de": "EEEE, HH:mm 'Uhr'", "en": "EEEE, HH:mm"},
+    "short_day_time": {"de": "EEE, d. MMM, HH:mm", "en": "EEE, d MMM, HH:mm"},
+}
+
+
+def date_pattern(name: str) -> str:
+    return DATE_PATTERNS[name].get(current_language(), DATE_PATTERNS[name]["de"])
+
+
 def current_language() -> str:
     return str(get_locale() or current_app.config["HELPCENTER_DEFAULT_LANG"])[:2]
 
@@ -43,6 +58,7 @@ def template_globals() -> dict:
         "format_date": format_date,
         "format_datetime": format_datetime,
         "format_currency": format_currency,
+        "date_pattern": date_pattern,
         "order_status": _order_status,
         "shipment_status": _shipment_status,
     }

@@ -94,7 +94,7 @@ def test_form_prefills_order_topic_and_article_for_a_signed_in_customer(shop, cl
     assert 'name="article" type="hidden" value="paypal"' in html
     assert 'name="name"' not in html and 'name="email"' not in html  # nothing to type about themselves
     assert "Wir nutzen die Nummer nur für diesen Rückruf" in html
-    assert "Mo. 16. Nov., 11:00" in html  # first free slot after the lead time
+    assert "Mo., 16. Nov., 11:00" in html  # first free slot after the lead time
 
 
 def test_signed_in_customer_case_is_verified_routed_and_acknowledged(shop, client):

@@ -1,6 +1,5 @@
 """Rate limits are shared by all workers when they use Redis (as in production)."""
 import socket
-import uuid
 
 import pytest
 
@@ -18,11 +17,17 @@ def _redis_up() -> bool:
 pytestmark = pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
 
 
+def _two_workers(make_app, fixture_index):
+    """Two app instances stand for two gunicorn workers sharing one Redis."""
+    from app.extensions import limiter
+
+    workers = [make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379") for _ in range(2)]
+    limiter.reset()  # counters of earlier test runs in the same Redis
+    return workers
+
+
 def test_two_workers_share_the_guest_lookup_limit(make_app, fixture_index):
-    # Two app instances stand for two gunicorn workers; a fresh key prefix keeps test runs apart.
-    prefix = f"test-{uuid.uuid4().hex}"
-    workers = [make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
-                        RATELIMIT_KEY_PREFIX=prefix) for _ in range(2)]
+    workers = _two_workers(make_app, fixture_index)
     statuses = []
     for attempt in range(12):
         client = workers[attempt % 2].test_client()
@@ -32,9 +37,7 @@ def test_two_workers_share_the_guest_lookup_limit(make_app, fixture_index):
 
 
 def test_failed_logins_counted_across_workers(make_app, fixture_index):
-    prefix = f"test-{uuid.uuid4().hex}"
-    workers = [make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
-                        RATELIMIT_KEY_PREFIX=prefix) for _ in range(2)]
+    workers = _two_workers(make_app, fixture_index)
     statuses = []
     for attempt in range(6):
         client = workers[attempt % 2].test_client()

@@ -18,6 +18,7 @@ from app.cases.numbering import next_case_number
 from app.cases.routing import CHANNELS, RoutingConfig
 from app.cases.topics import OUTCOMES, resolve_topic
 from app.extensions import db
+from app.i18n import date_pattern
 from app.privacy.redaction import mask_card_numbers
 from app.shop.fields import SHOP_TIMEZONE
 from app.shop.orders import order_by_number, prove_order
@@ -136,7 +137,7 @@ def _validate(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime, s
     elif req.channel == "chat" and not chat_available(config, now, state):
         opening = next_opening(config, now, state)
         errors["channel"] = (_("Der Chat ist gerade nicht besetzt. Er öffnet wieder %(when)s.",
-                               when=format_datetime(opening, "EEEE, HH:mm")) if opening else
+                               when=format_datetime(opening, date_pattern("weekday_time"))) if opening else
                              _("Der Chat ist gerade nicht besetzt."))
     if errors:
         raise CaseInvalid(errors)
@@ -147,12 +148,12 @@ def expected_response(case: Case) -> str:
     """What the customer may expect, in words: the callback time, or the answer time of the queue."""
     if case.channel == "phone" and case.callback_slot:
         start = case.callback_slot.replace(tzinfo=dt.timezone.utc)
-        return _("Wir rufen Sie am %(when)s an.", when=format_datetime(start, "EEEE, d. MMMM 'um' HH:mm 'Uhr'"))
+        return _("Wir rufen Sie am %(when)s an.", when=format_datetime(start, date_pattern("day_at_time")))
     if case.channel == "chat":
         return _("Ein Mitarbeiter ist gleich im Chat für Sie da.")
     due = case.sla_due_at.replace(tzinfo=dt.timezone.utc)
     return _("Sie erhalten unsere Antwort per E-Mail bis spätestens %(when)s.",
-             when=format_datetime(due, "EEEE, d. MMMM, HH:mm 'Uhr'"))
+             when=format_datetime(due, date_pattern("day_time")))
 
 
 def _queue_messages(case: Case, config: RoutingConfig) -> None:

@@ -21,7 +21,7 @@ from app.cases.service import CaseInvalid, CaseRequest, IdempotencyConflict, exp
 from app.cases.topics import OUTCOMES, TOPICS, resolve_topic
 from app.contact.forms import ContactForm
 from app.extensions import db, limiter
-from app.i18n import current_language
+from app.i18n import current_language, date_pattern
 from app.selfservice.trail import current_trail, record
 from app.shop.orders import orders_of
 from app.tracking.notices import notices_for
@@ -51,7 +51,7 @@ def visit_id() -> str:
 
 def _prepare(form: ContactForm, orders) -> None:
     slots = callback_slots(routing(), now(), federal_state())
-    form.callback_slot.choices = [(s.key, format_datetime(s.start, "EEE d. MMM, HH:mm")) for s in slots]
+    form.callback_slot.choices = [(s.key, format_datetime(s.start, date_pattern("short_day_time"))) for s in slots]
     form.skus.choices = [(i.sku, i.name) for o in orders for i in o.items]
 
 

@@ -51,13 +51,16 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 
 def deliver_due(now: dt.datetime | None = None, batch: int = 50) -> DeliveryReport:
-    """Send up to `batch` due messages and commit each outcome; safe to run in several workers at once."""
+    """Send up to `batch` due messages and commit each outcome; safe to run in several workers at once.
+
+    Uses a session of its own, so call it outside an open write transaction (SQLite would wait for it).
+    """
     config = current_app.config
     mailer = open_mailer(config)  # an unknown backend fails here, before anything is claimed
     now = _naive_utc(now) if now is not None else utcnow()
     started = time.monotonic()
     counts = {"sent": 0, "retried": 0, "failed": 0}
-    # A session of its own: the claim and each outcome commit, and must never commit a caller's work.
+    # Its own session: the claim and each outcome are committed, and a caller's work must never be.
     with Session(db.engine) as session:
         remaining = _load(session, _claim(session, now, batch))
         try:
@@ -68,7 +71,7 @@ def deliver_due(now: dt.datetime | None = None, batch: int = 50) -> DeliveryRepo
                     _send(envelope, mailer, config, clock)
                 # One broken message (or a bug in building it) must be retried and given up in the end,
                 # not stop the worker and block every message queued behind it.
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     outcome = _record_failure(session, envelope, describe_error(exc), clock,
                                               config["HELPCENTER_OUTBOX_MAX_ATTEMPTS"])
                 else:

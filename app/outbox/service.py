@@ -42,7 +42,10 @@ def queue_webhook(url: str, payload: dict, secret: str, dedupe_key: str | None =
         raise ValueError("a webhook payload must be a JSON object")
     if not secret:
         raise ValueError("a webhook needs a signing secret")
-    body = json.dumps(_mask_strings(payload), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    try:
+        body = json.dumps(_mask_strings(payload), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("a webhook payload must be plain JSON data") from exc
     signature = hmac.new(secret.encode("utf-8"), body.encode("utf-8"), hashlib.sha256).hexdigest()
     headers = {"Content-Type": "application/json", "X-Signature": f"sha256={signature}"}
     return _add(kind=KIND_WEBHOOK, recipient=url, subject=None, body=body, payload=body,

@@ -10,8 +10,11 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 
 from app.config import ConfigError
 from app.privacy.redaction import mask_card_numbers
@@ -19,6 +22,8 @@ from app.privacy.redaction import mask_card_numbers
 WEBHOOK_TIMEOUT = 10  # seconds
 _ERROR_LENGTH = 200
 _ADDRESS = re.compile(r"[^\s<>@\"']+@[^\s<>@\"']+")
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
 
 
 @dataclass(frozen=True)
@@ -66,17 +71,20 @@ def describe_error(exc: BaseException) -> str:
     return text[:_ERROR_LENGTH]
 
 
-def build_email(envelope: Envelope, sender: str, now: dt.datetime) -> EmailMessage:
+def build_email(envelope: Envelope, sender: str, now: dt.datetime) -> Message:
     """The MIME message: UTF-8 text as quoted-printable, so any relay passes umlauts through unchanged."""
-    message = EmailMessage()
-    message["From"] = sender
+    # The legacy email API on purpose: the modern one (policy.default) drops the space between two
+    # encoded words when it folds a long non-ASCII subject (CPython gh-144156, unfixed in Python 3.11).
+    message = MIMEText(envelope.body, "plain", _UTF8_QP)
+    name, address = parseaddr(sender)
+    message["From"] = formataddr((name, address))
     message["To"] = envelope.recipient
-    message["Subject"] = envelope.subject or ""
+    subject = envelope.subject or ""
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject")
     message["Date"] = format_datetime(now.replace(tzinfo=dt.timezone.utc))
     message["Message-ID"] = f"<{envelope.stable_id}@{_domain_of(sender)}>"
     # RFC 3834: out-of-office replies must not answer this.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(envelope.body, charset="utf-8", cte="quoted-printable")
     return message
 
 
@@ -97,7 +105,9 @@ class SmtpMailer:
         self._smtp: smtplib.SMTP | None = None
         self._unavailable: str | None = None
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+    def send(self, message: Message, sender: str, recipient: str) -> None:
+        if not recipient.isascii():
+            raise DeliveryError("addresses with non-ASCII local parts (SMTPUTF8) are not supported")
         smtp = self._connection()
         try:
             smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
@@ -139,11 +149,11 @@ class SmtpMailer:
 class ConsoleMailer:
     """Development: print each e-mail to stdout instead of sending it."""
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+    def send(self, message: Message, sender: str, recipient: str) -> None:
         lines = [f"{name}: {value}" for name, value in message.items()
                  if name not in ("Content-Type", "Content-Transfer-Encoding", "MIME-Version")]
-        print("\n".join(["-" * 72, *lines, "", message.get_content().rstrip("\n"), "-" * 72]),
-              file=sys.stdout, flush=True)
+        body = message.get_payload(decode=True).decode("utf-8")
+        print("\n".join(["-" * 72, *lines, "", body.rstrip("\n"), "-" * 72]), file=sys.stdout, flush=True)
 
     def close(self) -> None:
         pass

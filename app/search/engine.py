@@ -25,8 +25,9 @@ _PARTS_BOOST = 0.7
 _CORRECTION_BOOST = 0.9
 # A word in title and body should count more than in the title alone, but not twice as much.
 FIELD_TIEBREAK = None
-SCALE = 0.9
-RERANK_DEPTH = 30
+RERANK_DEPTH = 20
+EXACT_COUNT_UP_TO = 2000
+SINGLE_FIELD_ABOVE = 2000
 EXACT_BOOST = 2.0
 COVERAGE_FLOOR = 0.5
 COVERAGE_POWER = 1.0
@@ -240,33 +241,32 @@ class SearchEngine:
         return concepts, suggestion
 
     @staticmethod
-    def _whoosh_query(concepts: list[_Concept]):
+    def _concept_queries(concepts: list[_Concept], single_field: bool) -> list:
         concept_queries = []
         for concept in concepts:
             alternatives = []
             for terms, boost in concept.alternatives:
-                per_term = [_field_query([Term(f, t, boost=w) for f, w in FIELD_BOOSTS.items()]) for t in terms]
+                per_term = [Term("content", t) if single_field else
+                            _field_query([Term(f, t, boost=w) for f, w in FIELD_BOOSTS.items()]) for t in terms]
                 alternatives.append(per_term[0] if len(per_term) == 1 else And(per_term))
                 alternatives[-1].boost = boost
             concept_queries.append(alternatives[0] if len(alternatives) == 1 else Or(alternatives))
-        if len(concept_queries) == 1:
-            return concept_queries[0]
-        # The coordination bonus ranks articles that answer every part of a question first.
-        return Or(concept_queries, scale=SCALE)
+        return concept_queries
 
     @staticmethod
     def _coverage_score(hit, concepts: list[_Concept]) -> float:
         """BM25 score weighted by the share of the customer's concepts the article covers.
 
         A question names several things ("Geld", "Retoure", "dauert"); the article that answers
-        all of them beats one that repeats a single word often.
+        all of them beats one that repeats a single word often. The article's terms are stored in
+        the index, so this costs one stored-field read per candidate.
         """
         if len(concepts) == 1:
             return float(hit.score)
-        matched = {text.decode("utf-8") if isinstance(text, bytes) else text for _, text in hit.matched_terms()}
+        present = set(hit.get("terms", "").split())
         covered = sum(
             1 for concept in concepts
-            if any(all(term in matched for term in terms) for terms, _ in concept.alternatives)
+            if any(all(term in present for term in terms) for terms, _ in concept.alternatives)
         )
         return float(hit.score) * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * covered / len(concepts)) ** COVERAGE_POWER
 
@@ -282,7 +282,22 @@ class SearchEngine:
                                               self._synonyms(tuple(synonym_groups), lang))
         if not concepts:
             return SearchResult(query=query, total=0, hits=[], suggestion=None)
-        results = searcher.search(self._whoosh_query(concepts), limit=max(limit, RERANK_DEPTH), terms=True)
+        depth = max(limit, RERANK_DEPTH)
+        # Per-field weights rank best; on a large index one combined field keeps searches fast.
+        concept_queries = self._concept_queries(concepts, searcher.doc_count() > SINGLE_FIELD_ABOVE)
+        results = None
+        if len(concept_queries) > 1:
+            # Articles that cover every concept first: an intersection is fast and usually enough.
+            strict = searcher.search(And(concept_queries), limit=depth)
+            if strict.scored_length() >= limit:
+                results = strict
+        if results is None:
+            loose = concept_queries[0] if len(concept_queries) == 1 else Or(concept_queries)
+            results = searcher.search(loose, limit=depth)
+        # Counting every match means walking whole posting lists: exact for a small help center,
+        # estimated from the posting lengths for a large one.
+        doc_count = searcher.doc_count()
+        total = len(results) if doc_count <= EXACT_COUNT_UP_TO else min(results.estimated_length(), doc_count)
         results.fragmenter = highlight.ContextFragmenter(maxchars=180, surround=60)
         results.formatter = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
         ranked = sorted(((self._coverage_score(hit, concepts), hit.rank, hit) for hit in results),
@@ -295,4 +310,4 @@ class SearchEngine:
                 slug=hit["slug"], title=hit["title"], summary=hit["summary"], category=hit["category"],
                 snippet=snippet, score=round(score, 4),
             ))
-        return SearchResult(query=query, total=len(results), hits=hits, suggestion=suggestion)
+        return SearchResult(query=query, total=total, hits=hits, suggestion=suggestion)

@@ -28,9 +28,10 @@ from app.articles.loader import Article
 from app.search.analysis import analysis_version, help_analyzer, spelling_analyzer
 
 LANGUAGES = ("de", "en")
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "9"
 # Field weights, applied at query time: a word in the title says more than one in the body.
 FIELD_BOOSTS = {"title": 1.5, "tags": 1.2, "summary": 1.2, "headings": 1.1, "body": 1.0}
+CONTENT_REPEATS = {"title": 3, "tags": 2, "summary": 2, "headings": 1}
 _WRITER_TIMEOUT_SECONDS = 30.0
 
 
@@ -48,13 +49,33 @@ def build_schema(lang: str) -> Schema:
         summary=TEXT(analyzer=analyzer, stored=True),
         headings=TEXT(analyzer=analyzer),
         body=TEXT(analyzer=analyzer, stored=True),
+        content=TEXT(analyzer=analyzer, phrase=False),
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        terms=STORED,
         content_hash=STORED,
     )
 
 
+def weighted_content(article: Article) -> str:
+    """All of an article's text in one field, the title and tags repeated: one posting list per
+    term keeps searches fast on large indexes, and BM25's saturating term frequency turns the
+    repetition into a field weight."""
+    parts = [article.title] * CONTENT_REPEATS["title"] + [" ".join(article.tags)] * CONTENT_REPEATS["tags"]
+    parts += [article.summary] * CONTENT_REPEATS["summary"] + [" ".join(article.headings)] * CONTENT_REPEATS["headings"]
+    parts.append(article.text)
+    return "\n".join(parts)
+
+
+def indexed_terms(article: Article) -> str:
+    """Every term the article is indexed under, for re-ranking by how much of a query it covers."""
+    analyzer = help_analyzer(article.lang)
+    text = " ".join((article.title, " ".join(article.tags), article.summary, " ".join(article.headings), article.text))
+    return " ".join(sorted({token.text for token in analyzer(text)}))
+
+
 def article_document(article: Article) -> dict:
     return {
+        "terms": indexed_terms(article),
         "slug": article.slug,
         "category": article.category,
         "title": article.title,
@@ -63,6 +84,7 @@ def article_document(article: Article) -> dict:
         "headings": "\n".join(article.headings),
         "body": article.text,
         "spell": " ".join((article.title, article.summary, " ".join(article.tags), article.text)),
+        "content": weighted_content(article),
         "content_hash": article.content_hash,
     }
 

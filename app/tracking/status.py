@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from app.i18n import date_pattern
 from app.shop.carriers import carrier
 from app.shop.fields import local_date
 from app.shop.models import Order, Shipment
@@ -102,7 +103,7 @@ def _items_in(shipment: Shipment, order: Order) -> list[str]:
 
 
 def _fmt(day: dt.date) -> str:
-    return format_date(day, "EEEE, d. MMMM")
+    return format_date(day, date_pattern("day"))
 
 
 def _window_text(window: tuple[dt.date, dt.date]) -> str:
