@@ -365,3 +365,53 @@ def test_concurrent_submissions_each_become_exactly_one_case_and_one_message(sho
     with shop.app_context():
         assert db.session.scalar(select(func.count()).select_from(Case)) == 12
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 12
+
+
+def test_acknowledgement_arrives_by_smtp_once(shop, client, monkeypatch):
+    from app.outbox.delivery import deliver_due
+    from tests.test_outbox import SmtpSink, _free_port
+
+    login(client)
+    number = post_case(client, PHONE_CASE).get_json()["case_number"]
+    port = _free_port()
+    monkeypatch.setitem(shop.config, "HELPCENTER_MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(shop.config, "HELPCENTER_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(shop.config, "HELPCENTER_SMTP_PORT", port)
+    with SmtpSink(port) as smtp, shop.app_context():
+        assert deliver_due().sent == 1
+        assert deliver_due().sent == 0
+        assert len(smtp.received) == 1
+        mail = smtp.received[0]
+        assert mail.rcpt_tos == ["kim.berg@example.com"]
+        assert mail.message["Subject"] == f"Ihre Anfrage {number} bei Nordlicht"
+        body = mail.message.get_content()
+        assert number in body and "Wir rufen Sie am Montag, 16. November um 11:00 Uhr an." in body
+
+
+def test_queue_webhook_pushes_new_cases_signed(shop, client, tmp_path, monkeypatch):
+    import hashlib
+    import hmac
+
+    from app.cases.routing import DEFAULT_FILE
+
+    text = DEFAULT_FILE.read_text(encoding="utf-8").replace(
+        '[queues.reklamationen]\nname = "Reklamationen"\nsla_minutes = 480',
+        '[queues.reklamationen]\nname = "Reklamationen"\nsla_minutes = 480\n'
+        'webhook_url = "https://crm.example/hooks/cases"\nwebhook_secret = "crm-geheim"')
+    routing_file = tmp_path / "routing.toml"
+    routing_file.write_text(text, encoding="utf-8")
+    from app.cases.routing import load_routing
+    monkeypatch.setitem(shop.extensions, "helpcenter.routing", load_routing(routing_file))
+    login(client)
+    number = post_case(client, {"topic": "reklamation", "message": "Reißverschluss nach zwei Tagen kaputt.",
+                                "channel": "email", "order_number": "500001", "skus": ["NL-1"],
+                                "desired_outcome": "ersatz"}).get_json()["case_number"]
+    with shop.app_context():
+        hook = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "webhook"))
+        assert hook.recipient == "https://crm.example/hooks/cases"
+        payload = json.loads(hook.payload)
+        assert payload["case_number"] == number and payload["queue"] == "reklamationen" and payload["verified"] is True
+        headers = json.loads(hook.headers)
+        body = hook.payload.encode()
+        expected = "sha256=" + hmac.new(b"crm-geheim", body, hashlib.sha256).hexdigest()
+        assert headers["X-Signature"] == expected

@@ -81,3 +81,15 @@ def test_from_the_tracking_dead_end_to_a_booked_callback(page, anna):
         assert '"not_received"' in case.trail and '"report"' in case.trail
         mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "anna.kontakt@example.com"))
         assert number in mail.subject
+
+    # … and by e-mail, through a real SMTP server.
+    from app.outbox.delivery import deliver_due
+    from tests.test_outbox import SmtpSink, _free_port
+
+    port = _free_port()
+    anna.app.config.update(HELPCENTER_MAIL_BACKEND="smtp", HELPCENTER_SMTP_HOST="127.0.0.1", HELPCENTER_SMTP_PORT=port)
+    with SmtpSink(port) as smtp, anna.app.app_context():
+        deliver_due()
+        received = [m for m in smtp.received if m.rcpt_tos == ["anna.kontakt@example.com"]]
+        assert len(received) == 1
+        assert number in received[0].message["Subject"] and number in received[0].message.get_content()
