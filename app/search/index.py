@@ -137,13 +137,13 @@ class IndexStore:
             return None
         return whoosh_index.open_dir(str(generation / lang))
 
-    def is_current(self, articles: Iterable[Article]) -> bool:
-        manifest = self.manifest()
-        return (
-            manifest is not None
-            and manifest.get("fingerprint") == index_fingerprint()
-            and manifest.get("articles") == _article_hashes(articles)
-        )
+    def is_current(self, articles: Iterable[Article], manifest: dict | None = None) -> bool:
+        return self._is_current(_article_hashes(articles), manifest or self.manifest())
+
+    @staticmethod
+    def _is_current(hashes: dict, manifest: dict | None) -> bool:
+        return (manifest is not None and manifest.get("fingerprint") == index_fingerprint()
+                and manifest.get("articles") == hashes)
 
     # Writing ---------------------------------------------------------------
 
@@ -163,14 +163,18 @@ class IndexStore:
     def sync(self, articles: Iterable[Article], timeout: float = _WRITER_TIMEOUT_SECONDS) -> SyncReport:
         """Bring the index in step with articles: re-index only what changed, or build if missing."""
         articles = [a for a in articles if a.published]
-        if self.is_current(articles):
+        hashes = _article_hashes(articles)
+        if self._is_current(hashes, self.manifest()):
             return SyncReport(rebuilt=False)
         try:
             with self._lock().acquire(timeout=timeout):
+                # Read again under the lock: another worker may have done the work meanwhile.
                 manifest = self.manifest()
                 if manifest is None or manifest.get("fingerprint") != index_fingerprint():
                     return self._rebuild_locked(articles)
-                return self._update_locked(articles, manifest)
+                if manifest.get("articles") == hashes:
+                    return SyncReport(rebuilt=False)
+                return self._update_locked(articles, hashes, manifest)
         except Timeout as exc:
             raise IndexBusy("the search index is being written by another process") from exc
 
@@ -195,14 +199,17 @@ class IndexStore:
         self._remove_old_generations(keep={name} | ({previous.name} if previous else set()))
         return SyncReport(rebuilt=True, added=len(articles))
 
-    def _update_locked(self, articles: list[Article], manifest: dict) -> SyncReport:
+    def _update_locked(self, articles: list[Article], hashes: dict, manifest: dict) -> SyncReport:
         generation = self.current_generation()
         indexed: dict = manifest.get("articles", {})
-        wanted = {a.slug: a for a in articles}
+        by_slug = {a.slug: a for a in articles}
+        changed = [by_slug[slug] for slug, meta in hashes.items() if indexed.get(slug) != meta]
+        removed = [(slug, meta.get("lang")) for slug, meta in indexed.items()
+                   if slug not in hashes or hashes[slug]["lang"] != meta.get("lang")]
         added = updated = deleted = 0
         for lang in LANGUAGES:
-            changes = [a for a in articles if a.lang == lang and indexed.get(a.slug, {}).get("hash") != _indexed_hash(a)]
-            gone = [s for s, meta in indexed.items() if meta.get("lang") == lang and (s not in wanted or wanted[s].lang != lang)]
+            changes = [a for a in changed if a.lang == lang]
+            gone = [slug for slug, old_lang in removed if old_lang == lang]
             if not changes and not gone:
                 continue
             ix = whoosh_index.open_dir(str(generation / lang))
@@ -222,7 +229,8 @@ class IndexStore:
                     updated += 1
                 else:
                     added += 1
-        _write_json_atomically(generation / "manifest.json", _manifest_for(articles))
+        _write_json_atomically(generation / "manifest.json",
+                               {"fingerprint": index_fingerprint(), "built_at": time.time(), "articles": hashes})
         return SyncReport(rebuilt=False, added=added, updated=updated, deleted=deleted)
 
     def _remove_old_generations(self, keep: set[str]) -> None:
