@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -119,8 +119,3 @@ def password_reset(token):
             flash(_("Ihr neues Passwort ist gespeichert. Sie sind angemeldet."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/password_reset.html", form=form)
-
-
-def forbid_unless(condition: bool) -> None:
-    if not condition:
-        abort(403)

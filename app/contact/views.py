@@ -112,7 +112,7 @@ def contact():
         "contact/form.html", form=form, orders=orders, topics=TOPICS, outcomes=OUTCOMES, config=routing(),
         chat_open=chat_available(routing(), now(), federal_state()),
         chat_opening=next_opening(routing(), now(), federal_state()),
-        notices=notices_for(current_user) if orders else [],
+        notices=notices_for(current_user, orders) if orders else [],
         topics_json=json.dumps({slug: {"order": t.needs_order, "items": t.needs_items, "outcome": t.asks_outcome}
                                 for slug, t in TOPICS.items()}),
     ), status

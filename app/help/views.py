@@ -54,7 +54,7 @@ def home():
     orders = orders_of(current_user)
     return render_template("help/home.html", categories=[(c, a) for c, a in categories if a],
                            popular=_popular_articles(lang), form=SearchForm(),
-                           notices=notices_for(current_user) if orders else [],
+                           notices=notices_for(current_user, orders) if orders else [],
                            latest_order=orders[0] if orders else None)
 
 

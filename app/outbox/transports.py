@@ -156,7 +156,7 @@ class ConsoleMailer:
         print("\n".join(["-" * 72, *lines, "", body.rstrip("\n"), "-" * 72]), file=sys.stdout, flush=True)
 
     def close(self) -> None:
-        pass
+        """Nothing to close: printing needs no connection."""
 
 
 MAIL_BACKENDS = {"smtp": SmtpMailer, "console": lambda config: ConsoleMailer()}

@@ -13,7 +13,7 @@ import nh3
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from whoosh import highlight
-from whoosh.query import And, DisjunctionMax, Or, Term
+from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
 
 from app.search.analysis import EXACT_PREFIX, WordTerms, fold, word_terms, words
@@ -23,14 +23,11 @@ MAX_QUERY_WORDS = 24
 _SYNONYM_BOOST = 0.8
 _PARTS_BOOST = 0.7
 _CORRECTION_BOOST = 0.9
-# A word in title and body should count more than in the title alone, but not twice as much.
-FIELD_TIEBREAK = None
 RERANK_DEPTH = 20
 EXACT_COUNT_UP_TO = 2000
 SINGLE_FIELD_ABOVE = 2000
 EXACT_BOOST = 2.0
 COVERAGE_FLOOR = 0.5
-COVERAGE_POWER = 1.0
 
 
 @dataclass(frozen=True)
@@ -118,12 +115,6 @@ class _SynonymTable:
             for member in members:
                 if tuple(stems[start:start + len(member)]) == member:
                     yield len(member), [m for m in members if m != member]
-
-
-def _field_query(per_field):
-    if FIELD_TIEBREAK is None:
-        return Or(per_field)
-    return DisjunctionMax(per_field, tiebreak=FIELD_TIEBREAK)
 
 
 class SearchEngine:
@@ -247,7 +238,7 @@ class SearchEngine:
             alternatives = []
             for terms, boost in concept.alternatives:
                 per_term = [Term("content", t) if single_field else
-                            _field_query([Term(f, t, boost=w) for f, w in FIELD_BOOSTS.items()]) for t in terms]
+                            Or([Term(f, t, boost=w) for f, w in FIELD_BOOSTS.items()]) for t in terms]
                 alternatives.append(per_term[0] if len(per_term) == 1 else And(per_term))
                 alternatives[-1].boost = boost
             concept_queries.append(alternatives[0] if len(alternatives) == 1 else Or(alternatives))
@@ -268,7 +259,7 @@ class SearchEngine:
             1 for concept in concepts
             if any(all(term in present for term in terms) for terms, _ in concept.alternatives)
         )
-        return float(hit.score) * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * covered / len(concepts)) ** COVERAGE_POWER
+        return float(hit.score) * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * covered / len(concepts))
 
     # The public call --------------------------------------------------------
 

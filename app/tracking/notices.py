@@ -19,10 +19,11 @@ class Notice:
     url: str
 
 
-def notices_for(user) -> list[Notice]:
+def notices_for(user, orders=None) -> list[Notice]:
+    """Notices for the user's orders (pass them if already loaded)."""
     today, state = shop_today(), current_app.config["HELPCENTER_FEDERAL_STATE"]
     notices = []
-    for order in orders_of(user):
+    for order in orders_of(user) if orders is None else orders:
         if order.status == "cancelled":
             continue
         url = f"/sendungsverfolgung/{order.number}"
