@@ -28,6 +28,7 @@ EXACT_COUNT_UP_TO = 2000
 SINGLE_FIELD_ABOVE = 2000
 EXACT_BOOST = 2.0
 COVERAGE_FLOOR = 0.5
+WELL_KNOWN_COMPOUND_DOCS = 20
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,14 @@ class SearchEngine:
             return True
         return bool(terms.parts) and all(any(reader.doc_frequency(f, p) for f in FIELD_BOOSTS) for p in terms.parts)
 
+    @staticmethod
+    def _well_known(searcher, stem: str) -> bool:
+        # A compound that many articles use as one word needs no splitting; skipping the parts
+        # spares an intersection of two long posting lists on large indexes.
+        reader = searcher.reader()
+        field = "content" if searcher.doc_count() > SINGLE_FIELD_ABOVE else "body"
+        return reader.doc_frequency(field, stem) >= WELL_KNOWN_COMPOUND_DOCS
+
     def _concepts(self, searcher, vocab, query_words: list[str], lang: str, synonyms) -> tuple[list[_Concept], str | None]:
         analysed: list[tuple[str, WordTerms]] = []
         suggestion_words: list[str] = []
@@ -216,7 +225,7 @@ class SearchEngine:
             if span == 1:
                 entry = covered[0]
                 concept.add((EXACT_PREFIX + entry[1].exact,), EXACT_BOOST)
-                if entry[1].parts:
+                if entry[1].parts and not self._well_known(searcher, entry[1].stem):
                     concept.add(entry[1].parts, _PARTS_BOOST)
                 if len(entry) == 3:
                     concept.add((entry[2].stem,), _CORRECTION_BOOST)
