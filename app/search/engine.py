@@ -9,15 +9,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nh3
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from whoosh import highlight
 from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
 
 from app.search.analysis import EXACT_PREFIX, WordTerms, fold, word_terms, words
 from app.search.index import FIELD_BOOSTS, IndexStore
+from app.search.snippets import make_snippet
 
 MAX_QUERY_WORDS = 24
 _SYNONYM_BOOST = 0.8
@@ -298,14 +297,13 @@ class SearchEngine:
         # estimated from the posting lengths for a large one.
         doc_count = searcher.doc_count()
         total = len(results) if doc_count <= EXACT_COUNT_UP_TO else min(results.estimated_length(), doc_count)
-        results.fragmenter = highlight.ContextFragmenter(maxchars=180, surround=60)
-        results.formatter = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
         ranked = sorted(((self._coverage_score(hit, concepts), hit.rank, hit) for hit in results),
                         key=lambda item: (-item[0], item[1]))[:limit]
+        query_terms = {term for concept in concepts for terms, _ in concept.alternatives for term in terms}
         hits = []
         for score, _, hit in ranked:
-            snippet = nh3.clean(hit.highlights("body", top=2) or hit.highlights("summary") or "",
-                                tags={"mark"}, attributes={"mark": {"class"}})
+            snippet = (make_snippet(hit["body"], query_terms, lang)
+                       or make_snippet(hit["summary"], query_terms, lang))
             hits.append(SearchHit(
                 slug=hit["slug"], title=hit["title"], summary=hit["summary"], category=hit["category"],
                 snippet=snippet, score=round(score, 4),
