@@ -7,10 +7,11 @@ from flask import Blueprint, jsonify, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.cases.access import remember_case, visible_case
 from app.cases.availability import callback_slots, chat_available, next_opening
 from app.cases.service import CaseInvalid, CaseRequest, IdempotencyConflict, expected_response, submit_and_commit
 from app.contact import views as contact_views
-from app.contact.views import federal_state, remember_case, routing, visible_case
+from app.contact.views import federal_state, routing
 from app.errors import error_response
 from app.extensions import limiter
 from app.i18n import current_language

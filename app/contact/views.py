@@ -11,11 +11,11 @@ from flask import (Blueprint, abort, current_app, jsonify, redirect, render_temp
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
+from app.cases.access import remember_case, visible_case
 from app.cases.attachments import UploadRejected, check_uploads
 from app.cases.availability import callback_slots, chat_available, next_opening
-from app.cases.models import Case, ContactDeflection
+from app.cases.models import ContactDeflection
 from app.cases.routing import RoutingConfig
 from app.cases.service import CaseInvalid, CaseRequest, IdempotencyConflict, expected_response, submit_and_commit
 from app.cases.topics import OUTCOMES, TOPICS, resolve_topic
@@ -27,7 +27,6 @@ from app.shop.orders import orders_of
 from app.tracking.notices import notices_for
 
 bp = Blueprint("contact", __name__, url_prefix="/kontakt")
-MY_CASES = "my_cases"
 
 
 def routing() -> RoutingConfig:
@@ -65,10 +64,6 @@ def _request_from(form: ContactForm) -> CaseRequest:
         article_slug=form.article.data or None, lang=current_language(), trail=current_trail(),
         idempotency_key=f"form:{form.submission_id.data}" if form.submission_id.data else None,
     )
-
-
-def remember_case(number: str) -> None:
-    session[MY_CASES] = (session.get(MY_CASES, []) + [number])[-20:]
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -116,18 +111,6 @@ def contact():
         topics_json=json.dumps({slug: {"order": t.needs_order, "items": t.needs_items, "outcome": t.asks_outcome}
                                 for slug, t in TOPICS.items()}),
     ), status
-
-
-def visible_case(number: str) -> Case | None:
-    """The customer's own case (signed in) or one sent from this visit; None otherwise."""
-    case = db.session.scalar(select(Case).where(Case.number == number))
-    if case is None:
-        return None
-    if current_user.is_authenticated and case.user_id == current_user.id:
-        return case
-    if current_user.is_authenticated and case.customer_id and current_user.customer_id == case.customer_id:
-        return case
-    return case if number in session.get(MY_CASES, []) else None
 
 
 @bp.get("/anfrage/<number>")

@@ -30,25 +30,24 @@ def record_search_click(search_id: int, slug: str) -> bool:
     return result.rowcount == 1
 
 
-def record_view(slug: str) -> None:
-    day = today()
-    updated = db.session.execute(
+def _count_view(slug: str, day) -> int:
+    return db.session.execute(
         update(ArticleViewDay)
         .where(ArticleViewDay.slug == slug, ArticleViewDay.day == day)
         .values(views=ArticleViewDay.views + 1)
-    )
-    if updated.rowcount:
+    ).rowcount
+
+
+def record_view(slug: str) -> None:
+    day = today()
+    if _count_view(slug, day):
         return
     try:
         with db.session.begin_nested():
             db.session.add(ArticleViewDay(slug=slug, day=day, views=1))
     except IntegrityError:
         # Another request created today's row in between: count on it instead.
-        db.session.execute(
-            update(ArticleViewDay)
-            .where(ArticleViewDay.slug == slug, ArticleViewDay.day == day)
-            .values(views=ArticleViewDay.views + 1)
-        )
+        _count_view(slug, day)
 
 
 def most_read(days: int = 30, limit: int = 6) -> list[str]:
