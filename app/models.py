@@ -4,3 +4,5 @@ from app.accounts.models import User  # noqa: F401
 from app.shop.models import Address, Customer, Order, OrderItem, Shipment, ShipmentEvent  # noqa: F401
 from app.cases.models import AgentPresence, Case, CaseAttachment, CaseSequence, ContactDeflection  # noqa: F401
 from app.outbox.models import OutboxMessage  # noqa: F401
+from app.returns.models import (ProductVariant, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest,  # noqa: F401
+                                ReturnSequence)

@@ -1,0 +1,123 @@
+"""Returns: what a customer sends back, why, how it is resolved and where it is on its way."""
+from __future__ import annotations
+
+from app.extensions import db
+from app.insights.models import utcnow
+
+# angemeldet → unterwegs → eingegangen → geprüft → erstattet/umgetauscht; a complaint waits for an agent.
+STATUS_FLOW = ("registered", "in_transit", "received", "inspected", "refunded", "exchanged")
+FINAL_STATUSES = ("refunded", "exchanged", "cancelled")
+STATUSES = STATUS_FLOW + ("complaint", "cancelled")
+
+
+class ReturnSequence(db.Model):
+    """The last return number handed out per year; incremented inside the return's own transaction."""
+
+    __tablename__ = "return_sequence"
+
+    year = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    last_value = db.Column(db.Integer, nullable=False, default=0)
+
+
+class ProductVariant(db.Model):
+    """A size/colour of a product the shop sells, with its stock: what an exchange can offer."""
+
+    __tablename__ = "product_variant"
+
+    id = db.Column(db.Integer, primary_key=True)
+    sku = db.Column(db.String(64), nullable=False, unique=True)
+    product_code = db.Column(db.String(64), nullable=False, index=True)
+    name = db.Column(db.String(200), nullable=False)
+    size = db.Column(db.String(40), nullable=True)
+    colour = db.Column(db.String(40), nullable=True)
+    stock = db.Column(db.Integer, nullable=False, default=0)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class ReturnRequest(db.Model):
+    __tablename__ = "return_request"
+
+    id = db.Column(db.Integer, primary_key=True)
+    number = db.Column(db.String(20), nullable=False, unique=True)
+    order_id = db.Column(db.Integer, db.ForeignKey("shop_order.id"), nullable=False, index=True)
+    customer_id = db.Column(db.Integer, db.ForeignKey("customer.id"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True)
+    status = db.Column(db.String(20), nullable=False, default="registered")
+    resolution = db.Column(db.String(10), nullable=False)
+    carrier = db.Column(db.String(20), nullable=True)
+    returnless = db.Column(db.Boolean, nullable=False, default=False)
+    refund_cents = db.Column(db.Integer, nullable=False, default=0)
+    complaint_case_id = db.Column(db.Integer, db.ForeignKey("support_case.id"), nullable=True)
+    idempotency_key = db.Column(db.String(120), nullable=True, unique=True)
+    request_fingerprint = db.Column(db.String(64), nullable=True)
+    lang = db.Column(db.String(2), nullable=False, default="de")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    order = db.relationship("Order")
+    customer = db.relationship("Customer")
+    complaint_case = db.relationship("Case")
+    items = db.relationship("ReturnItem", back_populates="return_request", cascade="all, delete-orphan",
+                            order_by="ReturnItem.id")
+    events = db.relationship("ReturnEvent", back_populates="return_request", cascade="all, delete-orphan",
+                             order_by="ReturnEvent.id")
+
+
+class ReturnItem(db.Model):
+    """One returned article with its reason; kept per product for the insights on what comes back and why."""
+
+    __tablename__ = "return_item"
+
+    id = db.Column(db.Integer, primary_key=True)
+    return_id = db.Column(db.Integer, db.ForeignKey("return_request.id", ondelete="CASCADE"), nullable=False,
+                          index=True)
+    order_item_id = db.Column(db.Integer, db.ForeignKey("order_item.id"), nullable=False, index=True)
+    sku = db.Column(db.String(64), nullable=False, index=True)
+    product_code = db.Column(db.String(64), nullable=True, index=True)
+    name = db.Column(db.String(200), nullable=False)
+    category = db.Column(db.String(100), nullable=False)
+    quantity = db.Column(db.Integer, nullable=False)
+    unit_price_cents = db.Column(db.Integer, nullable=False)
+    reason = db.Column(db.String(30), nullable=False, index=True)
+    comment = db.Column(db.Text, nullable=True)
+    exchange_sku = db.Column(db.String(64), nullable=True)
+
+    return_request = db.relationship("ReturnRequest", back_populates="items")
+    order_item = db.relationship("OrderItem")
+    photos = db.relationship("ReturnPhoto", back_populates="item", cascade="all, delete-orphan",
+                             order_by="ReturnPhoto.id")
+
+
+class ReturnPhoto(db.Model):
+    __tablename__ = "return_photo"
+
+    id = db.Column(db.Integer, primary_key=True)
+    item_id = db.Column(db.Integer, db.ForeignKey("return_item.id", ondelete="CASCADE"), nullable=False, index=True)
+    filename = db.Column(db.String(200), nullable=False)
+    content_type = db.Column(db.String(60), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    storage_name = db.Column(db.String(80), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    item = db.relationship("ReturnItem", back_populates="photos")
+
+
+class ReturnEvent(db.Model):
+    """Each step of a return, from the customer, the carrier's webhook or an agent — stored once."""
+
+    __tablename__ = "return_event"
+    __table_args__ = (db.UniqueConstraint("return_id", "fingerprint", name="uq_return_event_return_id_fingerprint"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    return_id = db.Column(db.Integer, db.ForeignKey("return_request.id", ondelete="CASCADE"), nullable=False,
+                          index=True)
+    status = db.Column(db.String(20), nullable=False)
+    source = db.Column(db.String(10), nullable=False)
+    actor_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True)
+    note = db.Column(db.String(500), nullable=True)
+    location = db.Column(db.String(200), nullable=True)
+    occurred_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    fingerprint = db.Column(db.String(64), nullable=False)
+
+    return_request = db.relationship("ReturnRequest", back_populates="events")
