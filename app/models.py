@@ -6,3 +6,4 @@ from app.cases.models import AgentPresence, Case, CaseAttachment, CaseSequence, 
 from app.outbox.models import OutboxMessage  # noqa: F401
 from app.returns.models import (ProductVariant, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest,  # noqa: F401
                                 ReturnSequence)
+from app.withdrawal.models import Withdrawal, WithdrawalSequence  # noqa: F401
