@@ -69,9 +69,10 @@ def register_blueprints(app: Flask) -> None:
     from app.shop.api import bp as shop_api_bp
     from app.tracking.api import bp as tracking_api_bp
     from app.tracking.views import bp as tracking_bp
+    from app.withdrawal.views import bp as withdrawal_bp
 
     for blueprint in (help_bp, api_bp, accounts_bp, accounts_api_bp, tracking_bp, tracking_api_bp, shop_api_bp,
-                      contact_bp, cases_api_bp):
+                      contact_bp, cases_api_bp, withdrawal_bp):
         app.register_blueprint(blueprint)
 
 

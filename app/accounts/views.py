@@ -12,6 +12,7 @@ from app.accounts.service import (PasswordRejected, authenticate, send_password_
                                   user_for_reset_token)
 from app.extensions import db, limiter
 from app.shop.orders import orders_of
+from app.withdrawal.service import withdrawals_of
 
 bp = Blueprint("accounts", __name__)
 
@@ -74,7 +75,7 @@ def logout():
 def account():
     """'Mein Konto': the customer's orders with their status and a way to each next step."""
     orders = orders_of(current_user)
-    return render_template("accounts/account.html", orders=orders,
+    return render_template("accounts/account.html", orders=orders, withdrawals=withdrawals_of(current_user),
                            notification_form=NotificationForm(notify_status_changes=current_user.notify_status_changes))
 
 

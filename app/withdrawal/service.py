@@ -1,0 +1,353 @@
+"""Receive a withdrawal (§ 356a BGB): build the declaration, store it once, confirm it by e-mail."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import force_locale, format_date, format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.i18n import current_language
+from app.privacy.redaction import mask_card_numbers
+from app.shop.fields import SHOP_TIMEZONE
+from app.shop.models import Order
+from app.shop.orders import order_by_number
+from app.withdrawal.models import Withdrawal, WithdrawalSequence
+
+PREFIX = "W"
+LIMITS = {"order_number": 40, "name": 200, "email": 254, "items_text": 1000, "reason": 2000}
+# Control characters other than line breaks and tabs (those are allowed in the two free-text fields).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\t]")
+_GERMAN_DATE = re.compile(r"^(?P<day>\d{1,2})\.\s*(?P<month>\d{1,2})\.\s*(?P<year>\d{4})$")
+_DECLARED_AT = {"de": "d. MMMM yyyy, HH:mm 'Uhr'", "en": "d MMMM yyyy, HH:mm"}
+_ORDER_DATE = {"de": "d. MMMM yyyy", "en": "d MMMM yyyy"}
+
+
+class WithdrawalInvalid(ValueError):
+    """The input cannot become a declaration; errors maps field names to messages for the customer."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class WithdrawalConflict(ValueError):
+    """The same submission id came with another declaration."""
+
+
+@dataclass(frozen=True)
+class WithdrawalRequest:
+    order_number: str | None
+    name: str | None
+    email: str | None
+    skus: tuple[str, ...] = ()
+    items_text: str | None = None
+    ordered_on: str | None = None
+    reason: str | None = None
+    lang: str = "de"
+    submission_id: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> WithdrawalRequest:
+        known = {k: data.get(k) for k in cls.__dataclass_fields__}
+        known["skus"] = tuple(s for s in (known["skus"] or ()) if isinstance(s, str))
+        known["lang"] = known["lang"] if known["lang"] in ("de", "en") else "de"
+        return cls(**{k: v for k, v in known.items() if v is not None})
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return f"form:{self.submission_id}" if self.submission_id else None
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What the customer declares, exactly as shown before confirming and as stored afterwards."""
+
+    order_number: str
+    name: str
+    email: str
+    whole_order: bool
+    items: tuple[dict, ...]
+    reason: str | None
+    text: str
+    order: Order | None = field(default=None, compare=False)
+
+    @property
+    def text_sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submission:
+    withdrawal: Withdrawal
+    created: bool
+
+
+def _text(value, name: str, errors: dict, multiline: bool = False) -> str | None:
+    """Trimmed text, or an error for control characters or too many characters."""
+    if value is None:
+        return None
+    value = str(value)
+    if _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value.strip())):
+        errors[name] = _("Bitte entfernen Sie Steuerzeichen und Zeilenumbrüche aus diesem Feld.") if not multiline \
+            else _("Bitte entfernen Sie die Steuerzeichen aus diesem Feld.")
+        return None
+    value = value.strip() if multiline else " ".join(value.split())
+    if len(value) > LIMITS[name]:
+        errors[name] = _("Bitte höchstens %(n)d Zeichen.", n=LIMITS[name])
+        return None
+    return value or None
+
+
+def _email(value, errors: dict) -> str | None:
+    raw = value if isinstance(value, str) else ""
+    cleaned = _text(raw, "email", errors)
+    if "email" in errors:
+        # A line break here is a header injection attempt; the answer is the same as for any bad address.
+        errors["email"] = _("Bitte geben Sie eine gültige E-Mail-Adresse an.")
+        return None
+    try:
+        return validate_email(cleaned or "", check_deliverability=False).normalized if cleaned else None
+    except EmailNotValidError:
+        errors["email"] = _("Bitte geben Sie eine gültige E-Mail-Adresse an.")
+        return None
+
+
+def _ordered_on(value, errors: dict) -> dt.date | None:
+    if not value:
+        return None
+    value = str(value).strip()
+    german = _GERMAN_DATE.match(value)
+    try:
+        if german:
+            return dt.date(int(german["year"]), int(german["month"]), int(german["day"]))
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        errors["ordered_on"] = _("Bitte geben Sie das Bestelldatum als Datum an, z. B. 2. 11. 2026.")
+        return None
+
+
+def _is_owner(order: Order | None, user) -> bool:
+    return bool(order is not None and getattr(user, "is_authenticated", False) and user.customer_id
+                and user.customer_id == order.customer_id)
+
+
+def _item_line(item: dict) -> str:
+    if "description" in item:
+        return item["description"]
+    details = ", ".join(v for v in (item.get("size"), item.get("colour")) if v)
+    name = f"{item['name']} ({details})" if details else item["name"]
+    return _("%(name)s, %(quantity)d Stück, Artikelnummer %(sku)s", name=name, quantity=item["quantity"],
+             sku=item["sku"])
+
+
+def declaration_text(order_number: str, name: str, email: str, items: tuple[dict, ...], ordered_on: dt.date | None,
+                     reason: str | None) -> str:
+    """The declaration in the customer's words, modelled on the statutory withdrawal form (Anlage 2 EGBGB)."""
+    goods = "\n".join(f"– {_item_line(item)}" for item in items) if items else \
+        _("– alle Waren dieser Bestellung")
+    lines = [_("Hiermit widerrufe ich den von mir abgeschlossenen Vertrag über den Kauf der folgenden Waren:"), goods]
+    if ordered_on is not None:
+        lines.append(_("Bestellt am: %(date)s", date=format_date(ordered_on, _ORDER_DATE[_lang()])))
+    lines += [_("Bestellnummer: %(number)s", number=order_number), _("Name: %(name)s", name=name),
+              _("E-Mail: %(email)s", email=email)]
+    if reason:
+        lines.append(_("Grund (freiwillige Angabe): %(reason)s", reason=reason))
+    return "\n".join(lines)
+
+
+def _lang() -> str:
+    return current_language() if current_language() in _DECLARED_AT else "de"
+
+
+def prepare(req: WithdrawalRequest, user) -> Declaration:
+    """Validate the input and build the declaration; nothing is stored. The same answer whether the
+    order exists or not — only a signed-in owner sees their order's items and date in it."""
+    errors: dict[str, str] = {}
+    number = _text(req.order_number, "order_number", errors)
+    if not number and "order_number" not in errors:
+        errors["order_number"] = _("Bitte geben Sie die Bestellnummer an.")
+    name = _text(req.name, "name", errors)
+    if not name and "name" not in errors:
+        errors["name"] = _("Bitte geben Sie Ihren Namen an.")
+    email = _email(req.email, errors)
+    if not email and "email" not in errors:
+        errors["email"] = _("Bitte geben Sie Ihre E-Mail-Adresse an, damit wir den Eingang bestätigen können.")
+    items_text = _text(req.items_text, "items_text", errors, multiline=True)
+    reason = _text(req.reason, "reason", errors, multiline=True)
+    ordered_on = _ordered_on(req.ordered_on, errors)
+
+    order = order_by_number(number) if number else None
+    owner = _is_owner(order, user)
+    items: tuple[dict, ...] = ()
+    if owner:
+        by_sku = {item.sku: item for item in order.items}
+        chosen = tuple(dict.fromkeys(req.skus))
+        if chosen and not set(chosen) <= set(by_sku):
+            errors["skus"] = _("Diese Artikel gehören nicht zur gewählten Bestellung.")
+        items = tuple({"sku": i.sku, "name": i.name, "size": i.size, "colour": i.colour, "quantity": i.quantity}
+                      for i in (by_sku[s] for s in chosen if s in by_sku))
+        whole_order = not items
+        if whole_order:
+            items = tuple({"sku": i.sku, "name": i.name, "size": i.size, "colour": i.colour, "quantity": i.quantity}
+                          for i in order.items)
+        ordered_on = order.placed_at.replace(tzinfo=dt.timezone.utc).astimezone(SHOP_TIMEZONE).date()
+    else:
+        whole_order = not items_text
+        if items_text:
+            items = ({"description": mask_card_numbers(items_text)},)
+    if errors:
+        raise WithdrawalInvalid(errors)
+    reason = mask_card_numbers(reason) if reason else None
+    with force_locale(req.lang):
+        text = declaration_text(number, name, email, items, ordered_on, reason)
+    matched = order is not None and (owner or order.customer.email.lower() == email.lower())
+    return Declaration(order_number=number, name=name, email=email, whole_order=whole_order, items=items,
+                       reason=reason, text=text, order=order if matched else None)
+
+
+def key_taken_by_other(req: WithdrawalRequest, declaration: Declaration) -> bool:
+    """Whether this form's submission id already stands for a different declaration (the customer
+    went back, changed something and sends a new one)."""
+    if not req.idempotency_key:
+        return False
+    existing = db.session.scalar(select(Withdrawal).where(Withdrawal.idempotency_key == req.idempotency_key))
+    return existing is not None and existing.declaration_text != declaration.text
+
+
+def _next_number(year: int) -> str:
+    # One UPDATE that locks the year's row until commit keeps numbers unique and gapless (see app/cases/numbering.py).
+    statement = (update(WithdrawalSequence).where(WithdrawalSequence.year == year)
+                 .values(last_value=WithdrawalSequence.last_value + 1).returning(WithdrawalSequence.last_value))
+    value = db.session.execute(statement).scalar_one_or_none()
+    if value is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(WithdrawalSequence(year=year, last_value=1))
+            value = 1
+        except IntegrityError:
+            value = db.session.execute(statement).scalar_one()
+    return f"{PREFIX}-{year}-{value:06d}"
+
+
+def digest(withdrawal: Withdrawal) -> str:
+    """SHA-256 over the declaration's content in a fixed form, so a stored row can be checked later."""
+    content = {"number": withdrawal.number, "declared_at": withdrawal.declared_at.isoformat() + "Z",
+               "text": withdrawal.declaration_text, "items": json.loads(withdrawal.items),
+               "order_number": withdrawal.order_number_given, "name": withdrawal.contact_name,
+               "email": withdrawal.contact_email, "reason": withdrawal.reason}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                          .encode("utf-8")).hexdigest()
+
+
+def verify(withdrawal: Withdrawal) -> bool:
+    """Whether the stored row still has the content its hash was taken over."""
+    return withdrawal.declaration_sha256 == digest(withdrawal)
+
+
+def declared_at_text(withdrawal: Withdrawal) -> str:
+    """The time of receipt in German time, e.g. '2. Dezember 2026, 14:05 Uhr'."""
+    return format_datetime(withdrawal.declared_at.replace(tzinfo=dt.timezone.utc), _DECLARED_AT[_lang()])
+
+
+def label_path(order_number: str) -> str:
+    return "/retouren?" + urllib.parse.urlencode({"order": order_number})
+
+
+def _queue_confirmation(withdrawal: Withdrawal) -> None:
+    from app.outbox.service import queue_email
+
+    shop = current_app.config["HELPCENTER_SHOP_NAME"]
+    with force_locale(withdrawal.lang):
+        link = current_app.config["HELPCENTER_BASE_URL"].rstrip("/") + label_path(withdrawal.order_number_given)
+        subject = _("Ihr Widerruf %(number)s bei %(shop)s", number=withdrawal.number, shop=shop)
+        body = _("Hallo %(name)s,\n\nIhren Widerruf haben wir am %(when)s erhalten. Er hat die Nummer %(number)s.\n\n"
+                 "Ihre Erklärung im Wortlaut:\n\n%(text)s\n\n"
+                 "So geht es weiter: Senden Sie die Waren bitte innerhalb von 14 Tagen an uns zurück. "
+                 "Ihr Rücksendeetikett erstellen Sie hier:\n%(link)s\n\n"
+                 "Bitte heben Sie diese E-Mail als Nachweis Ihres Widerrufs auf.\n\nIhr Kundenservice von %(shop)s",
+                 name=withdrawal.contact_name, when=declared_at_text(withdrawal), number=withdrawal.number,
+                 text=withdrawal.declaration_text, link=link, shop=shop)
+    queue_email(withdrawal.contact_email, subject, body, dedupe_key=f"withdrawal-ack:{withdrawal.number}")
+
+
+def submit(req: WithdrawalRequest, user, now: dt.datetime) -> Submission:
+    """Store the declaration with its confirmation e-mail in the caller's transaction (the caller commits).
+
+    The same submission id again returns the first withdrawal; with another declaration it raises
+    WithdrawalConflict.
+    """
+    declaration = prepare(req, user)
+    if req.idempotency_key:
+        existing = db.session.scalar(select(Withdrawal).where(Withdrawal.idempotency_key == req.idempotency_key))
+        if existing is not None:
+            if existing.declaration_text != declaration.text:
+                raise WithdrawalConflict(existing.number)
+            return Submission(existing, False)
+    declared_at = now.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    number = _next_number(now.astimezone(SHOP_TIMEZONE).year)
+    withdrawal = Withdrawal(
+        number=number, order_number_given=declaration.order_number,
+        order_id=declaration.order.id if declaration.order is not None else None,
+        user_id=user.id if getattr(user, "is_authenticated", False) else None, matched=declaration.order is not None,
+        contact_name=declaration.name, contact_email=declaration.email, whole_order=declaration.whole_order,
+        items=json.dumps(list(declaration.items), ensure_ascii=False), reason=declaration.reason,
+        declaration_text=declaration.text, idempotency_key=req.idempotency_key, lang=req.lang, declared_at=declared_at,
+    )
+    withdrawal.declaration_sha256 = digest(withdrawal)
+    db.session.add(withdrawal)
+    db.session.flush()
+    _queue_confirmation(withdrawal)
+    return Submission(withdrawal, True)
+
+
+def submit_and_commit(req: WithdrawalRequest, user, now: dt.datetime) -> Submission:
+    """submit, then commit; a concurrent twin with the same submission id yields the first withdrawal."""
+    try:
+        submission = submit(req, user, now)
+        db.session.commit()
+        return submission
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(select(Withdrawal).where(Withdrawal.idempotency_key == req.idempotency_key)) \
+            if req.idempotency_key else None
+        if existing is None:
+            raise
+        return Submission(existing, False)
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def withdrawals_of(user) -> list[Withdrawal]:
+    """The signed-in customer's withdrawals: sent while signed in, or matched to one of their orders."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    mine = Withdrawal.user_id == user.id
+    if user.customer_id is not None:
+        mine = or_(mine, Withdrawal.order_id.in_(select(Order.id).where(Order.customer_id == user.customer_id)))
+    return list(db.session.scalars(select(Withdrawal).where(mine).order_by(Withdrawal.declared_at.desc(),
+                                                                           Withdrawal.id.desc())))
+
+
+def withdrawal_by_number(number: str) -> Withdrawal | None:
+    if not isinstance(number, str) or len(number) > 20:
+        return None
+    return db.session.scalar(select(Withdrawal).where(Withdrawal.number == number))
+
+
+def items_of(withdrawal: Withdrawal) -> list[dict]:
+    return json.loads(withdrawal.items or "[]")

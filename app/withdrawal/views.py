@@ -1,0 +1,177 @@
+"""'Vertrag widerrufen' (/widerruf): name the contract, check the declaration, confirm it."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from app.extensions import limiter
+from app.i18n import current_language
+from app.shop.orders import orders_of
+from app.withdrawal.forms import ConfirmForm, WithdrawalForm
+from app.withdrawal.service import (Declaration, WithdrawalConflict, WithdrawalInvalid, WithdrawalRequest,
+                                    declared_at_text, items_of, key_taken_by_other, label_path, prepare,
+                                    submit_and_commit, withdrawal_by_number)
+
+bp = Blueprint("withdrawal", __name__, url_prefix="/widerruf")
+
+WITHDRAWAL_LIMITS = "10 per minute;30 per hour"
+DRAFT_MAX_AGE = 24 * 3600
+_SESSION_KEY = "withdrawals"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="withdrawal-draft")
+
+
+def _sign(req: WithdrawalRequest, declaration: Declaration) -> str:
+    data = req.to_dict()
+    data["skus"] = list(req.skus)
+    return _serializer().dumps({"request": data, "text_sha256": declaration.text_sha256})
+
+
+def _posted_draft() -> tuple[WithdrawalRequest, str] | None:
+    """Step 1's input and the hash of the declaration shown for it, if the posted draft is ours and fresh."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return None
+    try:
+        data = _serializer().loads(form.draft.data or "", max_age=DRAFT_MAX_AGE)
+        return WithdrawalRequest.from_dict(data["request"]), str(data["text_sha256"])
+    except (BadSignature, AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _request_from(form: WithdrawalForm) -> WithdrawalRequest:
+    return WithdrawalRequest(
+        order_number=form.order_number.data, name=form.name.data, email=form.email.data,
+        skus=tuple(form.skus.data or ()), items_text=form.items_text.data, ordered_on=form.ordered_on.data,
+        reason=form.reason.data, lang=current_language(), submission_id=(form.submission_id.data or "")[:64] or None)
+
+
+def _form_from(req: WithdrawalRequest) -> WithdrawalForm:
+    return WithdrawalForm(formdata=None, **{k: v for k, v in req.to_dict().items() if k != "lang"})
+
+
+def _no_store(html: str, status: int = 200):
+    response = current_app.make_response((html, status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _step1(form: WithdrawalForm, orders, status: int = 200):
+    return _no_store(render_template("withdrawal/start.html", form=form, orders=orders), status)
+
+
+def _step2(req: WithdrawalRequest, declaration: Declaration, notice: str | None = None):
+    form = ConfirmForm(formdata=None, draft=_sign(req, declaration))
+    return _no_store(render_template("withdrawal/confirm.html", form=form, declaration=declaration, notice=notice))
+
+
+@bp.get("")
+def start():
+    """Step 1: which contract — order number, name, e-mail, optionally items and a reason."""
+    orders = orders_of(current_user)
+    form = WithdrawalForm()
+    wanted = request.args.get("order", "")[:40]
+    form.order_number.data = wanted if not orders or any(o.number == wanted for o in orders) else ""
+    if current_user.is_authenticated:
+        form.name.data, form.email.data = current_user.name, current_user.email
+    form.submission_id.data = uuid.uuid4().hex
+    return _step1(form, orders)
+
+
+@bp.post("")
+@limiter.limit(WITHDRAWAL_LIMITS)
+def review():
+    """Step 2: show exactly what will be declared; nothing is stored yet."""
+    orders = orders_of(current_user)
+    form = WithdrawalForm()
+    if not form.validate_on_submit():
+        return _step1(form, orders, 422)
+    req = _request_from(form)
+    try:
+        declaration = prepare(req, current_user)
+    except WithdrawalInvalid as exc:
+        for name, message in exc.errors.items():
+            getattr(form, name).errors = [message]
+        return _step1(form, orders, 422)
+    if key_taken_by_other(req, declaration):
+        # Back to step 1, changed and sent again: a new declaration, so a new submission id.
+        req = WithdrawalRequest(**{**req.to_dict(), "submission_id": uuid.uuid4().hex})
+    return _step2(req, declaration)
+
+
+@bp.get("/bestaetigen")
+def confirm_get():
+    return redirect(url_for("withdrawal.start"))
+
+
+@bp.post("/bestaetigen")
+@limiter.limit(WITHDRAWAL_LIMITS)
+def confirm():
+    """Store the declaration once, queue its confirmation e-mail and show the receipt."""
+    draft = _posted_draft()
+    if draft is None:
+        abort(400)
+    req, shown_sha256 = draft
+    try:
+        declaration = prepare(req, current_user)
+        if declaration.text_sha256 != shown_sha256:
+            # The order's data changed since step 2 was shown: the customer confirms only what they saw.
+            return _step2(req, declaration, _("Bitte prüfen Sie Ihre Erklärung noch einmal und bestätigen Sie dann."))
+        submission = submit_and_commit(req, current_user, now())
+    except WithdrawalInvalid as exc:
+        retry = _form_from(req)
+        for name, message in exc.errors.items():
+            getattr(retry, name).errors = [message]
+        return _step1(retry, orders_of(current_user), 422)
+    except WithdrawalConflict:
+        req = WithdrawalRequest(**{**req.to_dict(), "submission_id": uuid.uuid4().hex})
+        return _step2(req, declaration, _("Bitte prüfen Sie Ihre Erklärung noch einmal und bestätigen Sie dann."))
+    numbers = [n for n in session.get(_SESSION_KEY, []) if n != submission.withdrawal.number][-9:]
+    session[_SESSION_KEY] = numbers + [submission.withdrawal.number]
+    return redirect(url_for("withdrawal.receipt", number=submission.withdrawal.number), code=303)
+
+
+@bp.post("/aendern")
+@limiter.limit(WITHDRAWAL_LIMITS)
+def change():
+    """Back from step 2 to step 1 with everything filled in as it was."""
+    draft = _posted_draft()
+    if draft is None:
+        return redirect(url_for("withdrawal.start"))
+    return _step1(_form_from(draft[0]), orders_of(current_user))
+
+
+def _visible(number: str):
+    withdrawal = withdrawal_by_number(number)
+    if withdrawal is None:
+        return None
+    if withdrawal.number in session.get(_SESSION_KEY, []):
+        return withdrawal
+    if getattr(current_user, "is_authenticated", False):
+        if withdrawal.user_id == current_user.id:
+            return withdrawal
+        if withdrawal.order is not None and current_user.customer_id == withdrawal.order.customer_id:
+            return withdrawal
+    return None
+
+
+@bp.get("/eingang/<number>")
+def receipt(number):
+    """The receipt: number, time of receipt, the declaration and the next step (return label)."""
+    withdrawal = _visible(number)
+    if withdrawal is None:
+        abort(404)
+    return _no_store(render_template(
+        "withdrawal/receipt.html", withdrawal=withdrawal, declared_at=declared_at_text(withdrawal),
+        items=items_of(withdrawal), label_url=label_path(withdrawal.order_number_given)))
