@@ -297,3 +297,41 @@ def test_payment_methods_are_spread_over_all_kinds():
 def test_holiday_calendar_matches_hamburgs_public_holidays():
     for year in range(2025, 2032):
         assert public_holidays(year) == set(holidays.Germany(subdiv=STATE, years=year))
+
+
+def test_every_product_comes_with_all_its_sizes_and_colours_and_their_stock():
+    from app.demo.catalog import PRODUCTS, SIZES
+
+    doc = demo(A_MONDAY)
+    products = {product["code"]: product for product in doc["products"]}
+    assert list(products) == [product.code for product in PRODUCTS]
+    variants = [variant for product in doc["products"] for variant in product["variants"]]
+    for product in PRODUCTS:
+        listed = products[product.code]
+        assert listed["name"] == product.name
+        combinations = {(size, colour) for size in (SIZES[product.sizes] if product.sizes else (None,))
+                        for colour in product.colours or (None,)}
+        assert {(v.get("size"), v.get("colour")) for v in listed["variants"]} == combinations
+    assert len({variant["sku"] for variant in variants}) == len(variants)
+    assert all(isinstance(v["stock"], int) and 0 <= v["stock"] <= 999 for v in variants)
+    sold_out = sum(variant["stock"] == 0 for variant in variants)
+    assert 0.05 * len(variants) <= sold_out <= 0.25 * len(variants)
+    by_sku = {variant["sku"]: variant for variant in variants}
+    for order in doc["orders"]:  # every ordered article is a variant with the same size and colour
+        for item in order["items"]:
+            assert (by_sku[item["sku"]].get("size"), by_sku[item["sku"]].get("colour")) == (
+                item.get("size"), item.get("colour"))
+
+
+@pytest.mark.parametrize("today", DAYS)
+def test_the_stock_for_annas_first_delivered_order_is_fixed(today):
+    doc = demo(today)
+    stock = {variant["sku"]: variant["stock"] for product in doc["products"] for variant in product["variants"]}
+    # The first delivered order of her plan (catalog.ANNA_ORDERS), delivered days ago: still returnable.
+    delivered = [order for order in doc["orders"]
+                 if order["customer_id"] == "K-10001" and order["status"] == "delivered"]
+    latest = max(delivered, key=lambda order: order["placed_at"])
+    assert [item["sku"] for item in latest["items"]] == ["NL-JKT-0042-M-NAVY", "NL-PUL-0108-M-SALBEI"]
+    assert (stock["NL-JKT-0042-L-NAVY"], stock["NL-JKT-0042-M-SCHWARZ"], stock["NL-JKT-0042-S-NAVY"]) == (4, 6, 0)
+    assert (stock["NL-PUL-0108-M-SALBEI"], stock["NL-PUL-0108-L-SALBEI"]) == (3, 5)
+    assert doc["products"] == demo(A_MONDAY)["products"]  # the same stock on every day

@@ -51,3 +51,32 @@ def test_demo_load_on_a_later_day_replaces_the_demo_orders(app, monkeypatch):
     assert result.exit_code == 0 and "0 skipped" in result.output
     with app.app_context():
         assert 145 <= db.session.scalar(select(func.count()).select_from(Order)) <= 155
+
+
+def test_demo_load_brings_the_stock_and_a_reload_replaces_it(app):
+    from app.demo.products import demo_products
+    from app.returns.models import ProductVariant
+    from app.shop.products import variants_of
+
+    products = demo_products(seed=7)
+    count = sum(len(product["variants"]) for product in products)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert f"products: {len(products)} created, 0 updated, 0 unchanged; variants: {count} created" in first.output
+    with app.app_context():
+        jacket = {(v.size, v.colour): v.stock for v in variants_of("JKT-0042")}
+        assert (jacket["L", "Navy"], jacket["M", "Schwarz"], jacket["S", "Navy"]) == (4, 6, 0)
+        assert {(v.size, v.colour): v.stock for v in variants_of("PUL-0108")}["L", "Salbei"] == 5
+        # An exchange took one jacket; a variant the demo no longer sells is still there.
+        db.session.scalar(select(ProductVariant).where(ProductVariant.sku == "NL-JKT-0042-L-NAVY")).stock = 3
+        db.session.add(ProductVariant(sku="NL-JKT-0042-XXL-NAVY", product_code="JKT-0042", name="Steppjacke Hamburg",
+                                      size="XXL", colour="Navy", stock=1))
+        db.session.add(ProductVariant(sku="OTHER-1", product_code="OTHER", name="Nicht aus der Demo", stock=1))
+        db.session.commit()
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0 and f"variants: 0 created, 1 updated, {count - 1} unchanged" in second.output
+    with app.app_context():
+        skus = set(db.session.scalars(select(ProductVariant.sku)))
+        assert "NL-JKT-0042-XXL-NAVY" not in skus and "OTHER-1" in skus and len(skus) == count + 1
+        assert db.session.scalar(select(ProductVariant.stock).where(ProductVariant.sku == "NL-JKT-0042-L-NAVY")) == 4

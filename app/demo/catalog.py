@@ -236,3 +236,15 @@ ANNA_ORDERS = (
      {"days_back": 40, "transit": 2}),
     ("cancelled", "DHL", "prepayment", (("DCK-4021", None, "Grau", 1),), {"days_back": 18}),
 )
+
+# Stock: a share of the variants is sold out; digital goods and gift cards never run out.
+SOLD_OUT_SHARE = 0.12
+STOCK_RANGE = (1, 30)
+UNLIMITED_STOCK_CATEGORIES = frozenset({"Software", "Gutscheine"})
+UNLIMITED_STOCK = 999
+# What the returns demo offers for Anna's first delivered order (jacket M Navy, pullover M Salbei):
+# another size or colour in stock, and one sold out.
+ANNA_EXCHANGE_STOCK = {
+    ("JKT-0042", "L", "Navy"): 4, ("JKT-0042", "M", "Schwarz"): 6, ("JKT-0042", "S", "Navy"): 0,
+    ("PUL-0108", "M", "Salbei"): 3, ("PUL-0108", "L", "Salbei"): 5,
+}

@@ -1,11 +1,12 @@
 """Load the demo shop and its logins (only ever through `flask demo load`)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.accounts.models import User
 from app.demo.shop_data import build_demo_shop
 from app.extensions import db
+from app.returns.models import ProductVariant
 from app.shop.cli import apply_import
 from app.shop.fields import shop_today
 from app.shop.models import Customer, Order
@@ -27,9 +28,20 @@ def _remove_previous_demo_orders(document: dict) -> None:
     db.session.flush()
 
 
+def _remove_stale_demo_stock(document: dict) -> None:
+    # The import upserts the demo stock back to its seeded values; variants of the demo products that the
+    # document no longer lists go, so a reload replaces the demo stock as it replaces the demo orders.
+    codes = [product["code"] for product in document["products"]]
+    skus = [variant["sku"] for product in document["products"] for variant in product["variants"]]
+    db.session.execute(delete(ProductVariant).where(ProductVariant.product_code.in_(codes),
+                                                    ProductVariant.sku.not_in(skus)))
+    db.session.flush()
+
+
 def load_demo():
     document = build_demo_shop(shop_today())
     _remove_previous_demo_orders(document)
+    _remove_stale_demo_stock(document)
     report = apply_import(document)
     created = []
     for email, password, role, name, customer_ref in DEMO_LOGINS:

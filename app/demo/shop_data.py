@@ -1,7 +1,8 @@
 """The Nordlicht demo shop as a shop import document, every date counted back from a given day.
 
 `build_demo_shop(today)` returns about 30 customers and 150 orders in every order status, with parcels
-at DHL, Hermes, DPD, GLS and UPS, in the format of `flask shop import` (docs: shop import format).
+at DHL, Hermes, DPD, GLS and UPS, and every product's variants with stock (app/demo/products.py), in the
+format of `flask shop import` (docs: shop import format).
 Parcels move on carrier days (Monday to Saturday without public holidays); the warehouse ships and
 promises delivery windows in working days (Monday to Friday without Hamburg's public holidays), the
 days the help center counts. No scan lies after today, and none on a Sunday: only parcels loaded into
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from app.demo import catalog
+from app.demo.products import ascii_fold, demo_products, sku_of
 
 SHOP_TIMEZONE = ZoneInfo("Europe/Berlin")
 SHIPPING_CENTS, FREE_SHIPPING_FROM_CENTS = 495, 5000
@@ -24,7 +26,6 @@ PICKUP_DAYS = 7
 FIRST_ORDER_NUMBER = 100101
 
 PRODUCTS_BY_CODE = {product.code: product for product in catalog.PRODUCTS}
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "ss", " ": "-"})
 
 
 # Calendar ---------------------------------------------------------------------------------------
@@ -80,13 +81,8 @@ def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _ascii(text: str) -> str:
-    return text.translate(_UMLAUTS)
-
-
 def _item(product: catalog.Product, size: str | None, colour: str | None, quantity: int) -> dict:
-    sku = "-".join(["NL", product.code] + [_ascii(part).upper() for part in (size, colour) if part])
-    item = {"sku": sku, "name": product.name, "category": product.category}
+    item = {"sku": sku_of(product, size, colour), "name": product.name, "category": product.category}
     if size:
         item["size"] = size
     if colour:
@@ -145,7 +141,7 @@ class _Parcel:
 
 class _DemoShop:
     def __init__(self, today: dt.date, seed: int):
-        self.today = today
+        self.today, self.seed = today, seed
         self.rng = random.Random(seed)
         self.tracking_numbers: set[str] = set()
 
@@ -171,7 +167,7 @@ class _DemoShop:
             if n in with_billing:
                 other_city = self.rng.choices(catalog.CITIES, weights)[0]
                 addresses.append({"kind": "billing", **self.address(f"{first} {last}", other_city)})
-            record = {"id": f"K-{10002 + n}", "email": f"{_ascii(first)}.{_ascii(last)}@example.com".lower(),
+            record = {"id": f"K-{10002 + n}", "email": f"{ascii_fold(first)}.{ascii_fold(last)}@example.com".lower(),
                       "first_name": first, "last_name": last, "phone": self.phone(city), "addresses": addresses}
             customers.append(_Customer(record, address, city))
         return customers
@@ -240,7 +236,8 @@ class _DemoShop:
         for placed_at, plan, parcels in built:
             orders.append(self.order(str(number), placed_at, plan, parcels))
             number += self.rng.randint(1, 6)  # orders from the other sales channels in between
-        return {"customers": [customer.record for customer in customers], "orders": orders}
+        return {"customers": [customer.record for customer in customers], "orders": orders,
+                "products": demo_products(self.seed)}
 
     def order(self, number: str, placed_at: dt.datetime, plan: _Plan, parcels: list[_Parcel]) -> dict:
         subtotal = sum(_cents(item["unit_price"]) * item["quantity"] for item in plan.items)

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.shop.importer import ImportReport, import_shop_data
 from app.tracking.notifications import notify_status_change
 
-shop_cli = AppGroup("shop", help="Sync the shop's customers, orders and shipments.")
+shop_cli = AppGroup("shop", help="Sync the shop's customers, orders, shipments and stock.")
 demo_cli = AppGroup("demo", help="Demo data for trying the help center.")
 
 
@@ -23,9 +23,14 @@ def apply_import(document) -> ImportReport:
     return report
 
 
+def _outcomes(counts) -> str:
+    return ", ".join(f"{counts[outcome]} {outcome}" for outcome in ("created", "updated", "unchanged"))
+
+
 def _print_report(report: ImportReport) -> None:
-    click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
-               f"{len(report.errors)} skipped")
+    records = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+    click.echo(f"{_outcomes(records)}, {len(report.errors)} skipped; "
+               f"products: {_outcomes(report.products)}; variants: {_outcomes(report.variants)}")
     for position, reason in report.errors:
         click.echo(f"SKIPPED {position}: {reason}", err=True)
 
@@ -33,7 +38,7 @@ def _print_report(report: ImportReport) -> None:
 @shop_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def shop_import(path):
-    """Upsert customers, orders and shipments from FILE.json (see README for the format)."""
+    """Upsert customers, orders, shipments and product stock from FILE.json (see README for the format)."""
     try:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)

@@ -1,4 +1,4 @@
-"""Upsert the shop's customers, orders and shipments from the documented JSON import format.
+"""Upsert the shop's customers, orders and shipments, and its products' stock, from the documented JSON format.
 
 Each record lands in its own savepoint: a bad record is reported with its position and skipped,
 the good ones still land, and importing the same file twice changes nothing.
@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -19,6 +20,7 @@ from app.shop.carriers import CARRIERS
 from app.shop.events import EventInput, parse_event, record_events
 from app.shop.fields import RecordError, parse_time
 from app.shop.models import Address, Customer, Order, OrderItem, Shipment
+from app.shop.products import MAX_STOCK, VariantInput, save_product
 from app.shop.vocabulary import ADDRESS_KINDS, ORDER_STATUSES, PAYMENT_METHODS, SHIPMENT_STATUSES
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -27,14 +29,21 @@ _POSTCODE = re.compile(r"^[0-9A-Za-z -]{3,10}$")
 
 @dataclass
 class ImportReport:
-    created: int = 0
+    created: int = 0     # customers and orders
     updated: int = 0
     unchanged: int = 0
+    products: Counter = field(default_factory=Counter)   # outcome → count, as for customers and orders
+    variants: Counter = field(default_factory=Counter)
     errors: list[tuple[str, str]] = field(default_factory=list)
     status_changes: list[tuple[Shipment, str]] = field(default_factory=list)
 
-    def count(self, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
+    def count(self, section: str, outcome) -> None:
+        if section == "products":
+            product, variants = outcome
+            self.products[product] += 1
+            self.variants.update(variants)
+        else:
+            setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 # Field parsing ----------------------------------------------------------------------------------
@@ -263,14 +272,49 @@ def _upsert_order(raw, report: ImportReport) -> str:
     return "created" if created else ("updated" if changed else "unchanged")
 
 
+def _variant(raw) -> VariantInput:
+    if not isinstance(raw, dict):
+        raise RecordError("must be an object")
+    stock = raw.get("stock")
+    if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK:
+        raise RecordError(f"'stock' must be a whole number from 0 to {MAX_STOCK}")
+    return VariantInput(sku=_text(raw, "sku", 64), size=_text(raw, "size", 40, required=False),
+                        colour=_text(raw, "colour", 40, required=False), stock=stock)
+
+
+def _upsert_product(raw, claimed: dict[str, str]) -> tuple[str, Counter]:
+    if not isinstance(raw, dict):
+        raise RecordError("must be an object")
+    code, name = _text(raw, "code", 64), _text(raw, "name")
+    variants = []
+    for position, item in enumerate(_list(raw, "variants", required=True)):
+        try:
+            variants.append(_variant(item))
+        except RecordError as exc:
+            raise RecordError(f"variants[{position}]: {exc}") from exc
+    if not variants:
+        raise RecordError("'variants' must not be empty")
+    if len({v.sku for v in variants}) != len(variants):
+        raise RecordError("'variants' lists a SKU twice")
+    if len({(v.size, v.colour) for v in variants}) != len(variants):
+        raise RecordError("'variants' lists a size and colour twice")
+    for variant in variants:
+        if variant.sku in claimed:
+            raise RecordError(f"SKU {variant.sku} is already listed under product {claimed[variant.sku]}")
+    claimed.update((variant.sku, code) for variant in variants)
+    return save_product(code, name, variants)
+
+
 def import_shop_data(document) -> ImportReport:
-    """Upsert customers, then orders with their items and shipments; flushes, the caller commits."""
+    """Upsert customers, orders with their items and shipments, then products' variants; flushes, the caller commits."""
     report = ImportReport()
     if not isinstance(document, dict):
-        report.errors.append(("document", "must be a JSON object with 'customers' and 'orders'"))
+        report.errors.append(("document", "must be a JSON object with 'customers', 'orders' and/or 'products'"))
         return report
+    claimed: dict[str, str] = {}  # SKU → the product that listed it first in this document
     for section, upsert in (("customers", lambda raw: _upsert_customer(raw)),
-                            ("orders", lambda raw: _upsert_order(raw, report))):
+                            ("orders", lambda raw: _upsert_order(raw, report)),
+                            ("products", lambda raw: _upsert_product(raw, claimed))):
         records = document.get(section, [])
         if not isinstance(records, list):
             report.errors.append((section, "must be a list"))
@@ -279,9 +323,11 @@ def import_shop_data(document) -> ImportReport:
             changes_before = len(report.status_changes)
             try:
                 with db.session.begin_nested():
-                    report.count(upsert(raw))
+                    outcome = upsert(raw)
             except (RecordError, IntegrityError) as exc:
                 del report.status_changes[changes_before:]
                 reason = str(exc) if isinstance(exc, RecordError) else "conflicts with another record"
                 report.errors.append((f"{section}[{position}]", reason))
+            else:
+                report.count(section, outcome)
     return report
