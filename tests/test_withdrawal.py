@@ -330,3 +330,49 @@ def test_english_pages_and_declaration(shop, client):
     with shop.app_context():
         mail = db.session.scalar(select(OutboxMessage))
         assert "2 December 2026, 14:05" in mail.body and "/retouren?order=600001" in mail.body
+
+
+def test_extra_form_fields_cannot_set_what_the_server_decides(shop, client):
+    declare(client, **dict(GUEST, email="someone.else@example.com"), matched="y", order_id="1", user_id="1",
+            number="W-2026-999999", declared_at="2020-01-01T00:00:00")
+    with shop.app_context():
+        withdrawal = db.session.scalar(select(Withdrawal))
+        assert (withdrawal.number, withdrawal.matched, withdrawal.order_id, withdrawal.user_id) == \
+            ("W-2026-000001", False, None, None)
+        assert withdrawal.declared_at == dt.datetime(2026, 12, 2, 13, 5)
+
+
+def test_a_failing_confirmation_mail_leaves_no_withdrawal_and_gives_the_number_back(shop, client, monkeypatch):
+    review = step1(client, **GUEST).get_data(as_text=True)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("outbox down")
+
+    monkeypatch.setattr("app.outbox.service.queue_email", broken)
+    assert confirm(client, review).status_code == 500
+    monkeypatch.undo()
+    monkeypatch.setattr("app.withdrawal.views.now", lambda: NOW)
+    assert confirm(client, review).headers["Location"].endswith("W-2026-000001")
+    with shop.app_context():
+        assert count(Withdrawal) == 1 and count(OutboxMessage) == 1
+
+
+def test_concurrent_withdrawals_get_unique_gapless_numbers(shop):
+    numbers, errors = [], []
+
+    def run(n):
+        try:
+            with shop.app_context():
+                req = WithdrawalRequest(**GUEST, reason=f"Nummer {n}", submission_id=f"form-{n}")
+                numbers.append(submit_and_commit(req, None, NOW).withdrawal.number)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(numbers) == [f"W-2026-00000{n}" for n in range(1, 6)]
+    with shop.app_context():
+        assert count(OutboxMessage) == 5

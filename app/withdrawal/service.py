@@ -101,9 +101,11 @@ def _text(value, name: str, errors: dict, multiline: bool = False) -> str | None
     if value is None:
         return None
     value = str(value)
-    if _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value.strip())):
-        errors[name] = _("Bitte entfernen Sie Steuerzeichen und Zeilenumbrüche aus diesem Feld.") if not multiline \
-            else _("Bitte entfernen Sie die Steuerzeichen aus diesem Feld.")
+    if multiline and _CONTROL.search(value):
+        errors[name] = _("Bitte entfernen Sie die Steuerzeichen aus diesem Feld.")
+        return None
+    if not multiline and (_CONTROL.search(value) or _LINE_BREAK.search(value.strip())):
+        errors[name] = _("Bitte entfernen Sie Steuerzeichen und Zeilenumbrüche aus diesem Feld.")
         return None
     value = value.strip() if multiline else " ".join(value.split())
     if len(value) > LIMITS[name]:
@@ -198,12 +200,10 @@ def prepare(req: WithdrawalRequest, user) -> Declaration:
         chosen = tuple(dict.fromkeys(req.skus))
         if chosen and not set(chosen) <= set(by_sku):
             errors["skus"] = _("Diese Artikel gehören nicht zur gewählten Bestellung.")
+        whole_order = not chosen
+        # The whole order is declared with all its items named, so the text says exactly what comes back.
         items = tuple({"sku": i.sku, "name": i.name, "size": i.size, "colour": i.colour, "quantity": i.quantity}
-                      for i in (by_sku[s] for s in chosen if s in by_sku))
-        whole_order = not items
-        if whole_order:
-            items = tuple({"sku": i.sku, "name": i.name, "size": i.size, "colour": i.colour, "quantity": i.quantity}
-                          for i in order.items)
+                      for i in (order.items if whole_order else [by_sku[s] for s in chosen if s in by_sku]))
         ordered_on = order.placed_at.replace(tzinfo=dt.timezone.utc).astimezone(SHOP_TIMEZONE).date()
     else:
         whole_order = not items_text
