@@ -46,6 +46,8 @@ def register_extensions(app: Flask) -> None:
 def register_domain_services(app: Flask) -> None:
     from app.articles.library import ArticleLibrary
     from app.cases.routing import load_routing
+    from app.config import ConfigError
+    from app.returns.policy import load_policy
     from app.search.service import init_search
 
     library = ArticleLibrary(
@@ -57,6 +59,9 @@ def register_domain_services(app: Flask) -> None:
     init_search(app, library)
     # Validated at start: a broken routing file stops the app with a message naming the rule.
     app.extensions["helpcenter.routing"] = load_routing(app.config["HELPCENTER_ROUTING_FILE"] or None)
+    app.extensions["helpcenter.returns_policy"] = load_policy(app.config["HELPCENTER_RETURNS_POLICY_FILE"] or None)
+    if app.config["HELPCENTER_RETURNS_WEBHOOK_URL"] and not app.config["HELPCENTER_RETURNS_WEBHOOK_SECRET"]:
+        raise ConfigError("HELPCENTER_RETURNS_WEBHOOK_SECRET must be set when HELPCENTER_RETURNS_WEBHOOK_URL is")
 
 
 def register_blueprints(app: Flask) -> None:
@@ -66,13 +71,15 @@ def register_blueprints(app: Flask) -> None:
     from app.contact.views import bp as contact_bp
     from app.api.views import bp as api_bp
     from app.help.views import bp as help_bp
+    from app.returns.api import bp as returns_api_bp
+    from app.returns.views import bp as returns_bp
     from app.shop.api import bp as shop_api_bp
     from app.tracking.api import bp as tracking_api_bp
     from app.tracking.views import bp as tracking_bp
     from app.withdrawal.views import bp as withdrawal_bp
 
     for blueprint in (help_bp, api_bp, accounts_bp, accounts_api_bp, tracking_bp, tracking_api_bp, shop_api_bp,
-                      contact_bp, cases_api_bp, withdrawal_bp):
+                      contact_bp, cases_api_bp, returns_bp, returns_api_bp, withdrawal_bp):
         app.register_blueprint(blueprint)
 
 

@@ -99,6 +99,10 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_SMTP_STARTTLS": _env_bool(env, "HELPCENTER_SMTP_STARTTLS", False),
         "HELPCENTER_SMTP_TIMEOUT": _env_int(env, "HELPCENTER_SMTP_TIMEOUT", 10),
         "HELPCENTER_OUTBOX_MAX_ATTEMPTS": _env_int(env, "HELPCENTER_OUTBOX_MAX_ATTEMPTS", 10),
+        # Returns center: window, carriers and goodwill rules (see app/returns/policy.toml)
+        "HELPCENTER_RETURNS_POLICY_FILE": env.get("HELPCENTER_RETURNS_POLICY_FILE", ""),
+        "HELPCENTER_RETURNS_WEBHOOK_URL": env.get("HELPCENTER_RETURNS_WEBHOOK_URL", ""),
+        "HELPCENTER_RETURNS_WEBHOOK_SECRET": env.get("HELPCENTER_RETURNS_WEBHOOK_SECRET", ""),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -61,6 +61,7 @@ def template_globals() -> dict:
         "date_pattern": date_pattern,
         "order_status": _order_status,
         "shipment_status": _shipment_status,
+        "return_status": _return_status,
     }
 
 
@@ -74,3 +75,9 @@ def _shipment_status(code: str) -> str:
     from app.shop.vocabulary import SHIPMENT_STATUSES
 
     return str(SHIPMENT_STATUSES.get(code, code))
+
+
+def _return_status(code: str) -> str:
+    from app.returns.vocabulary import STATUS_LABELS
+
+    return str(STATUS_LABELS.get(code, code))

@@ -1,8 +1,6 @@
 """Cases as JSON: POST /api/cases, GET /api/cases/<number>, GET /api/contact/availability."""
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, jsonify, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,13 +13,13 @@ from app.contact.views import federal_state, routing
 from app.errors import error_response
 from app.extensions import limiter
 from app.i18n import current_language
+from app.idempotency import scoped_key
 from app.selfservice.trail import current_trail
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
 
 _TEXT_FIELDS = ("topic", "message", "channel", "order_number", "phone", "callback_slot", "name", "email", "postcode",
                 "desired_outcome", "article")
-_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 
 
 def _invalid(errors: dict[str, str]):
@@ -62,10 +60,11 @@ def create_case():
         return _invalid(errors)
     key = request.headers.get("Idempotency-Key")
     if key is not None:
-        if not _KEY.match(key):
-            return _invalid({"Idempotency-Key": _("8 bis 100 Zeichen: Buchstaben, Ziffern, . _ : -")})
         scope = f"user{current_user.id}" if current_user.is_authenticated else "guest"
-        req = CaseRequest(**{**req.__dict__, "idempotency_key": f"api:{scope}:{key}"})
+        scoped = scoped_key(key, scope)
+        if scoped is None:
+            return _invalid({"Idempotency-Key": _("8 bis 100 Zeichen: Buchstaben, Ziffern, . _ : -")})
+        req = CaseRequest(**{**req.__dict__, "idempotency_key": scoped})
     try:
         submission = submit_and_commit(req, current_user, routing(), contact_views.now(), federal_state(), visit=session.get("visit"))
     except CaseInvalid as exc:

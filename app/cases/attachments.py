@@ -31,8 +31,8 @@ class CheckedUpload:
     suffix: str
 
 
-def attachment_dir() -> Path:
-    path = Path(current_app.instance_path) / "attachments"
+def attachment_dir(folder: str = "attachments") -> Path:
+    path = Path(current_app.instance_path) / folder
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -55,8 +55,8 @@ def check_uploads(files) -> list[CheckedUpload]:
     return checked
 
 
-def store(upload: CheckedUpload) -> str:
-    """Write the bytes under a random name in instance/attachments; returns that name."""
+def store(upload: CheckedUpload, folder: str = "attachments") -> str:
+    """Write the bytes under a random name in instance/<folder> (outside the web root); returns that name."""
     storage_name = secrets.token_hex(16) + upload.suffix
-    (attachment_dir() / storage_name).write_bytes(upload.data)
+    (attachment_dir(folder) / storage_name).write_bytes(upload.data)
     return storage_name

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import format_datetime, force_locale
@@ -18,6 +17,7 @@ from app.cases.numbering import next_case_number
 from app.cases.routing import CHANNELS, RoutingConfig
 from app.cases.topics import OUTCOMES, resolve_topic
 from app.extensions import db
+from app.idempotency import FieldErrors, request_fingerprint
 from app.i18n import date_pattern
 from app.privacy.redaction import mask_card_numbers
 from app.shop.fields import SHOP_TIMEZONE
@@ -28,12 +28,8 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()/-]{5,28}[0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class CaseInvalid(ValueError):
-    """The request cannot become a case; errors maps field names to messages for the customer."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class CaseInvalid(FieldErrors):
+    """The request cannot become a case."""
 
 
 class IdempotencyConflict(ValueError):
@@ -60,8 +56,7 @@ class CaseRequest:
     idempotency_key: str | None = None
 
     def fingerprint(self) -> str:
-        relevant = {k: v for k, v in asdict(self).items() if k not in ("trail", "idempotency_key", "lang")}
-        return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=list).encode()).hexdigest()
+        return request_fingerprint(self, ignore=("trail", "idempotency_key", "lang"))
 
 
 @dataclass(frozen=True)

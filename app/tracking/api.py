@@ -9,10 +9,10 @@ from flask_login import current_user, login_required
 
 from app.errors import error_response
 from app.extensions import csrf, limiter
+from app.selfservice.guest import GUEST_LOOKUP_LIMITS, GUEST_LOOKUP_SCOPE
 from app.shop.fields import SHOP_TIMEZONE, shop_today
 from app.shop.orders import orders_of, prove_order, visible_order
 from app.tracking.status import TrackingView, build_tracking
-from app.tracking.views import GUEST_LOOKUP_LIMITS
 
 bp = Blueprint("tracking_api", __name__, url_prefix="/api")
 
@@ -74,7 +74,7 @@ def order_tracking(number):
 
 @bp.post("/tracking/lookup")
 @csrf.exempt
-@limiter.limit(GUEST_LOOKUP_LIMITS)
+@limiter.shared_limit(GUEST_LOOKUP_LIMITS, scope=GUEST_LOOKUP_SCOPE)
 def guest_lookup():
     """Guests prove an order with {"order_number", "postcode"}; any wrong pair is the same 404."""
     # JSON only: no cross-site form can send it, so no CSRF token is needed for this read.

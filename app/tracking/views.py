@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import limiter
+from app.selfservice.guest import GUEST_LOOKUP_LIMITS, GUEST_LOOKUP_SCOPE, prove_guest_order
 from app.selfservice.trail import record
 from app.shop.fields import shop_today
-from app.shop.orders import grant_guest_access, is_owner, orders_of, prove_order, visible_order
+from app.shop.orders import is_owner, orders_of, visible_order
 from app.tracking.forms import GuestLookupForm, NotReceivedStepForm
 from app.tracking.not_received import STEPS, step_by_number
 from app.tracking.status import build_tracking
 
 bp = Blueprint("tracking", __name__, url_prefix="/sendungsverfolgung")
 
-GUEST_LOOKUP_LIMITS = "10 per minute;30 per hour"
 
 
 def _tracking_or_404(number: str):
@@ -33,19 +32,13 @@ def start():
 
 
 @bp.post("")
-@limiter.limit(GUEST_LOOKUP_LIMITS)
+@limiter.shared_limit(GUEST_LOOKUP_LIMITS, scope=GUEST_LOOKUP_SCOPE)
 def guest_lookup():
     """Prove an order as a guest; every wrong pair gets the same message."""
     form = GuestLookupForm()
-    if form.validate_on_submit():
-        order = prove_order(form.order_number.data, form.postcode.data)
-        if order is not None:
-            grant_guest_access(order)
-            record("flow", flow="tracking", step="guest_lookup", outcome="found", order=order.number)
-            return redirect(url_for("tracking.status", number=order.number))
-        record("flow", flow="tracking", step="guest_lookup", outcome="not_found")
-        form.order_number.errors.append(_("Zu dieser Bestellnummer und Postleitzahl haben wir keine Bestellung "
-                                          "gefunden. Bitte prüfen Sie beide Angaben in Ihrer Bestellbestätigung."))
+    order = prove_guest_order(form, "tracking")
+    if order is not None:
+        return redirect(url_for("tracking.status", number=order.number))
     return render_template("tracking/start.html", orders=orders_of(current_user), form=form), 200
 
 

@@ -1,0 +1,107 @@
+"""Mails to the customer and the shop's webhook for each step of a return, queued in the outbox."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale, format_currency
+from flask_babel import gettext as _
+
+from app.outbox.service import queue_email, queue_webhook
+from app.returns.access import return_link_token
+from app.returns.models import ReturnRequest
+from app.returns.vocabulary import STATUS_LABELS
+from app.shop.vocabulary import PAYMENT_METHODS
+
+
+def return_links(ret: ReturnRequest) -> dict[str, str]:
+    """Absolute links for mails: they work without a session, signed for this return only."""
+    base = current_app.config["HELPCENTER_BASE_URL"].rstrip("/")
+    token = return_link_token(ret)
+    return {"status": f"{base}/retouren/{ret.number}?t={token}",
+            "label": f"{base}/retouren/{ret.number}/etikett.pdf?t={token}"}
+
+
+def money(cents: int) -> str:
+    return format_currency(cents / 100, "EUR")
+
+
+def _items_text(ret: ReturnRequest) -> str:
+    return "\n".join(f"- {item.quantity} × {item.name}" for item in ret.items)
+
+
+def _next_steps(ret: ReturnRequest, links: dict[str, str]) -> str:
+    policy = current_app.extensions["helpcenter.returns_policy"]
+    if ret.status == "complaint":
+        return _("Weil der Artikel defekt ist, prüft unser Kundenservice Ihre Reklamation persönlich "
+                 "(Anfrage %(case)s) und meldet sich innerhalb eines Werktags mit einer Lösung. Bitte senden Sie "
+                 "noch nichts zurück.", case=ret.complaint_case.number if ret.complaint_case else "")
+    if ret.returnless:
+        return _("Sie müssen den Artikel nicht zurücksenden. Wir erstatten %(amount)s auf Ihr ursprüngliches "
+                 "Zahlungsmittel (%(payment)s); die Gutschrift ist in 3–5 Werktagen sichtbar.",
+                 amount=money(ret.refund_cents), payment=PAYMENT_METHODS.get(ret.order.payment_method,
+                                                                            ret.order.payment_method))
+    carrier = policy.carriers.get(ret.carrier)
+    steps = _("1. Drucken Sie das Rücksendeetikett aus: %(label)s\n   Ohne Drucker: Zeigen Sie den QR-Code auf der "
+              "Statusseite im Paketshop vor.\n2. Legen Sie die Artikel gut verpackt in den Karton und kleben Sie "
+              "das Etikett darauf.\n3. Geben Sie das Paket %(drop_off)s ab.",
+              label=links["label"], drop_off=carrier.drop_off if carrier else "")
+    if ret.resolution == "exchange":
+        return steps + "\n\n" + _("Sobald Ihre Rücksendung bei uns eingegangen ist, schicken wir Ihnen den "
+                                  "Umtauschartikel – die Ware ist für Sie reserviert.")
+    return steps + "\n\n" + _("Sobald wir Ihre Rücksendung geprüft haben, erstatten wir %(amount)s auf Ihr "
+                              "ursprüngliches Zahlungsmittel.", amount=money(ret.refund_cents))
+
+
+def queue_confirmation(ret: ReturnRequest) -> None:
+    """The confirmation mail with number, label link and what happens next, and the shop's webhook."""
+    shop = current_app.config["HELPCENTER_SHOP_NAME"]
+    links = return_links(ret)
+    with force_locale(ret.lang):
+        subject = _("Ihre Rücksendung %(number)s bei %(shop)s", number=ret.number, shop=shop)
+        body = _("Hallo %(name)s,\n\nIhre Rücksendung %(number)s zur Bestellung %(order)s ist angemeldet.\n\n"
+                 "Artikel:\n%(items)s\n\nSo geht es weiter:\n%(next)s\n\nDen Stand Ihrer Rücksendung sehen Sie "
+                 "jederzeit hier: %(status)s\n\nIhr Kundenservice von %(shop)s",
+                 name=ret.customer.name, number=ret.number, order=ret.order.number, items=_items_text(ret),
+                 next=_next_steps(ret, links), status=links["status"], shop=shop)
+    queue_email(ret.customer.email, subject, body, dedupe_key=f"return-confirmation:{ret.number}")
+    queue_shop_webhook(ret)
+
+
+def queue_status_mail(ret: ReturnRequest) -> None:
+    """Tell the customer when their parcel arrived and when the money or the exchange is on its way."""
+    texts = {
+        "received": lambda: _("Ihre Rücksendung %(number)s ist bei uns eingegangen. Wir prüfen die Artikel "
+                              "innerhalb von 2 Werktagen.", number=ret.number),
+        "refunded": lambda: _("Wir haben %(amount)s für Ihre Rücksendung %(number)s erstattet. Die Gutschrift auf "
+                              "Ihrem ursprünglichen Zahlungsmittel ist in 3–5 Werktagen sichtbar.",
+                              amount=money(ret.refund_cents), number=ret.number),
+        "exchanged": lambda: _("Ihr Umtauschartikel zu Rücksendung %(number)s ist auf dem Weg zu Ihnen.",
+                               number=ret.number),
+    }
+    if ret.status not in texts:
+        return
+    shop = current_app.config["HELPCENTER_SHOP_NAME"]
+    with force_locale(ret.lang):
+        subject = _("Rücksendung %(number)s: %(status)s", number=ret.number, status=STATUS_LABELS[ret.status])
+        body = _("Hallo %(name)s,\n\n%(text)s\n\nDen Stand Ihrer Rücksendung sehen Sie hier: %(link)s\n\n"
+                 "Ihr Kundenservice von %(shop)s", name=ret.customer.name, text=texts[ret.status](),
+                 link=return_links(ret)["status"], shop=shop)
+    queue_email(ret.customer.email, subject, body, dedupe_key=f"return-status:{ret.number}:{ret.status}")
+
+
+def return_payload(ret: ReturnRequest) -> dict:
+    return {
+        "return_number": ret.number, "order_number": ret.order.number, "status": ret.status,
+        "resolution": ret.resolution, "returnless": ret.returnless, "carrier": ret.carrier,
+        "refund": f"{ret.refund_cents / 100:.2f}", "currency": ret.order.currency,
+        "complaint_case": ret.complaint_case.number if ret.complaint_case else None,
+        "items": [{"sku": i.sku, "quantity": i.quantity, "reason": i.reason, "exchange_for": i.exchange_sku}
+                  for i in ret.items],
+    }
+
+
+def queue_shop_webhook(ret: ReturnRequest) -> None:
+    """The shop's systems refund, reserve and book stock from these events; optional."""
+    url = current_app.config.get("HELPCENTER_RETURNS_WEBHOOK_URL")
+    if url:
+        queue_webhook(url, return_payload(ret), current_app.config.get("HELPCENTER_RETURNS_WEBHOOK_SECRET") or "",
+                      dedupe_key=f"return-webhook:{ret.number}:{ret.status}")

@@ -1,0 +1,72 @@
+"""Moving a return on: carrier scans (unterwegs, eingegangen) and an agent's check and refund."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.returns.messages import queue_shop_webhook, queue_status_mail
+from app.returns.models import STATUS_FLOW, ReturnEvent, ReturnRequest
+
+CARRIER_STATUSES = ("in_transit", "received")
+AGENT_STATUSES = ("received", "inspected", "refunded", "exchanged", "cancelled")
+ALLOWED = {"carrier": CARRIER_STATUSES, "agent": AGENT_STATUSES, "customer": ("cancelled",)}
+
+
+class TransitionRefused(ValueError):
+    """The return cannot take this status now; the message says why."""
+
+
+def _rank(status: str) -> int:
+    return STATUS_FLOW.index(status)
+
+
+def check_transition(ret: ReturnRequest, status: str, source: str) -> None:
+    if status not in ALLOWED.get(source, ()):
+        raise TransitionRefused(_("Dieser Status kann hier nicht gesetzt werden."))
+    if ret.status in ("refunded", "exchanged", "cancelled"):
+        raise TransitionRefused(_("Die Rücksendung ist abgeschlossen."))
+    if status == "cancelled":
+        if ret.status not in ("registered", "complaint"):
+            raise TransitionRefused(_("Nur eine noch nicht verschickte Rücksendung kann storniert werden."))
+        return
+    if status in ("refunded", "exchanged") and status != {"refund": "refunded", "exchange": "exchanged"}[ret.resolution]:
+        raise TransitionRefused(_("Die Rücksendung wurde mit einer anderen Lösung angemeldet."))
+    if ret.status != "complaint" and _rank(status) <= _rank(ret.status):
+        raise TransitionRefused(_("Die Rücksendung ist schon weiter."))
+    if source == "carrier" and ret.status == "complaint":
+        raise TransitionRefused(_("Zu einer Reklamation gibt es noch keine Sendung."))
+
+
+def advance(ret: ReturnRequest, status: str, source: str, occurred_at: dt.datetime, actor_id: int | None = None,
+            note: str | None = None, location: str | None = None) -> bool:
+    """Record the step and move the return on; a repeated carrier event is ignored (returns False)."""
+    fingerprint = hashlib.sha256(f"{source}|{status}|{occurred_at.isoformat()}|{location or ''}".encode()).hexdigest()
+    known = db.session.scalar(select(ReturnEvent.id).where(ReturnEvent.return_id == ret.id,
+                                                           ReturnEvent.fingerprint == fingerprint))
+    if known is not None:
+        return False
+    check_transition(ret, status, source)
+    db.session.add(ReturnEvent(return_id=ret.id, status=status, source=source, actor_id=actor_id,
+                               note=note, location=location, occurred_at=occurred_at, fingerprint=fingerprint))
+    ret.status = status
+    db.session.flush()
+    if status == "cancelled":
+        _release_stock(ret)
+    queue_status_mail(ret)
+    queue_shop_webhook(ret)
+    return True
+
+
+def _release_stock(ret: ReturnRequest) -> None:
+    from sqlalchemy import update
+
+    from app.returns.models import ProductVariant
+
+    for item in ret.items:
+        if item.exchange_sku:
+            db.session.execute(update(ProductVariant).where(ProductVariant.sku == item.exchange_sku)
+                               .values(stock=ProductVariant.stock + item.quantity))

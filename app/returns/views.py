@@ -1,0 +1,239 @@
+"""The returns center (/retouren): pick an order, choose items and reasons, print the label or show the QR."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.cases.access import remember_case
+from app.cases.service import IdempotencyConflict
+from app.extensions import db, limiter
+from app.i18n import current_language
+from app.returns.access import returnable_order, visible_return
+from app.returns.documents import NoLabel, label_pdf, qr_png, qr_svg
+from app.returns.eligibility import item_eligibility, return_window_ends
+from app.returns.forms import CancelReturnForm, ReturnForm
+from app.returns.listing import returns_of
+from app.returns.photos import PhotoRejected, check_photos
+from app.returns.service import ReturnInput, ReturnInvalid, ReturnLine, exchange_options, submit_and_commit
+from app.returns.status import TransitionRefused, advance
+from app.returns.vocabulary import PHOTO_REASONS, REASONS, STATUS_LABELS
+from app.selfservice.guest import GUEST_LOOKUP_LIMITS, GUEST_LOOKUP_SCOPE, prove_guest_order
+from app.selfservice.trail import current_trail, record
+from app.shop.fields import SHOP_TIMEZONE
+from app.shop.orders import orders_of
+from app.tracking.forms import GuestLookupForm
+
+bp = Blueprint("returns", __name__, url_prefix="/retouren")
+
+
+def policy():
+    return current_app.extensions["helpcenter.returns_policy"]
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def today() -> dt.date:
+    return now().astimezone(SHOP_TIMEZONE).date()
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _order_summaries(orders):
+    """Per order: can anything still go back, and until when."""
+    summaries = []
+    for order in orders:
+        eligibility = item_eligibility(order, policy(), today())
+        summaries.append({"order": order, "eligible": any(e.eligible for e in eligibility),
+                          "window_ends": return_window_ends(eligibility)})
+    return summaries
+
+
+def _start_page(form, status=200):
+    orders = orders_of(current_user)
+    return _no_store(current_app.make_response((render_template(
+        "returns/start.html", summaries=_order_summaries(orders), form=form,
+        returns=returns_of(current_user), policy=policy()), status)))
+
+
+@bp.get("")
+def start():
+    """Signed in: pick one of your orders. Guest: order number and postcode."""
+    wanted = request.args.get("order", "")[:40]
+    if wanted and returnable_order(wanted, current_user) is not None:
+        return redirect(url_for("returns.choose", number=wanted))
+    record("flow", flow="returns", step="start")
+    form = GuestLookupForm()
+    if wanted and not current_user.is_authenticated:
+        form.order_number.data = wanted
+    return _start_page(form)
+
+
+@bp.post("")
+@limiter.shared_limit(GUEST_LOOKUP_LIMITS, scope=GUEST_LOOKUP_SCOPE)
+def guest_lookup():
+    """Prove an order as a guest; every wrong pair gets the same message."""
+    form = GuestLookupForm()
+    order = prove_guest_order(form, "returns")
+    if order is not None:
+        return redirect(url_for("returns.choose", number=order.number))
+    return _start_page(form)
+
+
+def _variant_label(variant) -> str:
+    parts = [p for p in (variant.size and _("Größe %(size)s", size=variant.size), variant.colour) if p]
+    label = ", ".join(parts) or variant.name
+    return label if variant.stock > 0 else _("%(variant)s – ausverkauft", variant=label)
+
+
+def _prepare(form: ReturnForm, eligibility) -> dict:
+    by_sku = {e.item.sku: e for e in eligibility if e.eligible}
+    entries = {}
+    for entry in form.items:
+        found = by_sku.get(entry.sku.data)
+        if found is None:
+            continue
+        entries[entry.sku.data] = entry
+        entry.quantity.choices = [(str(n), str(n)) for n in range(1, found.returnable_quantity + 1)]
+        options = exchange_options(found.item.sku)
+        entry.exchange_for.choices = [("", _("Bitte wählen …"))] + [(v.sku, _variant_label(v)) for v in options]
+        entry.exchange_for.render_kw = {"data-in-stock": ",".join(v.sku for v in options if v.stock > 0)}
+    form.carrier.choices = [(c.code, c.name) for c in policy().carriers.values()]
+    return entries
+
+
+def _input_from(form: ReturnForm, chosen, order_number: str) -> ReturnInput:
+    lines = tuple(ReturnLine(sku=e.sku.data, quantity=e.quantity.data, reason=e.reason.data or None,
+                             comment=e.comment.data or None, exchange_for=e.exchange_for.data or None)
+                  for e in chosen)
+    return ReturnInput(order_number=order_number, lines=lines, resolution=form.resolution.data or None, carrier=form.carrier.data or None,
+                       lang=current_language(), trail=current_trail(),
+                       idempotency_key=f"form:{form.submission_id.data}" if form.submission_id.data else None)
+
+
+def _show_errors(form: ReturnForm, chosen, errors: dict) -> None:
+    form.form_errors = []
+    for key, message in errors.items():
+        parts = key.split(".")
+        if parts[0] == "items" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(chosen):
+            getattr(chosen[int(parts[1])], parts[2]).errors = [message]
+        elif key in ("resolution", "carrier"):
+            getattr(form, key).errors = [message]
+        else:
+            form.form_errors.append(message)
+
+
+@bp.route("/bestellung/<number>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def choose(number):
+    """Items with what can go back (and why not), reasons, refund or exchange, carrier — one page."""
+    order = returnable_order(number, current_user)
+    if order is None:
+        abort(404)
+    eligibility = item_eligibility(order, policy(), today())
+    form = ReturnForm()
+    if request.method == "GET":
+        wanted = set(request.args.getlist("sku"))
+        for e in eligibility:
+            if e.eligible:
+                form.items.append_entry({"sku": e.item.sku, "selected": e.item.sku in wanted, "quantity": "1"})
+        form.submission_id.data = uuid.uuid4().hex
+        record("flow", flow="returns", step="items", order=order.number)
+    entries = _prepare(form, eligibility)
+    form.form_errors = []
+    if request.method == "POST" and form.validate_on_submit():
+        chosen = [entry for entry in form.items if entry.selected.data]
+        try:
+            photos = {e.sku.data: check_photos(e.photos.data or []) for e in chosen if e.reason.data in PHOTO_REASONS}
+            submission = submit_and_commit(_input_from(form, chosen, order.number), order, current_user, policy(), current_app.extensions["helpcenter.routing"],
+                                           now(), photos)
+        except PhotoRejected as exc:
+            form.form_errors = [str(exc)]
+        except ReturnInvalid as exc:
+            _show_errors(form, chosen, exc.errors)
+        except IdempotencyConflict:
+            form.form_errors = [_("Dieses Formular wurde schon mit anderem Inhalt gesendet. Bitte laden Sie die "
+                                  "Seite neu.")]
+        else:
+            ret = submission.return_request
+            if ret.complaint_case is not None:
+                remember_case(ret.complaint_case.number)
+            record("flow", flow="returns", step="sent", order=order.number,
+                   outcome="returnless" if ret.returnless else ret.status)
+            return redirect(url_for("returns.status", number=ret.number))
+    status = 422 if request.method == "POST" else 200
+    return _no_store(current_app.make_response((render_template(
+        "returns/choose.html", order=order, form=form, entries=entries, policy=policy(),
+        eligibility=eligibility, reasons=REASONS, photo_reasons=PHOTO_REASONS), status)))
+
+
+def _visible_or_404(number):
+    ret = visible_return(number, current_user, request.args.get("t"))
+    if ret is None:
+        abort(404)
+    return ret
+
+
+@bp.get("/<number>")
+def status(number):
+    """Confirmation and status: number, label, QR for the parcel shop, what happens next."""
+    ret = _visible_or_404(number)
+    return _no_store(current_app.make_response(render_template(
+        "returns/status.html", ret=ret, carrier=policy().carriers.get(ret.carrier) if ret.carrier else None,
+        qr=qr_svg(ret) if ret.carrier else None, status_labels=STATUS_LABELS, reasons=REASONS,
+        token=request.args.get("t"), cancel_form=CancelReturnForm())))
+
+
+@bp.get("/<number>/etikett.pdf")
+def label(number):
+    """The label and packing slip as a PDF download."""
+    ret = _visible_or_404(number)
+    try:
+        pdf = label_pdf(ret)
+    except NoLabel:
+        abort(404)
+    return _pdf_response(pdf, f"Ruecksendeetikett-{ret.number}.pdf")
+
+
+def _pdf_response(pdf: bytes, filename: str):
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _no_store(response)
+
+
+@bp.get("/<number>/qr.png")
+def qr(number):
+    """The QR code as an image, to save on the phone."""
+    ret = _visible_or_404(number)
+    try:
+        image = qr_png(ret)
+    except NoLabel:
+        abort(404)
+    return _no_store(current_app.response_class(image, mimetype="image/png"))
+
+
+@bp.post("/<number>/stornieren")
+def cancel(number):
+    """Withdraw a return that has not been sent yet (the exchange stock is released)."""
+    ret = _visible_or_404(number)
+    form = CancelReturnForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        advance(ret, "cancelled", "customer", now().replace(tzinfo=None),
+                actor_id=current_user.id if current_user.is_authenticated else None)
+    except TransitionRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Ihre Rücksendung %(number)s ist storniert.", number=ret.number), "success")
+    return redirect(url_for("returns.status", number=ret.number, t=request.args.get("t") or None))

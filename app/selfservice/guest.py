@@ -1,0 +1,27 @@
+"""Guests prove an order with number and postcode: one check, one budget and one answer for every flow."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from app.selfservice.trail import record
+from app.shop.models import Order
+from app.shop.orders import grant_guest_access, prove_order
+
+GUEST_LOOKUP_LIMITS = "10 per minute;30 per hour"
+# One budget for every way a guest proves an order (tracking, returns, API): guesses do not add up.
+GUEST_LOOKUP_SCOPE = "guest-order-lookup"
+
+
+def prove_guest_order(form, flow: str) -> Order | None:
+    """Validate the lookup form and grant access to the order; every wrong pair gets the same message."""
+    if not form.validate_on_submit():
+        return None
+    order = prove_order(form.order_number.data, form.postcode.data)
+    if order is not None:
+        grant_guest_access(order)
+        record("flow", flow=flow, step="guest_lookup", outcome="found", order=order.number)
+        return order
+    record("flow", flow=flow, step="guest_lookup", outcome="not_found")
+    form.order_number.errors.append(_("Zu dieser Bestellnummer und Postleitzahl haben wir keine Bestellung "
+                                      "gefunden. Bitte prüfen Sie beide Angaben in Ihrer Bestellbestätigung."))
+    return None
