@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -44,11 +45,15 @@ def check_transition(ret: ReturnRequest, status: str, source: str) -> None:
 def advance(ret: ReturnRequest, status: str, source: str, occurred_at: dt.datetime, actor_id: int | None = None,
             note: str | None = None, location: str | None = None) -> bool:
     """Record the step and move the return on; a repeated carrier event is ignored (returns False)."""
-    fingerprint = hashlib.sha256(f"{source}|{status}|{occurred_at.isoformat()}|{location or ''}".encode()).hexdigest()
-    known = db.session.scalar(select(ReturnEvent.id).where(ReturnEvent.return_id == ret.id,
-                                                           ReturnEvent.fingerprint == fingerprint))
-    if known is not None:
-        return False
+    if source == "carrier":
+        # Carriers resend scans; the same scan (status, time, place) counts once.
+        fingerprint = hashlib.sha256(f"{status}|{occurred_at.isoformat()}|{location or ''}".encode()).hexdigest()
+        known = db.session.scalar(select(ReturnEvent.id).where(ReturnEvent.return_id == ret.id,
+                                                               ReturnEvent.fingerprint == fingerprint))
+        if known is not None:
+            return False
+    else:
+        fingerprint = uuid.uuid4().hex
     check_transition(ret, status, source)
     db.session.add(ReturnEvent(return_id=ret.id, status=status, source=source, actor_id=actor_id,
                                note=note, location=location, occurred_at=occurred_at, fingerprint=fingerprint))
