@@ -12,9 +12,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app.cases.numbering import next_number
 from app.extensions import db
 from app.i18n import current_language
 from app.privacy.redaction import mask_card_numbers
@@ -228,21 +229,6 @@ def key_taken_by_other(req: WithdrawalRequest, declaration: Declaration) -> bool
     return existing is not None and existing.declaration_text != declaration.text
 
 
-def _next_number(year: int) -> str:
-    # One UPDATE that locks the year's row until commit keeps numbers unique and gapless (see app/cases/numbering.py).
-    statement = (update(WithdrawalSequence).where(WithdrawalSequence.year == year)
-                 .values(last_value=WithdrawalSequence.last_value + 1).returning(WithdrawalSequence.last_value))
-    value = db.session.execute(statement).scalar_one_or_none()
-    if value is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(WithdrawalSequence(year=year, last_value=1))
-            value = 1
-        except IntegrityError:
-            value = db.session.execute(statement).scalar_one()
-    return f"{PREFIX}-{year}-{value:06d}"
-
-
 def digest(withdrawal: Withdrawal) -> str:
     """SHA-256 over the declaration's content in a fixed form, so a stored row can be checked later."""
     content = {"number": withdrawal.number, "declared_at": withdrawal.declared_at.isoformat() + "Z",
@@ -298,7 +284,7 @@ def submit(req: WithdrawalRequest, user, now: dt.datetime) -> Submission:
                 raise WithdrawalConflict(existing.number)
             return Submission(existing, False)
     declared_at = now.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    number = _next_number(now.astimezone(SHOP_TIMEZONE).year)
+    number = next_number(WithdrawalSequence, PREFIX, now.astimezone(SHOP_TIMEZONE).year)
     withdrawal = Withdrawal(
         number=number, order_number_given=declaration.order_number,
         order_id=declaration.order.id if declaration.order is not None else None,
