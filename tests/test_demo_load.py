@@ -80,3 +80,37 @@ def test_demo_load_brings_the_stock_and_a_reload_replaces_it(app):
         skus = set(db.session.scalars(select(ProductVariant.sku)))
         assert "NL-JKT-0042-XXL-NAVY" not in skus and "OTHER-1" in skus and len(skus) == count + 1
         assert db.session.scalar(select(ProductVariant.stock).where(ProductVariant.sku == "NL-JKT-0042-L-NAVY")) == 4
+
+
+def test_demo_reload_after_trying_a_return_and_a_case(app, monkeypatch):
+    """Returns started on demo orders do not block the next `flask demo load`."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from app.cases.models import Case
+    from app.demo.loader import load_demo
+    from app.extensions import db
+    from app.returns.models import ReturnRequest
+    from app.returns.service import ReturnInput, ReturnLine, submit_and_commit
+    from app.shop.models import Customer, Order
+    from app.shop.fields import SHOP_TIMEZONE
+
+    with app.app_context():
+        load_demo()
+        order = db.session.scalar(select(Order).join(Customer).where(
+            Customer.email == "anna.schmidt@example.com", Order.status == "delivered").order_by(Order.placed_at.desc()))
+        jacket = next(i for i in order.items if "Steppjacke" in i.name)
+        now = dt.datetime.now(SHOP_TIMEZONE)
+        with app.test_request_context():
+            submit_and_commit(ReturnInput(order.number, (ReturnLine(jacket.sku, 1, "zu-gross"),), "refund", "dhl"),
+                              order, None, app.extensions["helpcenter.returns_policy"],
+                              app.extensions["helpcenter.routing"], now)
+            submit_and_commit(ReturnInput(order.number, (ReturnLine(next(i.sku for i in order.items if i is not jacket),
+                                                                    1, "defekt"),), "refund", "dhl"),
+                              order, None, app.extensions["helpcenter.returns_policy"],
+                              app.extensions["helpcenter.routing"], now)
+        assert db.session.scalar(select(func.count()).select_from(ReturnRequest)) == 2
+        load_demo()
+        assert db.session.scalar(select(func.count()).select_from(ReturnRequest)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 1

@@ -11,6 +11,7 @@ from app.accounts.forms import LoginForm, NewPasswordForm, NotificationForm, Pas
 from app.accounts.service import (PasswordRejected, authenticate, send_password_reset, set_new_password,
                                   user_for_reset_token)
 from app.extensions import db, limiter
+from app.returns.listing import returns_of
 from app.shop.orders import orders_of
 from app.withdrawal.service import withdrawals_of
 
@@ -76,6 +77,7 @@ def account():
     """'Mein Konto': the customer's orders with their status and a way to each next step."""
     orders = orders_of(current_user)
     return render_template("accounts/account.html", orders=orders, withdrawals=withdrawals_of(current_user),
+                           returns=returns_of(current_user),
                            notification_form=NotificationForm(notify_status_changes=current_user.notify_status_changes))
 
 

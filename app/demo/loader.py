@@ -1,15 +1,17 @@
 """Load the demo shop and its logins (only ever through `flask demo load`)."""
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app.accounts.models import User
+from app.cases.models import Case
 from app.demo.shop_data import build_demo_shop
 from app.extensions import db
-from app.returns.models import ProductVariant
+from app.returns.models import ProductVariant, ReturnRequest
 from app.shop.cli import apply_import
 from app.shop.fields import shop_today
 from app.shop.models import Customer, Order
+from app.withdrawal.models import Withdrawal
 
 DEMO_LOGINS = (
     ("anna.schmidt@example.com", "demo-kunde", "customer", "Anna Schmidt", "K-10001"),
@@ -23,7 +25,17 @@ def _remove_previous_demo_orders(document: dict) -> None:
     # Demo orders are dated relative to the day of loading, so their numbers move from day to day;
     # a reload replaces the demo customers' orders instead of merging two days' worth of them.
     refs = [c["id"] for c in document["customers"]]
-    for order in db.session.scalars(select(Order).join(Customer).where(Customer.external_id.in_(refs))):
+    # An order with a withdrawal stays: the declaration is stored unchangeably and points to it.
+    declared = select(Withdrawal.order_id).where(Withdrawal.order_id.is_not(None))
+    orders = list(db.session.scalars(select(Order).join(Customer).where(Customer.external_id.in_(refs),
+                                                                        Order.id.not_in(declared))))
+    ids = [order.id for order in orders]
+    # Returns tried out on earlier demo orders go with them; cases stay, without the order.
+    for ret in db.session.scalars(select(ReturnRequest).where(ReturnRequest.order_id.in_(ids))):
+        db.session.delete(ret)
+    db.session.execute(update(Case).where(Case.order_id.in_(ids)).values(order_id=None))
+    db.session.flush()
+    for order in orders:
         db.session.delete(order)
     db.session.flush()
 

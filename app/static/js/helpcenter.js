@@ -149,3 +149,33 @@
     if (article) { reportArticleView(article); }
   });
 })();
+
+// Returns form: details only for chosen items, photos for a defect or wrong item, exchange sizes only for an exchange.
+(function () {
+  "use strict";
+
+  function setupReturnForm(form) {
+    var resolution = function () {
+      var checked = form.querySelector("[data-resolution]:checked");
+      return checked ? checked.value : "refund";
+    };
+    function update() {
+      form.querySelectorAll("[data-return-item]").forEach(function (item) {
+        var chosen = item.querySelector("[data-select-item]").checked;
+        var details = item.querySelector("[data-item-details]");
+        details.hidden = !chosen;
+        var reason = item.querySelector("[data-reason]").value;
+        var photos = item.querySelector("[data-photos]");
+        if (photos) { photos.hidden = !(reason === "defekt" || reason === "falscher-artikel"); }
+        var exchange = item.querySelector("[data-exchange]");
+        if (exchange) { exchange.hidden = resolution() !== "exchange"; }
+      });
+    }
+    form.addEventListener("change", update);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-return-form]").forEach(setupReturnForm);
+  });
+})();
