@@ -81,6 +81,16 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (help_bp, api_bp, accounts_bp, accounts_api_bp, tracking_bp, tracking_api_bp, shop_api_bp,
                       contact_bp, cases_api_bp, returns_bp, returns_api_bp, withdrawal_bp):
         app.register_blueprint(blueprint)
+    register_agent_blueprints(app)
+
+
+def register_agent_blueprints(app: Flask) -> None:
+    from app.agent.api import bp as agent_api_bp
+    from app.agent.views import bp as agent_bp
+    from app.chat.views import bp as chat_bp
+
+    for blueprint in (agent_bp, agent_api_bp, chat_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_request_hooks(app: Flask) -> None:

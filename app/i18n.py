@@ -29,6 +29,7 @@ DATE_PATTERNS = {
     "day_time": {"de": "EEEE, d. MMMM, HH:mm 'Uhr'", "en": "EEEE, d MMMM, HH:mm"},
     "weekday_time": {"de": "EEEE, HH:mm 'Uhr'", "en": "EEEE, HH:mm"},
     "short_day_time": {"de": "EEE, d. MMM, HH:mm", "en": "EEE, d MMM, HH:mm"},
+    "date_time": {"de": "d. MMMM yyyy, HH:mm 'Uhr'", "en": "d MMMM yyyy, HH:mm"},
 }
 
 

@@ -439,3 +439,58 @@ def test_return_reasons_are_kept_per_product(shop, client):
         rows = reasons_by_product()
         assert {(r.product, r.reason, r.quantity) for r in rows} == {("JKT", "zu-gross", 1), ("NL-PUL-M", "zu-klein", 2)}
         assert db.session.scalar(select(func.count()).select_from(ReturnItem)) == 2
+
+
+def test_english_pages_give_english_drop_off_hints(shop, client):
+    login(client)
+    html = client.get("/retouren/bestellung/600001?lang=en").get_data(as_text=True)
+    assert "at any DHL branch, Packstation or DHL parcel shop" in html and "Return this item" not in html
+    assert "Which carrier will you use?" in html and "Too big" in html
+    number = post_return(client, jacket()).get_json()["return_number"]
+    with shop.app_context():
+        mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"return-confirmation:{number}"))
+        assert mail.subject.startswith("Your return") and "at any DHL branch" in mail.body
+
+
+def test_every_page_of_the_returns_center_renders_for_guests_too(shop, client):
+    assert "Bestellung suchen" in client.get("/retouren").get_data(as_text=True)
+    assert client.get("/retouren?order=600001").status_code == 200  # not proven yet: the lookup form, prefilled
+    assert 'value="600001"' in client.get("/retouren?order=600001").get_data(as_text=True)
+    assert client.get("/retouren/R-2026-000001").status_code == 404
+
+
+def test_concurrent_retries_and_returns_each_count_once(shop):
+    """Six retries of one request and six different returns at once: seven returns, gapless numbers, no 5xx."""
+    import threading
+
+    results, errors = [], []
+    lines = ["NL-JKT-M-NAVY", "NL-PUL-M", "NL-SOCK", "NL-LMP"]
+
+    def submit(index):
+        client = shop.test_client()
+        login(client)
+        try:
+            if index < 6:
+                response = post_return(client, jacket(), key="same-retry-key")
+            else:
+                sku = lines[1 + index % 3]
+                response = post_return(client, {"order_number": "600001", "items": [{"sku": sku, "reason": "zu-klein"}],
+                                                "resolution": "refund", "carrier": "dhl"})
+            results.append((index, response.status_code, (response.get_json() or {}).get("return_number")))
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(status < 500 for _, status, _ in results), results
+    retried = {number for index, _, number in results if index < 6}
+    assert len(retried) == 1
+    with shop.app_context():
+        numbers = sorted(db.session.scalars(select(ReturnRequest.number)))
+        assert numbers == [f"R-2026-{i:06d}" for i in range(1, len(numbers) + 1)]
+        outbox = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        assert outbox == len(numbers)

@@ -46,9 +46,21 @@ class Case(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
     first_response_at = db.Column(db.DateTime, nullable=True)
     resolved_at = db.Column(db.DateTime, nullable=True)
+    # The agent console: who works the case, how it ended, what the customer thought of it.
+    assigned_to_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True, index=True)
+    claimed_at = db.Column(db.DateTime, nullable=True)
+    outcome = db.Column(db.String(30), nullable=True)
+    survey_score = db.Column(db.Integer, nullable=True)
+    survey_comment = db.Column(db.Text, nullable=True)
+    survey_answered_at = db.Column(db.DateTime, nullable=True)
 
     order = db.relationship("Order")
     customer = db.relationship("Customer")
+    assigned_to = db.relationship("User", foreign_keys=[assigned_to_id])
+    events = db.relationship("CaseEvent", back_populates="case", cascade="all, delete-orphan",
+                             order_by="CaseEvent.id")
+    chat_messages = db.relationship("ChatMessage", back_populates="case", cascade="all, delete-orphan",
+                                    order_by="ChatMessage.id")
     attachments = db.relationship("CaseAttachment", back_populates="case", cascade="all, delete-orphan",
                                   order_by="CaseAttachment.id")
 
@@ -88,3 +100,36 @@ class ContactDeflection(db.Model):
     slug = db.Column(db.String(120), nullable=False)
     opened_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     converted = db.Column(db.Boolean, nullable=False, default=False)
+
+
+class CaseEvent(db.Model):
+    """The audit trail of a case: who did what when (claim, callback, reply, note, resolve, reopen …)."""
+
+    __tablename__ = "case_event"
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("support_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    actor_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True)
+    kind = db.Column(db.String(20), nullable=False)
+    outcome = db.Column(db.String(30), nullable=True)
+    note = db.Column(db.Text, nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    case = db.relationship("Case", back_populates="events")
+    actor = db.relationship("User")
+
+
+class ChatMessage(db.Model):
+    """One line of a chat, from the customer or the agent; the transcript stays on the case."""
+
+    __tablename__ = "chat_message"
+
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("support_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    sender = db.Column(db.String(10), nullable=False)
+    author_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True)
+    body = db.Column(db.Text, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    case = db.relationship("Case", back_populates="chat_messages")
+    author = db.relationship("User")

@@ -36,3 +36,11 @@ class ContactForm(FlaskForm):
     attachments = MultipleFileField(_l("Fotos oder Dokumente (optional)"))
     article = HiddenField()
     submission_id = HiddenField()
+
+
+class SurveyForm(FlaskForm):
+    score = RadioField(_l("Wie zufrieden sind Sie mit unserer Hilfe?"), validate_choice=False,
+                       choices=[SelectChoice(str(n), label) for n, label in (
+                           (5, _l("5 – sehr zufrieden")), (4, _l("4 – zufrieden")), (3, _l("3 – teils, teils")),
+                           (2, _l("2 – unzufrieden")), (1, _l("1 – sehr unzufrieden")))])
+    comment = TextAreaField(_l("Möchten Sie uns noch etwas sagen? (optional)"), validators=[Optional(), Length(max=2000)])

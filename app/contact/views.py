@@ -19,6 +19,7 @@ from app.cases.models import ContactDeflection
 from app.cases.routing import RoutingConfig
 from app.cases.service import CaseInvalid, CaseRequest, IdempotencyConflict, expected_response, submit_and_commit
 from app.cases.topics import OUTCOMES, TOPICS, resolve_topic
+from app.chat.service import chat_state
 from app.contact.forms import ContactForm
 from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
@@ -121,7 +122,8 @@ def case(number):
         abort(404)
     response = current_app.make_response(render_template(
         "contact/case.html", case=found, expected=expected_response(found),
-        topic=TOPICS.get(found.topic), skus=json.loads(found.skus) if found.skus else []))
+        topic=TOPICS.get(found.topic), skus=json.loads(found.skus) if found.skus else [],
+        chat=chat_state(found, 0, "customer") if found.channel == "chat" else None))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -137,3 +139,31 @@ def suggestion_opened():
     db.session.add(ContactDeflection(visit=visit_id(), slug=slug))
     db.session.commit()
     return "", 204
+
+
+@bp.route("/umfrage/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def survey(token):
+    """The one-question survey after a resolution, from the e-mail link; answerable once."""
+    from app.agent.survey import SurveyInvalid, answer_survey, case_for_token
+    from app.contact.forms import SurveyForm
+
+    found = case_for_token(token)
+    if found is None:
+        abort(404)
+    form = SurveyForm()
+    status = 200
+    if found.survey_answered_at is None and form.validate_on_submit():
+        try:
+            stored = answer_survey(found, form.score.data, form.comment.data, now())
+        except SurveyInvalid as exc:
+            form.score.errors = [str(exc)]
+            status = 422
+        else:
+            db.session.commit()
+            return render_template("contact/survey_done.html", case=found, already=not stored), 200 if stored else 410
+    if found.survey_answered_at is not None:
+        return render_template("contact/survey_done.html", case=found, already=True), 410
+    response = current_app.make_response((render_template("contact/survey.html", case=found, form=form), status))
+    response.headers["Cache-Control"] = "no-store"
+    return response

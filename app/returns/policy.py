@@ -22,8 +22,15 @@ class PolicyError(ValueError):
 class ReturnCarrier:
     code: str
     name: str
-    drop_off: str
+    drop_off_texts: dict[str, str]
     paperless: bool
+
+    @property
+    def drop_off(self) -> str:
+        """Where to hand the parcel in, in the language of the page or mail being written."""
+        from app.i18n import current_language
+
+        return self.drop_off_texts.get(current_language(), self.drop_off_texts["de"])
 
 
 @dataclass(frozen=True)
@@ -72,8 +79,11 @@ def parse_policy(data: dict, source: str = "") -> ReturnsPolicy:
     for code, table in (data.get("carriers") or {}).items():
         if not isinstance(table, dict):
             raise PolicyError(f"[carriers.{code}] must be a table")
-        carriers[code] = ReturnCarrier(code, _text(table, "name", f"carriers.{code}"),
-                                       _text(table, "drop_off", f"carriers.{code}"), bool(table.get("paperless", False)))
+        texts = {"de": _text(table, "drop_off", f"carriers.{code}")}
+        if "drop_off_en" in table:
+            texts["en"] = _text(table, "drop_off_en", f"carriers.{code}")
+        carriers[code] = ReturnCarrier(code, _text(table, "name", f"carriers.{code}"), texts,
+                                       bool(table.get("paperless", False)))
     if not carriers:
         raise PolicyError("at least one [carriers.<code>] is needed")
     returnless = data.get("returnless", {})

@@ -150,6 +150,90 @@
   });
 })();
 
+// Agent console and live chat: presence heartbeat and short polling (the forms work without this).
+(function () {
+  "use strict";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
+
+  function send(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify(body || {})
+    });
+  }
+
+  // The console reports "online" every 30 s while open; without reports the agent counts as away.
+  function setupPresence(console) {
+    var form = console.querySelector("[data-presence-form]");
+    var state = console.dataset.presence;
+    function beat() { if (state === "online") { send("/api/agent/presence", { status: "online" }).catch(function () {}); } }
+    if (form) {
+      form.addEventListener("change", function (e) { if (e.target.name === "status") { state = e.target.value; } });
+    }
+    setInterval(beat, 30000);
+  }
+
+  function setupChat(box) {
+    var url = box.dataset.chatUrl;
+    var log = box.querySelector("[data-chat-log]");
+    var status = box.querySelector("[data-chat-status]");
+    var form = box.querySelector("[data-chat-form]");
+    var lastId = 0, timer = null;
+    log.querySelectorAll("[data-message-id]").forEach(function (li) {
+      lastId = Math.max(lastId, parseInt(li.dataset.messageId, 10));
+    });
+    function label(message) {
+      return message.mine ? (box.dataset.labelMine || "") : (box.dataset.labelOther || "");
+    }
+    function add(message) {
+      if (message.id <= lastId) { return; }
+      lastId = message.id;
+      var li = document.createElement("li");
+      li.className = "chat-line chat-" + message.sender;
+      li.dataset.messageId = String(message.id);
+      var who = document.createElement("span");
+      who.className = "chat-who"; who.textContent = label(message) + ":";
+      li.appendChild(who); li.appendChild(document.createTextNode(" " + message.body));
+      log.appendChild(li);
+    }
+    function show(state) {
+      (state.messages || []).forEach(add);
+      if (status) {
+        if (state.closed) { status.textContent = box.dataset.textClosed || ""; }
+        else if (state.position) { status.textContent = (box.dataset.textPosition || "").replace("{n}", state.position); }
+        else if (state.agent) { status.textContent = (box.dataset.textAgent || "").replace("{agent}", state.agent); }
+      }
+      if (state.closed && form) { form.hidden = true; clearInterval(timer); }
+    }
+    function poll() {
+      fetch(url + "?after=" + lastId, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (state) { if (state) { show(state); } })
+        .catch(function () {});
+    }
+    if (form) {
+      form.addEventListener("submit", function (e) {
+        var field = form.querySelector("textarea[name=body]");
+        var text = field.value.trim();
+        e.preventDefault();
+        if (!text) { return; }
+        send(url, { body: text }).then(function (r) {
+          if (r.ok) { field.value = ""; poll(); }
+        }).catch(function () {});
+      });
+    }
+    timer = setInterval(poll, 2000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var console = document.querySelector("[data-agent-console]");
+    if (console) { setupPresence(console); }
+    document.querySelectorAll("[data-chat]").forEach(setupChat);
+  });
+})();
+
 // Returns form: details only for chosen items, photos for a defect or wrong item, exchange sizes only for an exchange.
 (function () {
   "use strict";

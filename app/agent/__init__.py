@@ -1,0 +1,1 @@
+"""The agents' side: queues, the case page with the customer's history, actions, replies, surveys."""

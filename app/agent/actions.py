@@ -1,0 +1,188 @@
+"""What agents do with a case, each step written to the audit trail (case_event); the caller commits."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, update
+
+from app.cases.availability import to_utc_naive
+from app.cases.models import Case, CaseEvent
+from app.extensions import db
+from app.privacy.redaction import mask_card_numbers
+
+MAX_TEXT = 5000
+
+OUTCOMES = {
+    "solved": _l("Gelöst"),
+    "refund": _l("Erstattung veranlasst"),
+    "reship": _l("Neu versendet"),
+    "replacement": _l("Ersatz geschickt"),
+    "information": _l("Auskunft gegeben"),
+    "declined": _l("Abgelehnt"),
+}
+
+# "Rückruf erledigt": reached and solved closes the case; the others keep it open.
+CALLBACK_OUTCOMES = {
+    "reached_solved": _l("Erreicht – gelöst"),
+    "reached_followup": _l("Erreicht – es braucht noch etwas"),
+    "not_reached": _l("Nicht erreicht"),
+}
+
+EVENT_KINDS = {
+    "claim": _l("Übernommen"),
+    "callback_done": _l("Rückruf erledigt"),
+    "reply": _l("Antwort per E-Mail"),
+    "note": _l("Interne Notiz"),
+    "resolve": _l("Erledigt"),
+    "reopen": _l("Wieder geöffnet"),
+    "survey": _l("Umfrage beantwortet"),
+}
+
+STATUSES = {"new": _l("Neu"), "open": _l("In Bearbeitung"), "resolved": _l("Erledigt")}
+
+
+class ActionRefused(ValueError):
+    """The action does not fit the case's state or the input is unusable; code for the API, message for people."""
+
+    def __init__(self, code: str, message: str, status: int = 409):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def case_by_number(number: str) -> Case | None:
+    if not isinstance(number, str) or len(number) > 20:
+        return None
+    return db.session.scalar(select(Case).where(Case.number == number))
+
+
+def _text(value, required: bool, field: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ActionRefused("invalid_request", _("Bitte als Text senden."), 422)
+    text = (value or "").strip()
+    if required and len(text) < 2:
+        raise ActionRefused("invalid_request", _("Bitte schreiben Sie einen Text (%(field)s).", field=field), 422)
+    if len(text) > MAX_TEXT:
+        raise ActionRefused("invalid_request", _("Höchstens %(n)d Zeichen.", n=MAX_TEXT), 422)
+    return mask_card_numbers(text) if text else None
+
+
+def _log(case: Case, agent, kind: str, moment: dt.datetime, outcome: str | None = None,
+         note: str | None = None) -> CaseEvent:
+    event = CaseEvent(case=case, actor_id=agent.id if agent is not None else None, kind=kind, outcome=outcome,
+                      note=note, created_at=moment)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _refuse_if_resolved(case: Case) -> None:
+    if case.status == "resolved":
+        raise ActionRefused("resolved", _("Die Anfrage ist schon erledigt. Öffnen Sie sie erst wieder."))
+
+
+def _take(case: Case, agent, moment: dt.datetime) -> None:
+    """Working on a case means having it: an unclaimed case goes to the agent who acts on it."""
+    if case.assigned_to_id is None:
+        case.assigned_to_id, case.claimed_at = agent.id, moment
+    if case.status == "new":
+        case.status = "open"
+
+
+def _responded(case: Case, moment: dt.datetime) -> None:
+    if case.first_response_at is None:
+        case.first_response_at = moment
+
+
+def claim(case: Case, agent, now: dt.datetime) -> Case:
+    """Take the case (or accept the chat); a case another agent holds stays theirs."""
+    _refuse_if_resolved(case)
+    if case.assigned_to_id == agent.id:
+        return case
+    moment = to_utc_naive(now)
+    # One UPDATE with the condition in it: of two agents accepting the same chat at once, one wins.
+    taken = db.session.execute(
+        update(Case).where(Case.id == case.id, Case.status != "resolved",
+                           or_(Case.assigned_to_id.is_(None), Case.assigned_to_id == agent.id))
+        .values(assigned_to_id=agent.id, claimed_at=func.coalesce(Case.claimed_at, moment), status="open")
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(case)
+    if not taken:
+        holder = case.assigned_to.name if case.assigned_to is not None else "?"
+        raise ActionRefused("claimed", _("%(agent)s bearbeitet diese Anfrage schon.", agent=holder))
+    _log(case, agent, "claim", moment)
+    return case
+
+
+def add_note(case: Case, agent, note, now: dt.datetime) -> CaseEvent:
+    """An internal note: for colleagues only, never sent to the customer."""
+    text = _text(note, True, _("Notiz"))
+    return _log(case, agent, "note", to_utc_naive(now), note=text)
+
+
+def reply_by_email(case: Case, agent, subject, body, now: dt.datetime) -> CaseEvent:
+    """Answer the customer by e-mail through the outbox; the first answer stops the SLA clock."""
+    from app.outbox.service import queue_email
+
+    _refuse_if_resolved(case)
+    text = _text(body, True, _("Antwort"))
+    title = (subject or "").strip() if isinstance(subject, str) else ""
+    if not title:
+        with force_locale(case.lang):
+            title = _("Ihre Anfrage %(number)s bei %(shop)s", number=case.number,
+                      shop=current_app.config["HELPCENTER_SHOP_NAME"])
+    if any(c in title for c in "\r\n\x00") or len(title) > 200:
+        raise ActionRefused("invalid_request", _("Der Betreff muss eine Zeile sein."), 422)
+    moment = to_utc_naive(now)
+    _take(case, agent, moment)
+    _responded(case, moment)
+    event = _log(case, agent, "reply", moment, note=text)
+    queue_email(case.contact_email, title, text, dedupe_key=f"case-reply:{event.id}")
+    return event
+
+
+def callback_done(case: Case, agent, outcome, note, now: dt.datetime) -> CaseEvent:
+    """'Rückruf erledigt' with how it went: reached and solved also resolves the case."""
+    _refuse_if_resolved(case)
+    if outcome not in CALLBACK_OUTCOMES:
+        raise ActionRefused("invalid_outcome", _("Bitte wählen Sie, wie der Rückruf ausging."), 422)
+    if case.channel != "phone":
+        raise ActionRefused("not_a_callback", _("Diese Anfrage ist kein Rückruf."))
+    text = _text(note, False, _("Notiz"))
+    moment = to_utc_naive(now)
+    _take(case, agent, moment)
+    if outcome != "not_reached":
+        _responded(case, moment)
+    event = _log(case, agent, "callback_done", moment, outcome=outcome, note=text)
+    if outcome == "reached_solved":
+        resolve(case, agent, "solved", None, now)
+    return event
+
+
+def resolve(case: Case, agent, outcome, note, now: dt.datetime) -> CaseEvent:
+    """Close the case with its outcome; the customer gets the one-question survey by e-mail."""
+    from app.agent.survey import queue_survey
+
+    _refuse_if_resolved(case)
+    if outcome not in OUTCOMES:
+        raise ActionRefused("invalid_outcome", _("Bitte wählen Sie ein Ergebnis."), 422)
+    text = _text(note, False, _("Notiz"))
+    moment = to_utc_naive(now)
+    _take(case, agent, moment)
+    case.status, case.outcome, case.resolved_at = "resolved", outcome, moment
+    event = _log(case, agent, "resolve", moment, outcome=outcome, note=text)
+    queue_survey(case)
+    return event
+
+
+def reopen(case: Case, agent, note, now: dt.datetime) -> CaseEvent:
+    """Open a resolved case again (the resolution stays in the audit trail)."""
+    if case.status != "resolved":
+        raise ActionRefused("not_resolved", _("Die Anfrage ist nicht erledigt."))
+    text = _text(note, False, _("Notiz"))
+    moment = to_utc_naive(now)
+    case.status, case.outcome, case.resolved_at = "open", None, None
+    return _log(case, agent, "reopen", moment, note=text)

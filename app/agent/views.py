@@ -1,0 +1,184 @@
+"""The agent console (/agent): queues, one case with everything around it, and the actions on it."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.agent import actions
+from app.agent.access import require_agent
+from app.agent.actions import ActionRefused, case_by_number
+from app.agent.context import customer_context, trail_steps
+from app.agent.forms import (CallbackForm, ChatForm, ClaimForm, NoteForm, PresenceForm, ReopenForm, ReplyForm,
+                             ResolveForm)
+from app.agent.queues import by_channel, cases_in_queue, sla_timer
+from app.agent.replies import TEMPLATES, fill, placeholder_values, template
+from app.agent.suggestions import suggest
+from app.cases.routing import CHANNELS
+from app.cases.topics import OUTCOMES as CUSTOMER_OUTCOMES
+from app.cases.topics import TOPICS
+from app.chat.service import messages_after, presence_of, set_presence, waiting_chats
+from app.contact import views as contact_views
+from app.extensions import db
+from app.shop.fields import SHOP_TIMEZONE
+
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+bp.before_request(require_agent)
+
+
+
+def _no_store(html: str):
+    response = current_app.make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _case_or_404(number: str):
+    case = case_by_number(number)
+    if case is None:
+        abort(404)
+    return case
+
+
+@bp.get("")
+def console():
+    """The queues per channel with counts, oldest waiting and SLA; callbacks by slot; waiting chats."""
+    now = contact_views.now()
+    config = contact_views.routing()
+    callbacks = [c for slug in config.queues for c in cases_in_queue(slug) if c.channel == "phone"]
+    callbacks.sort(key=lambda c: (c.callback_slot is None, c.callback_slot or c.created_at, c.id))
+    return _no_store(render_template(
+        "agent/console.html", channels=by_channel(config, now), channel_order=CHANNELS, callbacks=callbacks,
+        chats=waiting_chats(), presence=presence_of(current_user, now), presence_form=PresenceForm(),
+        sla_timer=sla_timer, now=now, topics=TOPICS))
+
+
+@bp.get("/warteschlange/<slug>")
+def queue(slug):
+    """One queue's open cases in working order with their SLA timers."""
+    config = contact_views.routing()
+    if slug not in config.queues:
+        abort(404)
+    return _no_store(render_template("agent/queue.html", queue=config.queues[slug], cases=cases_in_queue(slug),
+                                     sla_timer=sla_timer, now=contact_views.now(), topics=TOPICS))
+
+
+@bp.get("/anfrage/<number>")
+def case(number):
+    """Everything about one case on one screen, with the suggested solution and the actions."""
+    found = _case_or_404(number)
+    now = contact_views.now()
+    skus = json.loads(found.skus) if found.skus else []
+    reply = ReplyForm()
+    chosen = template(request.args.get("vorlage"))
+    if chosen is not None:
+        reply.body.data = fill(chosen.body, placeholder_values(found, current_user.name))
+    return _no_store(render_template(
+        "agent/case.html", case=found, topic=TOPICS.get(found.topic), skus=skus, context=customer_context(found),
+        trail=trail_steps(found), suggestions=suggest(found, now.astimezone(SHOP_TIMEZONE).date(), skus),
+        sla=sla_timer(found, now), templates=TEMPLATES, chosen=chosen, customer_outcomes=CUSTOMER_OUTCOMES,
+        outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES, event_kinds=actions.EVENT_KINDS,
+        statuses=actions.STATUSES, claim_form=ClaimForm(), note_form=NoteForm(), reply_form=reply,
+        callback_form=CallbackForm(), resolve_form=ResolveForm(), reopen_form=ReopenForm(), chat_form=ChatForm(),
+        messages=messages_after(found) if found.channel == "chat" else []))
+
+
+def _act(number: str, form_class, run, done: str):
+    found = _case_or_404(number)
+    form = form_class()
+    if not form.validate_on_submit():
+        flash(_("Das Formular war ungültig. Bitte noch einmal."), "error")
+        return redirect(url_for("agent.case", number=number))
+    try:
+        run(found, form, contact_views.now())
+        db.session.commit()
+    except ActionRefused as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("agent.case", number=number))
+
+
+@bp.post("/anfrage/<number>/uebernehmen")
+def claim(number):
+    """Take the case (for a chat: accept it)."""
+    return _act(number, ClaimForm, lambda c, f, now: actions.claim(c, current_user, now),
+                _("Sie bearbeiten die Anfrage jetzt."))
+
+
+@bp.post("/anfrage/<number>/rueckruf")
+def callback(number):
+    """'Rückruf erledigt' with the outcome of the call."""
+    return _act(number, CallbackForm,
+                lambda c, f, now: actions.callback_done(c, current_user, f.outcome.data, f.note.data, now),
+                _("Rückruf eingetragen."))
+
+
+@bp.post("/anfrage/<number>/antwort")
+def reply(number):
+    """Answer the customer by e-mail (through the outbox)."""
+    return _act(number, ReplyForm,
+                lambda c, f, now: actions.reply_by_email(c, current_user, f.subject.data, f.body.data, now),
+                _("Antwort ist unterwegs."))
+
+
+@bp.post("/anfrage/<number>/notiz")
+def note(number):
+    """An internal note for the team."""
+    return _act(number, NoteForm, lambda c, f, now: actions.add_note(c, current_user, f.note.data, now),
+                _("Notiz gespeichert."))
+
+
+@bp.post("/anfrage/<number>/erledigen")
+def resolve(number):
+    """Close the case with its outcome (the customer gets the survey)."""
+    return _act(number, ResolveForm,
+                lambda c, f, now: actions.resolve(c, current_user, f.outcome.data, f.note.data, now),
+                _("Anfrage erledigt."))
+
+
+@bp.post("/anfrage/<number>/wieder-oeffnen")
+def reopen(number):
+    """Open a resolved case again."""
+    return _act(number, ReopenForm, lambda c, f, now: actions.reopen(c, current_user, f.note.data, now),
+                _("Anfrage wieder geöffnet."))
+
+
+@bp.post("/anfrage/<number>/chat")
+def chat_message(number):
+    """A chat line from the agent without JavaScript (the console's script uses the JSON API)."""
+    from app.chat.service import post_message
+
+    return _act(number, ChatForm, lambda c, f, now: post_message(c, "agent", current_user, f.body.data, now),
+                _("Nachricht gesendet."))
+
+
+@bp.post("/anwesenheit")
+def presence():
+    """Online or away: online agents open the chat for customers."""
+    form = PresenceForm()
+    if form.validate_on_submit():
+        try:
+            set_presence(current_user, form.status.data, contact_views.now())
+            db.session.commit()
+        except ActionRefused as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("agent.console"))
+
+
+@bp.get("/anfrage/<number>/anhang/<int:attachment_id>")
+def attachment(number, attachment_id):
+    """A file the customer attached, always as a download."""
+    from app.cases.attachments import attachment_dir
+
+    found = _case_or_404(number)
+    item = next((a for a in found.attachments if a.id == attachment_id), None)
+    if item is None:
+        abort(404)
+    response = send_file(attachment_dir() / item.storage_name, mimetype=item.content_type, as_attachment=True,
+                         download_name=item.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
