@@ -494,3 +494,20 @@ def test_concurrent_retries_and_returns_each_count_once(shop):
         assert numbers == [f"R-2026-{i:06d}" for i in range(1, len(numbers) + 1)]
         outbox = db.session.scalar(select(func.count()).select_from(OutboxMessage))
         assert outbox == len(numbers)
+
+
+def test_a_guest_gets_the_label_by_mail_not_on_the_page(shop, client):
+    """The label carries the full address: proving number + postcode is not enough to see it."""
+    token = csrf_token_from(client, "/retouren")
+    client.post("/retouren", data={"order_number": "600001", "postcode": "20095", "csrf_token": token})
+    number = post_return(client, jacket()).get_json()["return_number"]
+    page = client.get(f"/retouren/{number}").get_data(as_text=True)
+    assert "Ihre Rücksendung ist angemeldet" in page and "per E-Mail geschickt" in page
+    assert "etikett.pdf" not in page and "Lindenstraße" not in page and "kim.berg@example.com" not in page
+    assert client.get(f"/retouren/{number}/etikett.pdf").status_code == 404
+    assert client.get(f"/api/returns/{number}/label.pdf").status_code == 404
+    assert client.get(f"/retouren/{number}/qr.png").status_code == 200  # the QR holds the return number only
+    with shop.app_context():
+        body = db.session.scalar(select(OutboxMessage.body))
+    link = re.search(r"(/retouren/\S+/etikett\.pdf\?t=\S+)", body).group(1)
+    assert client.get(link).data.startswith(b"%PDF")

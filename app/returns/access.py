@@ -57,3 +57,15 @@ def visible_return(number: str, user, token: str | None = None) -> ReturnRequest
             return ret
         return None
     return ret if has_guest_access(ret.order.number) else None
+
+
+def may_download_label(ret: ReturnRequest, user, token: str | None = None) -> bool:
+    """The label shows the full address: only the signed-in customer, staff, or the link from the e-mail.
+
+    A guest who merely proved the order with number and postcode sees the return's status, not the address.
+    """
+    if token_allows(ret.number, token):
+        return True
+    if getattr(user, "is_authenticated", False):
+        return user.customer_id == ret.customer_id or user.role in ("agent", "admin")
+    return False

@@ -13,7 +13,7 @@ from app.extensions import csrf, db, limiter
 from app.i18n import current_language
 from app.idempotency import scoped_key
 from app.returns import views
-from app.returns.access import returnable_order, visible_return
+from app.returns.access import may_download_label, returnable_order, visible_return
 from app.returns.documents import NoLabel, label_pdf, qr_png
 from app.returns.eligibility import item_eligibility, return_window_ends
 from app.returns.messages import return_payload
@@ -167,7 +167,7 @@ def get_return(number):
 def label(number):
     """The label PDF for the owner only."""
     ret = _visible(number)
-    if ret is None:
+    if ret is None or not may_download_label(ret, current_user, request.args.get("t")):
         return error_response(404, code="not_found")
     try:
         return views._pdf_response(label_pdf(ret), f"Ruecksendeetikett-{ret.number}.pdf")

@@ -12,7 +12,7 @@ from app.cases.access import remember_case
 from app.cases.service import IdempotencyConflict
 from app.extensions import db, limiter
 from app.i18n import current_language
-from app.returns.access import returnable_order, visible_return
+from app.returns.access import may_download_label, returnable_order, visible_return
 from app.returns.documents import NoLabel, label_pdf, qr_png, qr_svg
 from app.returns.eligibility import item_eligibility, return_window_ends
 from app.returns.forms import CancelReturnForm, ReturnForm
@@ -189,6 +189,7 @@ def status(number):
     return _no_store(current_app.make_response(render_template(
         "returns/status.html", ret=ret, carrier=policy().carriers.get(ret.carrier) if ret.carrier else None,
         qr=qr_svg(ret) if ret.carrier else None, status_labels=STATUS_LABELS, reasons=REASONS,
+        label_allowed=may_download_label(ret, current_user, request.args.get("t")),
         token=request.args.get("t"), cancel_form=CancelReturnForm())))
 
 
@@ -196,6 +197,8 @@ def status(number):
 def label(number):
     """The label and packing slip as a PDF download."""
     ret = _visible_or_404(number)
+    if not may_download_label(ret, current_user, request.args.get("t")):
+        abort(404)
     try:
         pdf = label_pdf(ret)
     except NoLabel:
