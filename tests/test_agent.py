@@ -17,6 +17,7 @@ from app.cases.models import Case, CaseEvent
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.returns.models import ProductVariant, ReturnRequest
+from app.withdrawal.models import Withdrawal
 from tests.agent_helpers import (AGENT, NOW, OTHER_AGENT, agent_client, api_token, callback_case,  # noqa: F401
                                  clock, customer_client, email_case, open_case, post_json, shop)
 from tests.conftest import csrf_token_from, login
@@ -179,6 +180,11 @@ def test_case_page_shows_the_customers_history_and_trail_and_nobody_elses(shop):
         jan_case = db.session.scalar(select(Case).where(Case.number == jans))
         db.session.add(ReturnRequest(number="RT-2026-000002", order_id=jan_case.customer.orders[0].id,
                                      customer_id=jan_case.customer_id, status="registered", resolution="refund"))
+        for number_, order_ in (("WR-2026-000001", complaint.customer.orders[0]), ("WR-2026-000002",
+                                                                                  jan_case.customer.orders[0])):
+            db.session.add(Withdrawal(number=number_, order_number_given=order_.number, order_id=order_.id,
+                                      matched=True, contact_name="x", contact_email="x@example.com",
+                                      declaration_text="Hiermit widerrufe ich.", declaration_sha256="0" * 64))
         db.session.commit()
     number = open_case(kim, callback_case(SLOT_11, skus=["NL-3"]))
 
@@ -188,9 +194,10 @@ def test_case_page_shows_the_customers_history_and_trail_and_nobody_elses(shop):
     assert "verifiziert</span>" in page and "Kim Berg" in page and "040 555 0101" in page
     assert "Laut Verfolgung zugestellt, aber nicht da." in page and "Socken (NL-3)" in page
     for mine in ("500001", "500002", "Zugestellt an Nachbar Meier", "00340434165000000001", "RT-2026-000001",
+                 'data-withdrawal="WR-2026-000001"',
                  f'data-complaint="{earlier}"', f'data-earlier="{earlier}"'):
         assert mine in page, mine
-    for theirs in ("500009", "RT-2026-000002", jans, "jan.ode@example.com"):
+    for theirs in ("500009", "RT-2026-000002", "WR-2026-000002", jans, "jan.ode@example.com"):
         assert theirs not in page, theirs
     trail = page.split("data-trail")[1].split("data-customer")[0]
     assert "„paket nicht da“" in trail and "Sendungsverfolgung: status" in trail and "(500001)" in trail
@@ -233,7 +240,8 @@ def test_suggestions_from_simple_rules(shop):
     missing = open_case(kim, callback_case(SLOT_11))
     with shop.test_request_context():
         today = dt.date(2026, 11, 16)
-        keys = lambda number, day=today: [s.key for s in suggest(_case_for(shop, number), day,  # noqa: E731
+        policy = shop.extensions["helpcenter.returns_policy"]
+        keys = lambda number, day=today: [s.key for s in suggest(_case_for(shop, number), policy, day,  # noqa: E731
                                                                  json.loads(_case_for(shop, number).skus or "[]"))]
         assert keys(lost) == ["reship"]
         assert keys(refund) == ["refund"]
@@ -241,16 +249,16 @@ def test_suggestions_from_simple_rules(shop):
         assert keys(dear) == ["return_window"]
         assert keys(missing) == ["trace", "return_window"]
         assert keys(missing, dt.date(2026, 12, 14)) == ["trace", "return_window_over"]
-        window = suggest(_case_for(shop, dear), today)[0]
+        window = suggest(_case_for(shop, dear), policy, today, ["NL-1"])[0]
         assert window.deadline == dt.date(2026, 12, 13) and "noch 27 Tage" in window.text
-        saving = suggest(_case_for(shop, cheap), today, ["NL-3"])[0]
+        saving = suggest(_case_for(shop, cheap), policy, today, ["NL-3"])[0]
         assert saving.amount_cents == 795 and "7,95" in saving.text
         # Out of stock: a lost parcel is refunded, not re-shipped.
         db.session.add(ProductVariant(sku="NL-1", product_code="NL", name="Steppjacke", stock=0))
         db.session.flush()
         assert keys(lost) == ["refund"]
         db.session.rollback()
-        assert suggest(Case(topic="sonstiges"), today) == []
+        assert suggest(Case(topic="sonstiges"), policy, today) == []
     page = agent_client(shop).get(f"/agent/anfrage/{lost}").get_data(as_text=True)
     assert 'data-suggestion="reship"' in page and "Neu versenden: Paket verloren" in page
 

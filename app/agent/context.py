@@ -17,6 +17,7 @@ from app.cases.models import Case
 from app.extensions import db
 from app.returns.models import ReturnItem, ReturnRequest
 from app.shop.models import Customer, Order, Shipment
+from app.withdrawal.models import Withdrawal
 
 FLOW_NAMES = {
     "tracking": _l("Sendungsverfolgung"),
@@ -42,6 +43,7 @@ class CustomerContext:
     returns: list[ReturnRequest] = field(default_factory=list)
     earlier_cases: list[Case] = field(default_factory=list)
     complaint_cases: list[tuple[ReturnRequest, Case]] = field(default_factory=list)
+    withdrawals: list[Withdrawal] = field(default_factory=list)
 
 
 def _owner_filter(case: Case):
@@ -54,7 +56,7 @@ def _owner_filter(case: Case):
 
 
 def customer_context(case: Case) -> CustomerContext:
-    """The case's customer with orders (shipments, events), returns, earlier and complaint cases."""
+    """The case's customer with orders (shipments, events), returns, withdrawals, earlier and complaint cases."""
     context = CustomerContext(customer=case.customer if case.verified else None)
     owner = _owner_filter(case) if case.verified else None
     if owner is not None:
@@ -73,6 +75,9 @@ def customer_context(case: Case) -> CustomerContext:
         .options(selectinload(ReturnRequest.items).selectinload(ReturnItem.photos), selectinload(ReturnRequest.order),
                  selectinload(ReturnRequest.complaint_case))))
     context.complaint_cases = [(r, r.complaint_case) for r in context.returns if r.complaint_case is not None]
+    order_ids = [o.id for o in context.orders]
+    context.withdrawals = list(db.session.scalars(
+        select(Withdrawal).where(Withdrawal.order_id.in_(order_ids)).order_by(Withdrawal.declared_at.desc())))
     return context
 
 

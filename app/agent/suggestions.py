@@ -16,13 +16,11 @@ from sqlalchemy import select
 
 from app.cases.models import Case
 from app.extensions import db
+from app.returns.eligibility import item_eligibility
 from app.returns.models import ProductVariant
+from app.returns.policy import ReturnsPolicy
 from app.shop.models import Order
 
-# The returns policy's defaults (app/returns/policy.toml): 30 days after delivery, and goods worth
-# at most 10 euros are refunded without being sent back.
-RETURN_WINDOW_DAYS = 30
-RETURNLESS_MAX_CENTS = 1000
 DEFECT_TOPICS = ("reklamation", "lieferung-beschaedigt")
 
 
@@ -33,13 +31,6 @@ class Suggestion:
     text: str
     amount_cents: int | None = None
     deadline: dt.date | None = None
-
-
-def delivered_on(order: Order) -> dt.date | None:
-    """The day the (last) parcel of the order was delivered, from the carrier's events."""
-    days = [event.occurred_at.date() for shipment in order.shipments for event in shipment.events
-            if event.status == "delivered"]
-    return max(days) if days else None
 
 
 def affected_items(order: Order, skus: list[str]):
@@ -75,16 +66,19 @@ def _lost(case: Case, order: Order, items) -> Suggestion:
                         amount=_money(value, order.currency)), value)
 
 
-def suggest(case: Case, today: dt.date, skus: list[str] | None = None) -> list[Suggestion]:
-    """The rules that apply to this case, most specific first (none without an order)."""
+def suggest(case: Case, policy: ReturnsPolicy, today: dt.date, skus: list[str] | None = None) -> list[Suggestion]:
+    """The rules that apply to this case, most specific first (none without an order).
+
+    Return window and the value below which nothing is sent back come from the returns policy.
+    """
     order = case.order
     if order is None:
         return []
-    skus = skus or []
-    items = affected_items(order, skus)
+    items = affected_items(order, skus or [])
     suggestions = []
     shipment_states = {s.status for s in order.shipments}
-    delivered = delivered_on(order)
+    windows = [e for e in item_eligibility(order, policy, today) if e.item in items and e.delivered_on]
+    delivered = max((e.delivered_on for e in windows), default=None)
     if case.topic == "lieferung-verloren" or "lost" in shipment_states or order.status == "lost":
         suggestions.append(_lost(case, order, items))
     elif case.topic == "lieferung-nicht-erhalten" and delivered is not None:
@@ -96,14 +90,14 @@ def suggest(case: Case, today: dt.date, skus: list[str] | None = None) -> list[S
               day=format_date(delivered, "long"))))
     if case.topic in DEFECT_TOPICS:
         value = sum(i.unit_price_cents * i.quantity for i in items)
-        if value <= RETURNLESS_MAX_CENTS:
+        if value <= policy.returnless_max_cents:
             suggestions.append(Suggestion(
                 "refund_without_return", _("Erstatten ohne Rücksendung"),
                 _("Geringer Warenwert (%(amount)s): Eine Rücksendung kostet mehr, als der Artikel wert ist. "
                   "Erstatten Sie den Betrag, ohne den Artikel zurückzufordern.",
                   amount=_money(value, order.currency)), value))
     if delivered is not None:
-        deadline = delivered + dt.timedelta(days=RETURN_WINDOW_DAYS)
+        deadline = max(e.window_ends for e in windows)
         days_left = (deadline - today).days
         if days_left >= 0:
             suggestions.append(Suggestion(

@@ -77,7 +77,7 @@ def case(number):
         reply.body.data = fill(chosen.body, placeholder_values(found, current_user.name))
     return _no_store(render_template(
         "agent/case.html", case=found, topic=TOPICS.get(found.topic), skus=skus, context=customer_context(found),
-        trail=trail_steps(found), suggestions=suggest(found, now.astimezone(SHOP_TIMEZONE).date(), skus),
+        trail=trail_steps(found), suggestions=suggest(found, current_app.extensions["helpcenter.returns_policy"], now.astimezone(SHOP_TIMEZONE).date(), skus),
         sla=sla_timer(found, now), templates=TEMPLATES, chosen=chosen, customer_outcomes=CUSTOMER_OUTCOMES,
         outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES, event_kinds=actions.EVENT_KINDS,
         statuses=actions.STATUSES, claim_form=ClaimForm(), note_form=NoteForm(), reply_form=reply,
