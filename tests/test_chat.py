@@ -39,8 +39,11 @@ def test_presence_set_in_the_console_drives_chat_availability(shop, clock):
     assert not chat_available(visitor)
     assert post_json(agent, "/api/agent/presence", {"status": "online"}).get_json() == {"status": "online"}
     assert chat_available(visitor)
-    assert 'value="online" checked' in agent.get("/agent").get_data(as_text=True).replace('checked id', 'checked')\
-        or "Ihr Status: online" in agent.get("/agent").get_data(as_text=True)
+    assert "Ihr Status: online" in agent.get("/agent").get_data(as_text=True)
+    number = open_case(customer_client(shop), CHAT)
+    # Every agent page keeps reporting while it is open, not only the console.
+    assert 'data-agent-presence="online"' in agent.get(f"/agent/anfrage/{number}").get_data(as_text=True)
+    assert 'data-agent-presence="online"' in agent.get("/agent/warteschlange/chat").get_data(as_text=True)
     clock.advance(minutes=3)  # the console stopped reporting: the agent counts as away
     assert not chat_available(visitor)
     assert "Ihr Status: abwesend" in agent.get("/agent").get_data(as_text=True)

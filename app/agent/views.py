@@ -61,8 +61,9 @@ def queue(slug):
     config = contact_views.routing()
     if slug not in config.queues:
         abort(404)
+    now = contact_views.now()
     return _no_store(render_template("agent/queue.html", queue=config.queues[slug], cases=cases_in_queue(slug),
-                                     sla_timer=sla_timer, now=contact_views.now(), topics=TOPICS))
+                                     sla_timer=sla_timer, now=now, topics=TOPICS, presence=presence_of(current_user, now)))
 
 
 @bp.get("/anfrage/<number>")
@@ -78,7 +79,7 @@ def case(number):
     return _no_store(render_template(
         "agent/case.html", case=found, topic=TOPICS.get(found.topic), skus=skus, context=customer_context(found),
         trail=trail_steps(found), suggestions=suggest(found, current_app.extensions["helpcenter.returns_policy"], now.astimezone(SHOP_TIMEZONE).date(), skus),
-        sla=sla_timer(found, now), templates=TEMPLATES, chosen=chosen, customer_outcomes=CUSTOMER_OUTCOMES,
+        sla=sla_timer(found, now), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen, customer_outcomes=CUSTOMER_OUTCOMES,
         outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES, event_kinds=actions.EVENT_KINDS,
         statuses=actions.STATUSES, claim_form=ClaimForm(), note_form=NoteForm(), reply_form=reply,
         callback_form=CallbackForm(), resolve_form=ResolveForm(), reopen_form=ReopenForm(), chat_form=ChatForm(),

@@ -164,10 +164,10 @@
     });
   }
 
-  // The console reports "online" every 30 s while open; without reports the agent counts as away.
-  function setupPresence(console) {
-    var form = console.querySelector("[data-presence-form]");
-    var state = console.dataset.presence;
+  // Every agent page reports "online" every 30 s while open; without reports the agent counts as away.
+  function setupPresence(marker) {
+    var form = document.querySelector("[data-presence-form]");
+    var state = marker.dataset.agentPresence;
     function beat() { if (state === "online") { send("/api/agent/presence", { status: "online" }).catch(function () {}); } }
     if (form) {
       form.addEventListener("change", function (e) { if (e.target.name === "status") { state = e.target.value; } });
@@ -228,8 +228,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var console = document.querySelector("[data-agent-console]");
-    if (console) { setupPresence(console); }
+    var presence = document.querySelector("[data-agent-presence]");
+    if (presence) { setupPresence(presence); }
     document.querySelectorAll("[data-chat]").forEach(setupChat);
   });
 })();
