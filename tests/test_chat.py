@@ -3,12 +3,11 @@ in order and the transcript stays on the case."""
 import datetime as dt
 
 import pytest
-
 from sqlalchemy import select
 
 from app.cases.models import AgentPresence, Case, ChatMessage
 from app.extensions import db
-from tests.agent_helpers import (OTHER_AGENT, agent_client, api_token, clock, customer_client, open_case,  # noqa: F401
+from tests.agent_helpers import (OTHER_AGENT, agent_client, clock, customer_client, open_case,  # noqa: F401
                                  post_json, shop)
 from tests.conftest import csrf_token_from
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
-from flask_babel import gettext as _
 
 from app.agent.actions import ActionRefused
 from app.cases.access import visible_case
