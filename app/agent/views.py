@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -75,7 +76,8 @@ def case(number):
     reply = ReplyForm()
     chosen = template(request.args.get("vorlage"))
     if chosen is not None:
-        reply.body.data = fill(chosen.body, placeholder_values(found, current_user.name))
+        with force_locale(found.lang):  # the reply is in the customer's language, not the agent's
+            reply.body.data = fill(str(chosen.body), placeholder_values(found, current_user.name))
     return _no_store(render_template(
         "agent/case.html", case=found, topic=TOPICS.get(found.topic), skus=skus, context=customer_context(found),
         trail=trail_steps(found), suggestions=suggest(found, current_app.extensions["helpcenter.returns_policy"], now.astimezone(SHOP_TIMEZONE).date(), skus),
