@@ -511,3 +511,19 @@ def test_a_guest_gets_the_label_by_mail_not_on_the_page(shop, client):
         body = db.session.scalar(select(OutboxMessage.body))
     link = re.search(r"(/retouren/\S+/etikett\.pdf\?t=\S+)", body).group(1)
     assert client.get(link).data.startswith(b"%PDF")
+
+
+def test_standing_counts_delivered_orders_and_what_came_back(shop, client):
+    from app.returns.goodwill import customer_standing
+    from app.shop.models import Customer
+
+    login(client)
+    with shop.app_context():
+        kim = db.session.scalar(select(Customer.id).where(Customer.external_id == "K-1"))
+        before = customer_standing(kim)
+        assert (before.delivered_orders, before.delivered_items, before.returned_items) == (2, 8, 0)
+    post_return(client, {"order_number": "600001", "items": [{"sku": "NL-PUL-M", "quantity": 2, "reason": "zu-klein"}],
+                         "resolution": "refund", "carrier": "dhl"})
+    with shop.app_context():
+        after = customer_standing(kim)
+        assert after.returned_items == 2 and after.return_rate == 0.25
