@@ -15,7 +15,7 @@ from app.accounts.models import User
 from app.cases.models import Case, CaseEvent
 from app.extensions import db
 from app.outbox.models import OutboxMessage
-from app.returns.models import ProductVariant, ReturnRequest
+from app.returns.models import ProductVariant, ReturnItem, ReturnRequest
 from app.withdrawal.models import Withdrawal
 from tests.agent_helpers import (AGENT, NOW, OTHER_AGENT, agent_client, api_token, callback_case,  # noqa: F401
                                  clock, customer_client, email_case, open_case, post_json, shop)
@@ -174,8 +174,12 @@ def test_case_page_shows_the_customers_history_and_trail_and_nobody_elses(shop):
         complaint = db.session.scalar(select(Case).where(Case.number == earlier))
         kim_id = complaint.customer_id
         order_id = complaint.customer.orders[0].id
+        jacket = complaint.customer.orders[0].items[0]
         db.session.add(ReturnRequest(number="RT-2026-000001", order_id=order_id, customer_id=kim_id,
-                                     status="complaint", resolution="refund", complaint_case_id=complaint.id))
+                                     status="complaint", resolution="refund", complaint_case_id=complaint.id,
+                                     items=[ReturnItem(order_item_id=jacket.id, sku=jacket.sku, name=jacket.name,
+                                                       category=jacket.category, quantity=1, unit_price_cents=7995,
+                                                       reason="defekt", comment="Naht offen")]))
         jan_case = db.session.scalar(select(Case).where(Case.number == jans))
         db.session.add(ReturnRequest(number="RT-2026-000002", order_id=jan_case.customer.orders[0].id,
                                      customer_id=jan_case.customer_id, status="registered", resolution="refund"))
@@ -198,6 +202,9 @@ def test_case_page_shows_the_customers_history_and_trail_and_nobody_elses(shop):
         assert mine in page, mine
     for theirs in ("500009", "RT-2026-000002", "WR-2026-000002", jans, "jan.ode@example.com"):
         assert theirs not in page, theirs
+    complaint_page = agent_client(shop).get(f"/agent/anfrage/{earlier}").get_data(as_text=True)
+    source = complaint_page.split('data-source-return="RT-2026-000001"')[1].split("</dd>")[0]
+    assert "Defekt oder beschädigt" in source and "„Naht offen“" in source
     trail = page.split("data-trail")[1].split("data-customer")[0]
     assert "„paket nicht da“" in trail and "Sendungsverfolgung: status" in trail and "(500001)" in trail
 

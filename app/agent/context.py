@@ -44,6 +44,7 @@ class CustomerContext:
     earlier_cases: list[Case] = field(default_factory=list)
     complaint_cases: list[tuple[ReturnRequest, Case]] = field(default_factory=list)
     withdrawals: list[Withdrawal] = field(default_factory=list)
+    source_return: ReturnRequest | None = None  # the return this case is the complaint of
 
 
 def _owner_filter(case: Case):
@@ -74,7 +75,9 @@ def customer_context(case: Case) -> CustomerContext:
         select(ReturnRequest).where(ReturnRequest.customer_id == customer_id).order_by(ReturnRequest.created_at.desc())
         .options(selectinload(ReturnRequest.items).selectinload(ReturnItem.photos), selectinload(ReturnRequest.order),
                  selectinload(ReturnRequest.complaint_case))))
-    context.complaint_cases = [(r, r.complaint_case) for r in context.returns if r.complaint_case is not None]
+    context.complaint_cases = [(r, r.complaint_case) for r in context.returns
+                               if r.complaint_case is not None and r.complaint_case_id != case.id]
+    context.source_return = next((r for r in context.returns if r.complaint_case_id == case.id), None)
     order_ids = [o.id for o in context.orders]
     context.withdrawals = list(db.session.scalars(
         select(Withdrawal).where(Withdrawal.order_id.in_(order_ids)).order_by(Withdrawal.declared_at.desc())))

@@ -23,6 +23,7 @@ from app.cases.topics import TOPICS
 from app.chat.service import messages_after, presence_of, set_presence, waiting_chats
 from app.contact import views as contact_views
 from app.extensions import db
+from app.returns.vocabulary import REASONS, STATUS_LABELS
 from app.shop.fields import SHOP_TIMEZONE
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -83,7 +84,7 @@ def case(number):
         trail=trail_steps(found), suggestions=suggest(found, current_app.extensions["helpcenter.returns_policy"], now.astimezone(SHOP_TIMEZONE).date(), skus),
         sla=sla_timer(found, now), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen, customer_outcomes=CUSTOMER_OUTCOMES,
         outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES, event_kinds=actions.EVENT_KINDS,
-        statuses=actions.STATUSES, claim_form=ClaimForm(), note_form=NoteForm(), reply_form=reply,
+        statuses=actions.STATUSES, return_reasons=REASONS, return_statuses=STATUS_LABELS, claim_form=ClaimForm(), note_form=NoteForm(), reply_form=reply,
         callback_form=CallbackForm(), resolve_form=ResolveForm(), reopen_form=ReopenForm(), chat_form=ChatForm(),
         messages=messages_after(found) if found.channel == "chat" else []))
 
