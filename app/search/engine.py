@@ -5,25 +5,26 @@ mean nothing to them, so the query is built from words directly and odd input ca
 """
 from __future__ import annotations
 
+import contextlib
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
 
 from app.search.analysis import EXACT_PREFIX, WordTerms, fold, word_terms, words
 from app.search.index import FIELD_BOOSTS, IndexStore
+from app.search.postings import PostingScores
 from app.search.snippets import make_snippet
+from app.search.vocabulary import SynonymTable, Vocabulary
 
 MAX_QUERY_WORDS = 24
 _SYNONYM_BOOST = 0.8
 _PARTS_BOOST = 0.7
 _CORRECTION_BOOST = 0.9
 RERANK_DEPTH = 20
-EXACT_COUNT_UP_TO = 2000
 SINGLE_FIELD_ABOVE = 2000
 EXACT_BOOST = 2.0
 COVERAGE_FLOOR = 0.5
@@ -64,57 +65,11 @@ def _in_case_of(typed: str, word: str) -> str:
     return word[:1].upper() + word[1:] if typed[:1].isupper() else word
 
 
-class _Vocabulary:
-    """Surface words of one index generation, for typo repair and 'Meinten Sie …?'."""
-
-    def __init__(self, searcher):
-        self.display: dict[str, str] = {}
-        frequency: dict[str, int] = {}
-        reader = searcher.reader()
-        for term, info in reader.iter_field("spell"):
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
-            folded = fold(word)
-            freq = info.doc_frequency()
-            if freq > frequency.get(folded, 0):
-                frequency[folded] = freq
-                self.display[folded] = word
-        self.frequency = frequency
-        self.words = list(frequency)
-
-    def correct(self, folded: str) -> str | None:
-        """The most frequent known word within one (short words) or two edits, if any."""
-        if not 4 <= len(folded) <= 40 or not self.words:
-            return None
-        max_distance = 1 if len(folded) <= 5 else 2
-        matches = process.extract(folded, self.words, scorer=Levenshtein.distance,
-                                  score_cutoff=max_distance, limit=8)
-        if not matches:
-            return None
-        best = min(matches, key=lambda m: (m[1], -self.frequency[m[0]]))
-        return best[0]
-
-
-class _SynonymTable:
-    """Editor synonym groups, analysed into stem sequences once per language."""
-
-    def __init__(self, groups, lang: str):
-        self.groups: list[list[tuple[str, ...]]] = []
-        for group in groups:
-            members = []
-            for phrase in group:
-                analysed = [word_terms(w, lang) for w in words(phrase)]
-                stems = tuple(t.stem for t in analysed if t is not None)
-                if stems and stems not in members:
-                    members.append(stems)
-            if len(members) >= 2:
-                self.groups.append(members)
-
-    def alternatives_at(self, stems: list[str], start: int):
-        """Yield (length, other members) for every group member found at stems[start:]."""
-        for members in self.groups:
-            for member in members:
-                if tuple(stems[start:start + len(member)]) == member:
-                    yield len(member), [m for m in members if m != member]
+def _close_searchers(per_thread: list[dict]) -> None:
+    for searchers in per_thread:
+        for searcher in list(searchers.values()):
+            with contextlib.suppress(Exception):
+                searcher.close()
 
 
 class SearchEngine:
@@ -123,9 +78,13 @@ class SearchEngine:
     def __init__(self, store: IndexStore):
         self.store = store
         self._local = threading.local()
-        self._synonym_tables: dict[tuple, _SynonymTable] = {}
-        self._vocabularies: dict[tuple, _Vocabulary] = {}
+        self._synonym_tables: dict[tuple, SynonymTable] = {}
+        self._vocabularies: dict[tuple, Vocabulary] = {}
         self._lock = threading.Lock()
+        # Index segments are separate files with open handles: every thread's searchers are closed
+        # when the engine goes away, before the garbage collector would find the files unclosed.
+        self._searchers_per_thread: list[dict] = []
+        weakref.finalize(self, _close_searchers, self._searchers_per_thread)
 
     # Whoosh plumbing --------------------------------------------------------
 
@@ -133,7 +92,11 @@ class SearchEngine:
         generation = self.store.current_generation()
         if generation is None:
             return None, None
-        cache = self._local.__dict__.setdefault("searchers", {})
+        cache = self._local.__dict__.get("searchers")
+        if cache is None:
+            cache = self._local.searchers = {}
+            with self._lock:
+                self._searchers_per_thread.append(cache)
         key = (str(generation), lang)
         searcher = cache.get(key)
         if searcher is None:
@@ -142,24 +105,28 @@ class SearchEngine:
             ix = self.store.open_index(lang, generation)
             searcher = cache[key] = ix.searcher(weighting=BM25F())
         elif not searcher.up_to_date():
-            searcher = cache[key] = searcher.refresh()
+            # Not Searcher.refresh(): Whoosh 2.7 looks reusable segment readers up by the wrong key,
+            # so it reopens every segment anyway and leaves all but one old reader open.
+            fresh = self.store.open_index(lang, generation).searcher(weighting=BM25F())
+            searcher.close()
+            searcher = cache[key] = fresh
         return searcher, generation
 
-    def _vocabulary(self, searcher, generation: Path, lang: str) -> _Vocabulary:
+    def _vocabulary(self, searcher, generation: Path, lang: str) -> Vocabulary:
         key = (str(generation), lang, searcher.reader().generation())
         vocab = self._vocabularies.get(key)
         if vocab is None:
-            vocab = _Vocabulary(searcher)
+            vocab = Vocabulary(searcher.reader())
             with self._lock:
                 self._vocabularies = {k: v for k, v in self._vocabularies.items() if k[:2] != key[:2]}
                 self._vocabularies[key] = vocab
         return vocab
 
-    def _synonyms(self, groups, lang: str) -> _SynonymTable:
+    def _synonyms(self, groups, lang: str) -> SynonymTable:
         key = (groups, lang)
         table = self._synonym_tables.get(key)
         if table is None:
-            table = _SynonymTable(groups, lang)
+            table = SynonymTable(groups, lang)
             with self._lock:
                 self._synonym_tables = {k: v for k, v in self._synonym_tables.items() if k[1] != lang}
                 self._synonym_tables[key] = table
@@ -167,7 +134,7 @@ class SearchEngine:
 
     # Query building ---------------------------------------------------------
 
-    def _is_known(self, searcher, vocab: _Vocabulary, folded: str, terms: WordTerms) -> bool:
+    def _is_known(self, searcher, vocab: Vocabulary, folded: str, terms: WordTerms) -> bool:
         if folded in vocab.frequency:
             return True
         reader = searcher.reader()
@@ -253,7 +220,7 @@ class SearchEngine:
         return concept_queries
 
     @staticmethod
-    def _coverage_score(hit, concepts: list[_Concept]) -> float:
+    def _coverage_score(score: float, fields: dict, concepts: list[_Concept]) -> float:
         """BM25 score weighted by the share of the customer's concepts the article covers.
 
         A question names several things ("Geld", "Retoure", "dauert"); the article that answers
@@ -261,13 +228,46 @@ class SearchEngine:
         the index, so this costs one stored-field read per candidate.
         """
         if len(concepts) == 1:
-            return float(hit.score)
-        present = set(hit.get("terms", "").split())
+            return score
+        present = set(fields.get("terms", "").split())
         covered = sum(
             1 for concept in concepts
             if any(all(term in present for term in terms) for terms, _ in concept.alternatives)
         )
-        return float(hit.score) * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * covered / len(concepts))
+        return score * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * covered / len(concepts))
+
+    def _postings(self, searcher) -> PostingScores:
+        cached = self._local.__dict__.get("postings")
+        if cached is None or cached.searcher is not searcher:
+            cached = self._local.postings = PostingScores(searcher)
+        return cached
+
+    def _candidates_from_postings(self, searcher, concepts: list[_Concept], depth: int, limit: int):
+        """The large-index path: the same And/Or of terms as below, scored from cached postings."""
+        postings = self._postings(searcher)
+        per_concept = [postings.concept(concept.alternatives) for concept in concepts]
+        scores = None
+        if len(per_concept) > 1:
+            strict = postings.combine(per_concept, every=True)
+            if len(strict) >= limit:
+                scores = strict
+        if scores is None:
+            scores = postings.combine(per_concept, every=False)
+        top = postings.top(scores, depth)
+        return [(score, searcher.stored_fields(docnum)) for score, docnum in top], len(scores)
+
+    def _candidates_from_whoosh(self, searcher, concepts: list[_Concept], depth: int, limit: int):
+        concept_queries = self._concept_queries(concepts, single_field=False)
+        results = None
+        if len(concept_queries) > 1:
+            # Articles that cover every concept first: an intersection is fast and usually enough.
+            strict = searcher.search(And(concept_queries), limit=depth)
+            if strict.scored_length() >= limit:
+                results = strict
+        if results is None:
+            loose = concept_queries[0] if len(concept_queries) == 1 else Or(concept_queries)
+            results = searcher.search(loose, limit=depth)
+        return [(float(hit.score), hit.fields()) for hit in results], len(results)
 
     # The public call --------------------------------------------------------
 
@@ -282,30 +282,22 @@ class SearchEngine:
         if not concepts:
             return SearchResult(query=query, total=0, hits=[], suggestion=None)
         depth = max(limit, RERANK_DEPTH)
-        # Per-field weights rank best; on a large index one combined field keeps searches fast.
-        concept_queries = self._concept_queries(concepts, searcher.doc_count() > SINGLE_FIELD_ABOVE)
-        results = None
-        if len(concept_queries) > 1:
-            # Articles that cover every concept first: an intersection is fast and usually enough.
-            strict = searcher.search(And(concept_queries), limit=depth)
-            if strict.scored_length() >= limit:
-                results = strict
-        if results is None:
-            loose = concept_queries[0] if len(concept_queries) == 1 else Or(concept_queries)
-            results = searcher.search(loose, limit=depth)
-        # Counting every match means walking whole posting lists: exact for a small help center,
-        # estimated from the posting lengths for a large one.
-        doc_count = searcher.doc_count()
-        total = len(results) if doc_count <= EXACT_COUNT_UP_TO else min(results.estimated_length(), doc_count)
-        ranked = sorted(((self._coverage_score(hit, concepts), hit.rank, hit) for hit in results),
+        # Per-field weights rank best; on a large index one combined field, scored from cached
+        # postings because Whoosh's document-at-a-time matching of common words is too slow there.
+        find = (self._candidates_from_postings if searcher.doc_count() > SINGLE_FIELD_ABOVE
+                else self._candidates_from_whoosh)
+        candidates, total = find(searcher, concepts, depth, limit)
+        ranked = sorted(((self._coverage_score(score, fields, concepts), rank, fields)
+                         for rank, (score, fields) in enumerate(candidates)),
                         key=lambda item: (-item[0], item[1]))[:limit]
         query_terms = {term for concept in concepts for terms, _ in concept.alternatives for term in terms}
+        matched_words: dict[str, bool] = {}
         hits = []
-        for score, _, hit in ranked:
-            snippet = (make_snippet(hit["body"], query_terms, lang)
-                       or make_snippet(hit["summary"], query_terms, lang))
+        for score, _, fields in ranked:
+            snippet = (make_snippet(fields.get("body", ""), query_terms, lang, memo=matched_words)
+                       or make_snippet(fields.get("summary", ""), query_terms, lang, memo=matched_words))
             hits.append(SearchHit(
-                slug=hit["slug"], title=hit["title"], summary=hit["summary"], category=hit["category"],
+                slug=fields["slug"], title=fields["title"], summary=fields["summary"], category=fields["category"],
                 snippet=snippet, score=round(score, 4),
             ))
         return SearchResult(query=query, total=total, hits=hits, suggestion=suggestion)
