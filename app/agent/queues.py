@@ -79,6 +79,11 @@ def cases_in_queue(queue: str) -> list[Case]:
     return sorted(open_cases(queue), key=work_order)
 
 
+def callbacks() -> list[Case]:
+    """Every open callback across the queues, by its booked slot."""
+    return sorted((c for c in open_cases() if c.channel == "phone"), key=work_order)
+
+
 def _summary(slug: str, config: RoutingConfig, channels: tuple[str, ...], cases: list[Case],
              now: dt.datetime) -> QueueSummary:
     queue = config.queues[slug]

@@ -14,7 +14,7 @@ from app.agent.actions import ActionRefused, case_by_number
 from app.agent.context import customer_context, trail_steps
 from app.agent.forms import (CallbackForm, ChatForm, ClaimForm, NoteForm, PresenceForm, ReopenForm, ReplyForm,
                              ResolveForm)
-from app.agent.queues import by_channel, cases_in_queue, sla_timer
+from app.agent.queues import by_channel, callbacks, cases_in_queue, sla_timer
 from app.agent.replies import TEMPLATES, fill, placeholder_values, template
 from app.agent.suggestions import suggest
 from app.cases.routing import CHANNELS
@@ -49,10 +49,8 @@ def console():
     """The queues per channel with counts, oldest waiting and SLA; callbacks by slot; waiting chats."""
     now = contact_views.now()
     config = contact_views.routing()
-    callbacks = [c for slug in config.queues for c in cases_in_queue(slug) if c.channel == "phone"]
-    callbacks.sort(key=lambda c: (c.callback_slot is None, c.callback_slot or c.created_at, c.id))
     return _no_store(render_template(
-        "agent/console.html", channels=by_channel(config, now), channel_order=CHANNELS, callbacks=callbacks,
+        "agent/console.html", channels=by_channel(config, now), channel_order=CHANNELS, callbacks=callbacks(),
         chats=waiting_chats(), presence=presence_of(current_user, now), presence_form=PresenceForm(),
         sla_timer=sla_timer, now=now, topics=TOPICS))
 
@@ -65,7 +63,8 @@ def queue(slug):
         abort(404)
     now = contact_views.now()
     return _no_store(render_template("agent/queue.html", queue=config.queues[slug], cases=cases_in_queue(slug),
-                                     sla_timer=sla_timer, now=now, topics=TOPICS, presence=presence_of(current_user, now)))
+                                     sla_timer=sla_timer, now=now, topics=TOPICS,
+                                     presence=presence_of(current_user, now)))
 
 
 @bp.get("/anfrage/<number>")
@@ -79,15 +78,16 @@ def case(number):
     if chosen is not None:
         with force_locale(found.lang):  # the reply is in the customer's language, not the agent's
             reply.body.data = fill(str(chosen.body), placeholder_values(found, current_user.name))
+    policy = current_app.extensions["helpcenter.returns_policy"]
     return _no_store(render_template(
         "agent/case.html", case=found, topic=TOPICS.get(found.topic), skus=skus, context=customer_context(found),
-        trail=trail_steps(found), suggestions=suggest(found, current_app.extensions["helpcenter.returns_policy"], now.astimezone(SHOP_TIMEZONE).date(), skus),
-        sla=sla_timer(found, now), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen, customer_outcomes=CUSTOMER_OUTCOMES,
-        outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES, event_kinds=actions.EVENT_KINDS,
-        statuses=actions.STATUSES, return_reasons=REASONS, return_statuses=STATUS_LABELS, claim_form=ClaimForm(), note_form=NoteForm(), reply_form=reply,
+        trail=trail_steps(found), suggestions=suggest(found, policy, now.astimezone(SHOP_TIMEZONE).date(), skus),
+        sla=sla_timer(found, now), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen,
+        customer_outcomes=CUSTOMER_OUTCOMES, outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES,
+        event_kinds=actions.EVENT_KINDS, statuses=actions.STATUSES, return_reasons=REASONS,
+        return_statuses=STATUS_LABELS, claim_form=ClaimForm(), note_form=NoteForm(), reply_form=reply,
         callback_form=CallbackForm(), resolve_form=ResolveForm(), reopen_form=ReopenForm(), chat_form=ChatForm(),
         messages=messages_after(found) if found.channel == "chat" else []))
-
 
 def _act(number: str, form_class, run, done: str):
     found = _case_or_404(number)
