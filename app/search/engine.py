@@ -236,15 +236,17 @@ class SearchEngine:
         )
         return score * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * covered / len(concepts))
 
-    def _postings(self, searcher) -> PostingScores:
-        cached = self._local.__dict__.get("postings")
+    def _postings(self, searcher, lang: str) -> PostingScores:
+        # One cache per language; a new searcher (another generation, an edit) starts a new one.
+        per_lang = self._local.__dict__.setdefault("postings", {})
+        cached = per_lang.get(lang)
         if cached is None or cached.searcher is not searcher:
-            cached = self._local.postings = PostingScores(searcher)
+            cached = per_lang[lang] = PostingScores(searcher)
         return cached
 
-    def _candidates_from_postings(self, searcher, concepts: list[_Concept], depth: int, limit: int):
+    def _candidates_from_postings(self, searcher, lang: str, concepts: list[_Concept], depth: int, limit: int):
         """The large-index path: the same And/Or of terms as below, scored from cached postings."""
-        postings = self._postings(searcher)
+        postings = self._postings(searcher, lang)
         per_concept = [postings.concept(concept.alternatives) for concept in concepts]
         scores = None
         if len(per_concept) > 1:
@@ -256,7 +258,7 @@ class SearchEngine:
         top = postings.top(scores, depth)
         return [(score, searcher.stored_fields(docnum)) for score, docnum in top], len(scores)
 
-    def _candidates_from_whoosh(self, searcher, concepts: list[_Concept], depth: int, limit: int):
+    def _candidates_from_whoosh(self, searcher, lang: str, concepts: list[_Concept], depth: int, limit: int):
         concept_queries = self._concept_queries(concepts, single_field=False)
         results = None
         if len(concept_queries) > 1:
@@ -286,7 +288,7 @@ class SearchEngine:
         # postings because Whoosh's document-at-a-time matching of common words is too slow there.
         find = (self._candidates_from_postings if searcher.doc_count() > SINGLE_FIELD_ABOVE
                 else self._candidates_from_whoosh)
-        candidates, total = find(searcher, concepts, depth, limit)
+        candidates, total = find(searcher, lang, concepts, depth, limit)
         ranked = sorted(((self._coverage_score(score, fields, concepts), rank, fields)
                          for rank, (score, fields) in enumerate(candidates)),
                         key=lambda item: (-item[0], item[1]))[:limit]
