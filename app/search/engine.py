@@ -17,7 +17,7 @@ from whoosh.scoring import BM25F
 from app.search.analysis import EXACT_PREFIX, WordTerms, fold, word_terms, words
 from app.search.index import FIELD_BOOSTS, IndexStore
 from app.search.postings import PostingScores
-from app.search.snippets import make_snippet
+from app.search.snippets import WordMatches, make_snippet
 from app.search.vocabulary import SynonymTable, Vocabulary
 
 MAX_QUERY_WORDS = 24
@@ -293,7 +293,7 @@ class SearchEngine:
                          for rank, (score, fields) in enumerate(candidates)),
                         key=lambda item: (-item[0], item[1]))[:limit]
         query_terms = {term for concept in concepts for terms, _ in concept.alternatives for term in terms}
-        matched_words: dict[str, bool] = {}
+        matched_words = WordMatches(query_terms, lang)
         hits = []
         for score, _, fields in ranked:
             snippet = (make_snippet(fields.get("body", ""), query_terms, lang, memo=matched_words)

@@ -5,6 +5,7 @@ instead of running the whole body through the token pipeline again.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import html
 import re
@@ -44,39 +45,48 @@ def _marked(sentence: str, spans: list[tuple[int, int]]) -> str:
     return prefix + "".join(out).strip() + suffix
 
 
-def make_snippet(text: str, query_terms: set[str], lang: str, sentences: int = 2,
-                 memo: dict[str, bool] | None = None) -> str:
-    """Up to `sentences` sentences with the most distinct query words, in text order, words marked.
+class WordMatches:
+    """Which surface words match one search's terms; shared by the snippets of all its hits, so
+    each distinct word is analysed once per search, and each text costs two set operations in C."""
 
-    memo remembers which words match these query terms; one search passes the same dict for all
-    its hits, so each distinct word is looked at once per search, not once per occurrence.
-    """
-    memo = {} if memo is None else memo
-    matching = set()
-    for word in set(WORD_PATTERN.findall(text or "")):
-        found = memo.get(word)
-        if found is None:
-            found = memo[word] = not _terms_of(word, lang).isdisjoint(query_terms)
-        if found:
-            matching.add(word)
+    def __init__(self, query_terms: set[str], lang: str):
+        self.query_terms, self.lang = query_terms, lang
+        self.seen: set[str] = set()
+        self.hits: set[str] = set()
+
+    def among(self, words_of_text: set[str]) -> set[str]:
+        for word in words_of_text - self.seen:
+            self.seen.add(word)
+            if not _terms_of(word, self.lang).isdisjoint(self.query_terms):
+                self.hits.add(word)
+        return words_of_text & self.hits
+
+
+def make_snippet(text: str, query_terms: set[str], lang: str, sentences: int = 2,
+                 memo: WordMatches | None = None) -> str:
+    """Up to `sentences` sentences with the most distinct query words, in text order, words marked."""
+    memo = memo or WordMatches(query_terms, lang)
+    matching = memo.among(set(WORD_PATTERN.findall(text or "")))
     if not matching:
         return ""
-    # Once enough sentences hold every matched word, no later sentence can be chosen over them.
-    best_possible, complete = len({word.lower() for word in matching}), 0
+    # One pass over the text finds the matched words as whole tokens (not inside a hyphenated
+    # word), and the sentence of each is looked up among the sentence ends.
+    alternatives = "|".join(re.escape(word) for word in sorted(matching, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?<![\w][-‐])(?:{alternatives})(?!\w)(?![-‐]\w)")
+    ends = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
+    starts = [start for start, _ in ends]
+    by_sentence: dict[int, list[tuple[int, int]]] = {}
+    for m in pattern.finditer(text):
+        by_sentence.setdefault(bisect.bisect_right(starts, m.start()), []).append((m.start(), m.end()))
     candidates = []
-    for index, sentence in enumerate(part.strip() for part in _SENTENCE_END.split(text)):
-        # A substring test in C rules out most sentences before they are tokenised.
-        if not sentence or not any(word in sentence for word in matching):
-            continue
-        found = matching.intersection(WORD_PATTERN.findall(sentence))
-        if found:
-            distinct = len({word.lower() for word in found})
-            candidates.append((distinct, -index, sentence))
-            complete += distinct == best_possible
-            if complete >= sentences:
-                break
+    for index, spans in by_sentence.items():
+        begin = ends[index - 1][1] if index else 0
+        end = ends[index][0] if index < len(ends) else len(text)
+        raw = text[begin:end]
+        sentence = raw.strip()
+        shift = begin + len(raw) - len(raw.lstrip())
+        distinct = len({text[a:b].lower() for a, b in spans})
+        candidates.append((distinct, -index, sentence, [(a - shift, b - shift) for a, b in spans]))
     chosen = sorted(candidates, reverse=True)[:sentences]
     chosen.sort(key=lambda item: -item[1])
-    return " … ".join(
-        _marked(sentence, [(m.start(), m.end()) for m in WORD_PATTERN.finditer(sentence) if m.group(0) in matching])
-        for _, _, sentence in chosen)
+    return " … ".join(_marked(sentence, spans) for _, _, sentence, spans in chosen)
