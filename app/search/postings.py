@@ -6,7 +6,9 @@ skipping cannot help because BM25 bounds of 128-posting blocks are loose. Here e
 are read once per index reader and turned into Whoosh's own BM25F scores (the searcher's idf and
 average field length, the same formula), so a query becomes set and dict operations that run in C.
 Whoosh still owns the index, its segments, deletions and statistics; the result is the ranking
-searcher.search() would return for the same And/Or of Terms, which a test checks.
+Whoosh gives the same And/Or of Terms when it scores every match (a test checks it). It is exact:
+Whoosh's own top-N search prunes with quality bounds and can leave out a document that belongs in
+the top 20.
 """
 from __future__ import annotations
 
