@@ -37,6 +37,26 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def invalid_fields(errors: dict[str, str]):
+    """422 with a message per field, for JSON requests a person filled in."""
+    return jsonify({"error": {"code": "invalid_request", "message": _("Bitte prüfen Sie die Angaben."),
+                              "fields": errors}}), 422
+
+
+def idempotency_conflict():
+    return jsonify({"error": {"code": "idempotency_conflict",
+                              "message": _("Dieser Idempotency-Key wurde schon für eine andere Anfrage "
+                                           "verwendet.")}}), 422
+
+
+def invalid_field(message: str, field: str | None = None):
+    """422 naming the one field that is wrong, for machine-to-machine requests (webhooks)."""
+    error = {"code": "invalid_request", "message": message}
+    if field:
+        error["field"] = field
+    return jsonify({"error": error}), 422
+
+
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -5,8 +5,17 @@ import dataclasses
 import hashlib
 import json
 import re
+from typing import Callable, TypeVar
+
+from flask import request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+T = TypeVar("T")
 
 
 class FieldErrors(ValueError):
@@ -17,12 +26,52 @@ class FieldErrors(ValueError):
         self.errors = errors
 
 
-def request_fingerprint(request, ignore: tuple[str, ...]) -> str:
+class IdempotencyConflict(ValueError):
+    """The same idempotency key came with a different request."""
+
+
+def request_fingerprint(request_data, ignore: tuple[str, ...]) -> str:
     """A hash of what was asked for, so that a reused key with another request is noticed."""
-    relevant = {k: v for k, v in dataclasses.asdict(request).items() if k not in ignore}
+    relevant = {k: v for k, v in dataclasses.asdict(request_data).items() if k not in ignore}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def scoped_key(raw: str, scope: str) -> str | None:
-    """The client's Idempotency-Key within the caller's scope; None when the key is malformed."""
-    return f"api:{scope}:{raw}" if KEY_PATTERN.match(raw) else None
+def header_key(scope: str) -> str | None:
+    """The request's Idempotency-Key within the caller's scope; None without one, FieldErrors when malformed."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    if not KEY_PATTERN.match(raw):
+        raise FieldErrors({"Idempotency-Key": _("8 bis 100 Zeichen: Buchstaben, Ziffern, . _ : -")})
+    return f"api:{scope}:{raw}"
+
+
+def earlier_record(model, key: str | None, fingerprint: str):
+    """The record a request with this key already created (None if none); IdempotencyConflict if it asked otherwise."""
+    if not key:
+        return None
+    existing = db.session.scalar(select(model).where(model.idempotency_key == key))
+    if existing is not None and existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(key)
+    return existing
+
+
+def commit_once(submit: Callable[[], T], model, key: str | None, fingerprint: str, on_twin: Callable[[object], T],
+                cleanup: Callable[[], None] = lambda: None) -> T:
+    """Run submit and commit. On failure roll back and call cleanup (files written before the commit).
+
+    A concurrent twin with the same key makes the unique key refuse our insert; then the first
+    record counts, handed to on_twin.
+    """
+    try:
+        result = submit()
+        db.session.commit()
+        return result
+    except BaseException as exc:
+        db.session.rollback()
+        cleanup()
+        if isinstance(exc, IntegrityError) and key:
+            existing = db.session.scalar(select(model).where(model.idempotency_key == key))
+            if existing is not None and existing.request_fingerprint == fingerprint:
+                return on_twin(existing)
+        raise

@@ -518,8 +518,8 @@ def bench_fts5(articles: list[Article], edits, queries: list[Query], warmup: lis
         try:
             _log("fts5: full build …")
             start = time.perf_counter()
-            db.execute(f"CREATE VIRTUAL TABLE docs USING fts5(slug UNINDEXED, title, summary, tags, headings, body, "
-                       f"tokenize='unicode61 remove_diacritics 2')")
+            db.execute("CREATE VIRTUAL TABLE docs USING fts5(slug UNINDEXED, title, summary, tags, headings, body, "
+                       "tokenize='unicode61 remove_diacritics 2')")
             db.executemany(insert, (_fts_row(i, a) for i, a in enumerate(articles, start=1)))
             db.commit()
             build_s = time.perf_counter() - start

@@ -7,7 +7,7 @@ import pytest
 
 from app.shop.cli import apply_import
 from app.shop.fields import SHOP_TIMEZONE
-from tests.conftest import login
+from tests.conftest import api_token, login
 from tests.shop_factory import customer, document, event, order, shipment
 
 # Monday 16 November 2026, 10:00 in Hamburg: the service is open.
@@ -60,10 +60,6 @@ def shop(app, make_user, clock):
     make_user(email=AGENT[0], password=AGENT[1], role="agent", name="Jonas Weber")
     make_user(email=OTHER_AGENT[0], password=OTHER_AGENT[1], role="agent", name="Mia Roth")
     return app
-
-
-def api_token(client) -> str:
-    return client.get("/api/auth/csrf").get_json()["csrf_token"]
 
 
 def post_json(client, url, body=None):

@@ -162,6 +162,19 @@ def csrf_token_from(client, path: str = "/") -> str:
     return match.group(1)
 
 
+def api_token(client) -> str:
+    """The CSRF token an API client fetches before its first POST."""
+    return client.get("/api/auth/csrf").get_json()["csrf_token"]
+
+
+def post_api(client, url: str, body, key: str | None = None):
+    """A JSON POST as an API client sends it: CSRF token, and an Idempotency-Key when given."""
+    headers = {"X-CSRFToken": api_token(client)}
+    if key:
+        headers["Idempotency-Key"] = key
+    return client.post(url, json=body, headers=headers)
+
+
 @pytest.fixture
 def make_user(app):
     """Factory for accounts; customers get a shop customer record by external id."""

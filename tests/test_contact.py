@@ -13,7 +13,7 @@ from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.shop.cli import apply_import
 from app.shop.fields import SHOP_TIMEZONE
-from tests.conftest import csrf_token_from, login
+from tests.conftest import csrf_token_from, login, post_api
 from tests.shop_factory import customer, document, event, order, shipment
 
 # Monday 16 November 2026, 10:00 in Hamburg: the service is open.
@@ -38,15 +38,8 @@ def shop(app, make_user, monkeypatch):
     return app
 
 
-def api_token(client):
-    return client.get("/api/auth/csrf").get_json()["csrf_token"]
-
-
 def post_case(client, body, key=None):
-    headers = {"X-CSRFToken": api_token(client)}
-    if key:
-        headers["Idempotency-Key"] = key
-    return client.post("/api/cases", json=body, headers=headers)
+    return post_api(client, "/api/cases", body, key)
 
 
 PHONE_CASE = {"topic": "lieferung-nicht-erhalten", "message": "Das Paket ist laut Verfolgung zugestellt, aber nicht da.",

@@ -1,7 +1,6 @@
 """The search index: rebuilds, incremental re-indexing, and several writers at once."""
 import multiprocessing
 import threading
-import time
 from pathlib import Path
 
 from app.articles.loader import load_content

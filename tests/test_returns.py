@@ -13,7 +13,7 @@ from app.outbox.models import OutboxMessage
 from app.returns.models import ProductVariant, ReturnItem, ReturnPhoto, ReturnRequest
 from app.shop.cli import apply_import
 from app.shop.fields import SHOP_TIMEZONE
-from tests.conftest import csrf_token_from, login
+from tests.conftest import api_token, csrf_token_from, login, post_api
 from tests.shop_factory import customer, document, event, order, shipment
 
 # Monday 16 November 2026, 10:00 in Hamburg.
@@ -69,15 +69,8 @@ def shop(app, make_user, monkeypatch):
     return app
 
 
-def api_token(client):
-    return client.get("/api/auth/csrf").get_json()["csrf_token"]
-
-
 def post_return(client, body, key=None):
-    headers = {"X-CSRFToken": api_token(client)}
-    if key:
-        headers["Idempotency-Key"] = key
-    return client.post("/api/returns", json=body, headers=headers)
+    return post_api(client, "/api/returns", body, key)
 
 
 def jacket(reason="zu-gross", **extra):

@@ -7,24 +7,19 @@ from flask_login import current_user
 
 from app.cases.access import remember_case, visible_case
 from app.cases.availability import callback_slots, chat_available, next_opening
-from app.cases.service import CaseInvalid, CaseRequest, IdempotencyConflict, expected_response, submit_and_commit
+from app.cases.service import CaseRequest, expected_response, submit_and_commit
 from app.contact import views as contact_views
 from app.contact.views import federal_state, routing
-from app.errors import error_response
+from app.errors import error_response, idempotency_conflict, invalid_fields
 from app.extensions import limiter
 from app.i18n import current_language
-from app.idempotency import scoped_key
+from app.idempotency import FieldErrors, IdempotencyConflict, header_key
 from app.selfservice.trail import current_trail
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
 
 _TEXT_FIELDS = ("topic", "message", "channel", "order_number", "phone", "callback_slot", "name", "email", "postcode",
                 "desired_outcome", "article")
-
-
-def _invalid(errors: dict[str, str]):
-    return jsonify({"error": {"code": "invalid_request", "message": _("Bitte prüfen Sie die Angaben."),
-                              "fields": errors}}), 422
 
 
 def _parse(body) -> tuple[CaseRequest | None, dict]:
@@ -57,21 +52,15 @@ def create_case():
     """Open a case; with Idempotency-Key a retried request returns the first case."""
     req, errors = _parse(request.get_json(silent=True))
     if errors:
-        return _invalid(errors)
-    key = request.headers.get("Idempotency-Key")
-    if key is not None:
-        scope = f"user{current_user.id}" if current_user.is_authenticated else "guest"
-        scoped = scoped_key(key, scope)
-        if scoped is None:
-            return _invalid({"Idempotency-Key": _("8 bis 100 Zeichen: Buchstaben, Ziffern, . _ : -")})
-        req = CaseRequest(**{**req.__dict__, "idempotency_key": scoped})
+        return invalid_fields(errors)
     try:
+        key = header_key(f"user{current_user.id}" if current_user.is_authenticated else "guest")
+        req = CaseRequest(**{**req.__dict__, "idempotency_key": key})
         submission = submit_and_commit(req, current_user, routing(), contact_views.now(), federal_state(), visit=session.get("visit"))
-    except CaseInvalid as exc:
-        return _invalid(exc.errors)
+    except FieldErrors as exc:
+        return invalid_fields(exc.errors)
     except IdempotencyConflict:
-        return jsonify({"error": {"code": "idempotency_conflict",
-                                  "message": _("Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet.")}}), 422
+        return idempotency_conflict()
     case = submission.case
     remember_case(case.number)
     return jsonify(case_json(case)), 201 if submission.created else 200

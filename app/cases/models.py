@@ -3,15 +3,11 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.insights.models import utcnow
+from app.records import StoredUpload, YearCounter
 
 
-class CaseSequence(db.Model):
-    """The last case number handed out per year; incremented inside the case's own transaction."""
-
+class CaseSequence(YearCounter, db.Model):
     __tablename__ = "case_sequence"
-
-    year = db.Column(db.Integer, primary_key=True, autoincrement=False)
-    last_value = db.Column(db.Integer, nullable=False, default=0)
 
 
 class Case(db.Model):
@@ -65,17 +61,11 @@ class Case(db.Model):
                                   order_by="CaseAttachment.id")
 
 
-class CaseAttachment(db.Model):
+class CaseAttachment(StoredUpload, db.Model):
     __tablename__ = "case_attachment"
 
     id = db.Column(db.Integer, primary_key=True)
     case_id = db.Column(db.Integer, db.ForeignKey("support_case.id", ondelete="CASCADE"), nullable=False, index=True)
-    filename = db.Column(db.String(200), nullable=False)
-    content_type = db.Column(db.String(60), nullable=False)
-    size = db.Column(db.Integer, nullable=False)
-    sha256 = db.Column(db.String(64), nullable=False)
-    storage_name = db.Column(db.String(80), nullable=False, unique=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     case = db.relationship("Case", back_populates="attachments")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_babel import format_datetime, force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.cases.availability import chat_available, find_slot, next_opening, to_utc_naive
 from app.cases.models import Case, ContactDeflection
@@ -17,7 +17,7 @@ from app.cases.numbering import next_case_number
 from app.cases.routing import CHANNELS, RoutingConfig
 from app.cases.topics import OUTCOMES, resolve_topic
 from app.extensions import db
-from app.idempotency import FieldErrors, request_fingerprint
+from app.idempotency import FieldErrors, commit_once, earlier_record, request_fingerprint
 from app.i18n import date_pattern
 from app.privacy.redaction import mask_card_numbers
 from app.shop.fields import SHOP_TIMEZONE
@@ -30,10 +30,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class CaseInvalid(FieldErrors):
     """The request cannot become a case."""
-
-
-class IdempotencyConflict(ValueError):
-    """The same idempotency key came with a different request."""
 
 
 @dataclass(frozen=True)
@@ -187,12 +183,9 @@ def submit_case(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime,
     different request raises IdempotencyConflict.
     """
     fingerprint = req.fingerprint()
-    if req.idempotency_key:
-        existing = db.session.scalar(select(Case).where(Case.idempotency_key == req.idempotency_key))
-        if existing is not None:
-            if existing.request_fingerprint != fingerprint:
-                raise IdempotencyConflict(req.idempotency_key)
-            return Submission(existing, False)
+    existing = earlier_record(Case, req.idempotency_key, fingerprint)
+    if existing is not None:
+        return Submission(existing, False)
     topic, message, name, email, phone, slot, order, verified, skus, customer = _validate(req, user, config, now, state)
     order_value = order.total_cents / 100 if order is not None else None
     route = config.route(req.channel, topic.slug, verified, order_value)
@@ -232,8 +225,7 @@ def _attach(case: Case, uploads) -> list[str]:
     for upload in uploads:
         name = store(upload)
         written.append(name)
-        case.attachments.append(CaseAttachment(filename=upload.filename, content_type=upload.content_type,
-                                               size=len(upload.data), sha256=upload.sha256, storage_name=name))
+        case.attachments.append(CaseAttachment.stored(upload, name))
     db.session.flush()
     return written
 
@@ -242,25 +234,19 @@ def submit_and_commit(req: CaseRequest, user, config: RoutingConfig, now: dt.dat
                       visit: str | None = None, uploads=()) -> Submission:
     """submit_case with its attachments, then commit; a concurrent twin with the same idempotency key
     yields the first case. Files of a case that did not commit are removed again."""
-    from sqlalchemy.exc import IntegrityError
-
     from app.cases.attachments import attachment_dir
 
     written: list[str] = []
-    try:
+
+    def submit() -> Submission:
         submission = submit_case(req, user, config, now, state, visit)
         if submission.created and uploads:
-            written = _attach(submission.case, uploads)
-        db.session.commit()
+            written.extend(_attach(submission.case, uploads))
         return submission
-    except BaseException as exc:
-        db.session.rollback()
+
+    def cleanup() -> None:
         for name in written:
             (attachment_dir() / name).unlink(missing_ok=True)
-        if not isinstance(exc, IntegrityError):
-            raise
-        if req.idempotency_key:
-            existing = db.session.scalar(select(Case).where(Case.idempotency_key == req.idempotency_key))
-            if existing is not None and existing.request_fingerprint == req.fingerprint():
-                return Submission(existing, False)
-        raise
+
+    return commit_once(submit, Case, req.idempotency_key, req.fingerprint(),
+                       on_twin=lambda case: Submission(case, False), cleanup=cleanup)

@@ -17,12 +17,13 @@ from app.cases.attachments import UploadRejected, check_uploads
 from app.cases.availability import callback_slots, chat_available, next_opening
 from app.cases.models import ContactDeflection
 from app.cases.routing import RoutingConfig
-from app.cases.service import CaseInvalid, CaseRequest, IdempotencyConflict, expected_response, submit_and_commit
+from app.cases.service import CaseInvalid, CaseRequest, expected_response, submit_and_commit
 from app.cases.topics import OUTCOMES, TOPICS, resolve_topic
 from app.chat.service import chat_state
 from app.contact.forms import ContactForm
 from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
+from app.idempotency import IdempotencyConflict
 from app.selfservice.trail import current_trail, record
 from app.shop.orders import orders_of
 from app.tracking.notices import notices_for

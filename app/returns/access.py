@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.returns.models import ReturnRequest
 from app.shop.models import Order
-from app.shop.orders import has_guest_access, order_by_number
+from app.shop.orders import has_guest_access, is_owner, is_staff_reader, may_see_order, order_by_number
 
 # Long enough to drop the parcel off after a holiday; the label has no value after the window anyway.
 LINK_MAX_AGE_SECONDS = 60 * 24 * 3600
@@ -32,31 +32,25 @@ def token_allows(number: str, token: str | None) -> bool:
 
 
 def returnable_order(number: str, user) -> Order | None:
-    """The order if this visitor may return goods from it: its customer or a guest who proved it."""
+    """The order if this visitor may return goods from it: its customer or whoever proved it (not staff)."""
     order = order_by_number(number)
-    if order is None:
+    if order is None or not (is_owner(order, user) or has_guest_access(order.number)):
         return None
-    if getattr(user, "is_authenticated", False) and user.customer_id is not None:
-        return order if user.customer_id == order.customer_id else None
-    return order if has_guest_access(order.number) else None
+    return order
+
+
+def return_by_number(number) -> ReturnRequest | None:
+    if not isinstance(number, str) or len(number) > 20:
+        return None
+    return db.session.scalar(select(ReturnRequest).where(ReturnRequest.number == number))
 
 
 def visible_return(number: str, user, token: str | None = None) -> ReturnRequest | None:
     """The return if this visitor may see it; None otherwise (the caller answers 404 either way)."""
-    if not isinstance(number, str) or len(number) > 20:
+    ret = return_by_number(number)
+    if ret is None or not (token_allows(ret.number, token) or may_see_order(ret.order, user)):
         return None
-    ret = db.session.scalar(select(ReturnRequest).where(ReturnRequest.number == number))
-    if ret is None:
-        return None
-    if token_allows(number, token):
-        return ret
-    if getattr(user, "is_authenticated", False):
-        if user.customer_id is not None and user.customer_id == ret.customer_id:
-            return ret
-        if user.role in ("agent", "admin"):
-            return ret
-        return None
-    return ret if has_guest_access(ret.order.number) else None
+    return ret
 
 
 def may_download_label(ret: ReturnRequest, user, token: str | None = None) -> bool:
@@ -64,8 +58,4 @@ def may_download_label(ret: ReturnRequest, user, token: str | None = None) -> bo
 
     A guest who merely proved the order with number and postcode sees the return's status, not the address.
     """
-    if token_allows(ret.number, token):
-        return True
-    if getattr(user, "is_authenticated", False):
-        return user.customer_id == ret.customer_id or user.role in ("agent", "admin")
-    return False
+    return token_allows(ret.number, token) or is_owner(ret.order, user) or is_staff_reader(user)

@@ -7,18 +7,17 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.cases.service import IdempotencyConflict
-from app.errors import error_response
+from app.errors import error_response, idempotency_conflict, invalid_field, invalid_fields
 from app.extensions import csrf, db, limiter
 from app.i18n import current_language
-from app.idempotency import scoped_key
+from app.idempotency import FieldErrors, IdempotencyConflict, header_key
 from app.returns import views
-from app.returns.access import may_download_label, returnable_order, visible_return
-from app.returns.documents import NoLabel, label_pdf, qr_png
+from app.returns.access import may_download_label, return_by_number, returnable_order, visible_return
+from app.returns.documents import NoLabel
 from app.returns.eligibility import item_eligibility, return_window_ends
 from app.returns.messages import return_payload
 from app.returns.models import ReturnRequest
-from app.returns.service import ReturnInput, ReturnInvalid, ReturnLine, exchange_options, submit_and_commit
+from app.returns.service import ReturnInput, ReturnLine, exchange_options, submit_and_commit
 from app.returns.status import TransitionRefused, advance
 from app.selfservice.trail import current_trail
 from app.shop.api import signature_valid
@@ -27,11 +26,6 @@ from app.shop.fields import RecordError, parse_time
 bp = Blueprint("returns_api", __name__, url_prefix="/api")
 
 MAX_ITEMS = 50
-
-
-def _invalid(errors: dict[str, str]):
-    return jsonify({"error": {"code": "invalid_request", "message": _("Bitte prüfen Sie die Angaben."),
-                              "fields": errors}}), 422
 
 
 @bp.get("/orders/<number>/returnable")
@@ -120,26 +114,19 @@ def create_return():
     """Start a return; with Idempotency-Key a retried request returns the first return."""
     data, errors = _parse(request.get_json(silent=True))
     if errors:
-        return _invalid(errors)
+        return invalid_fields(errors)
     order = returnable_order(data.order_number, current_user)
     if order is None:
         return error_response(404, code="not_found")
-    key = request.headers.get("Idempotency-Key")
-    if key is not None:
-        scope = f"user{current_user.id}" if current_user.is_authenticated else f"guest:{order.number}"
-        scoped = scoped_key(key, scope)
-        if scoped is None:
-            return _invalid({"Idempotency-Key": _("8 bis 100 Zeichen: Buchstaben, Ziffern, . _ : -")})
-        data = ReturnInput(**{**data.__dict__, "idempotency_key": scoped})
     try:
+        key = header_key(f"user{current_user.id}" if current_user.is_authenticated else f"guest:{order.number}")
+        data = ReturnInput(**{**data.__dict__, "idempotency_key": key})
         submission = submit_and_commit(data, order, current_user, views.policy(),
                                        current_app.extensions["helpcenter.routing"], views.now())
-    except ReturnInvalid as exc:
-        return _invalid(exc.errors)
+    except FieldErrors as exc:
+        return invalid_fields(exc.errors)
     except IdempotencyConflict:
-        return jsonify({"error": {"code": "idempotency_conflict",
-                                  "message": _("Dieser Idempotency-Key wurde schon für eine andere Anfrage "
-                                               "verwendet.")}}), 422
+        return idempotency_conflict()
     return jsonify(return_json(submission.return_request)), 201 if submission.created else 200
 
 
@@ -170,7 +157,7 @@ def label(number):
     if ret is None or not may_download_label(ret, current_user, request.args.get("t")):
         return error_response(404, code="not_found")
     try:
-        return views._pdf_response(label_pdf(ret), f"Ruecksendeetikett-{ret.number}.pdf")
+        return views.label_download(ret)
     except NoLabel:
         return error_response(404, _("Für diese Rücksendung gibt es kein Etikett."), code="no_label")
 
@@ -182,19 +169,9 @@ def qr(number):
     if ret is None:
         return error_response(404, code="not_found")
     try:
-        image = qr_png(ret)
+        return views.qr_download(ret)
     except NoLabel:
         return error_response(404, _("Für diese Rücksendung gibt es kein Etikett."), code="no_label")
-    response = current_app.response_class(image, mimetype="image/png")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _bad(message: str, field: str | None = None):
-    error = {"code": "invalid_request", "message": message}
-    if field:
-        error["field"] = field
-    return jsonify({"error": error}), 422
 
 
 @bp.post("/returns/events")
@@ -207,17 +184,17 @@ def carrier_event():
         return error_response(401, "invalid signature", code="invalid_signature")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return _bad("body must be a JSON object")
+        return invalid_field("body must be a JSON object")
     number, status, location = payload.get("return_number"), payload.get("status"), payload.get("location")
     if not isinstance(number, str) or not isinstance(status, str):
-        return _bad("'return_number' and 'status' must be text", "return_number")
+        return invalid_field("'return_number' and 'status' must be text", "return_number")
     if location is not None and (not isinstance(location, str) or len(location) > 200):
-        return _bad("'location' must be text of at most 200 characters", "location")
+        return invalid_field("'location' must be text of at most 200 characters", "location")
     try:
         occurred = parse_time(payload.get("time"), "time")
     except RecordError as exc:
-        return _bad(str(exc), "time")
-    ret = db.session.query(ReturnRequest).filter_by(number=number).one_or_none()
+        return invalid_field(str(exc), "time")
+    ret = return_by_number(number)
     if ret is None:
         return error_response(404, "unknown return", code="not_found")
     try:
@@ -236,15 +213,15 @@ def agent_status(number):
         return error_response(401, code="unauthorized")
     if current_user.role not in ("agent", "admin"):
         return error_response(403, code="forbidden")
-    ret = db.session.query(ReturnRequest).filter_by(number=number).one_or_none()
+    ret = return_by_number(number)
     if ret is None:
         return error_response(404, code="not_found")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("status"), str):
-        return _bad("'status' must be text", "status")
+        return invalid_field("'status' must be text", "status")
     note = payload.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 500):
-        return _bad("'note' must be text of at most 500 characters", "note")
+        return invalid_field("'note' must be text of at most 500 characters", "note")
     try:
         advance(ret, payload["status"], "agent", dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
                 actor_id=current_user.id, note=note)

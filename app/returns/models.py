@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.insights.models import utcnow
+from app.records import StoredUpload, YearCounter
 
 # angemeldet → unterwegs → eingegangen → geprüft → erstattet/umgetauscht; a complaint waits for an agent.
 STATUS_FLOW = ("registered", "in_transit", "received", "inspected", "refunded", "exchanged")
@@ -10,13 +11,8 @@ FINAL_STATUSES = ("refunded", "exchanged", "cancelled")
 STATUSES = STATUS_FLOW + ("complaint", "cancelled")
 
 
-class ReturnSequence(db.Model):
-    """The last return number handed out per year; incremented inside the return's own transaction."""
-
+class ReturnSequence(YearCounter, db.Model):
     __tablename__ = "return_sequence"
-
-    year = db.Column(db.Integer, primary_key=True, autoincrement=False)
-    last_value = db.Column(db.Integer, nullable=False, default=0)
 
 
 class ProductVariant(db.Model):
@@ -88,17 +84,11 @@ class ReturnItem(db.Model):
                              order_by="ReturnPhoto.id")
 
 
-class ReturnPhoto(db.Model):
+class ReturnPhoto(StoredUpload, db.Model):
     __tablename__ = "return_photo"
 
     id = db.Column(db.Integer, primary_key=True)
     item_id = db.Column(db.Integer, db.ForeignKey("return_item.id", ondelete="CASCADE"), nullable=False, index=True)
-    filename = db.Column(db.String(200), nullable=False)
-    content_type = db.Column(db.String(60), nullable=False)
-    size = db.Column(db.Integer, nullable=False)
-    sha256 = db.Column(db.String(64), nullable=False)
-    storage_name = db.Column(db.String(80), nullable=False, unique=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     item = db.relationship("ReturnItem", back_populates="photos")
 

@@ -9,9 +9,8 @@ from sqlalchemy import select, update
 
 from app.cases.numbering import next_number
 from app.cases.routing import RoutingConfig
-from app.cases.service import IdempotencyConflict
 from app.extensions import db
-from app.idempotency import FieldErrors, request_fingerprint
+from app.idempotency import FieldErrors, commit_once, earlier_record, request_fingerprint
 from app.privacy.redaction import mask_card_numbers
 from app.returns import goodwill
 from app.returns.complaints import open_complaint_case
@@ -26,9 +25,6 @@ from app.shop.models import Order
 
 MAX_COMMENT = 1000
 PREFIX = "R"
-
-__all__ = ["IdempotencyConflict", "ReturnInput", "ReturnInvalid", "ReturnLine", "submit_and_commit"]
-
 
 class ReturnInvalid(FieldErrors):
     """The request cannot become a return."""
@@ -177,12 +173,9 @@ def submit_return(data: ReturnInput, order: Order, user, policy: ReturnsPolicy, 
     caller can remove them if the transaction fails.
     """
     fingerprint = data.fingerprint()
-    if data.idempotency_key:
-        existing = db.session.scalar(select(ReturnRequest).where(ReturnRequest.idempotency_key == data.idempotency_key))
-        if existing is not None:
-            if existing.request_fingerprint != fingerprint:
-                raise IdempotencyConflict(data.idempotency_key)
-            return Submission(existing, False)
+    existing = earlier_record(ReturnRequest, data.idempotency_key, fingerprint)
+    if existing is not None:
+        return Submission(existing, False)
     today = now.astimezone(SHOP_TIMEZONE).date()
     checked = _validate(data, order, policy, today)
     value = sum(c.quantity * c.eligibility.item.unit_price_cents for c in checked)
@@ -236,8 +229,7 @@ def _attach_photos(ret: ReturnRequest, photos: dict[str, list[CheckedPhoto]], wr
         for photo in photos.get(item.sku, []):
             name = store_photo(photo)
             written.append(name)
-            item.photos.append(ReturnPhoto(filename=photo.filename, content_type=photo.content_type,
-                                           size=len(photo.data), sha256=photo.sha256, storage_name=name))
+            item.photos.append(ReturnPhoto.stored(photo, name))
     db.session.flush()
 
 
@@ -247,22 +239,12 @@ def submit_and_commit(data: ReturnInput, order: Order, user, policy: ReturnsPoli
 
     Photos of a return that did not commit are removed again.
     """
-    from sqlalchemy.exc import IntegrityError
-
     written: list[str] = []
-    try:
-        submission = submit_return(data, order, user, policy, routing, now, photos, written)
-        db.session.commit()
-        return submission
-    except BaseException as exc:
-        db.session.rollback()
+
+    def cleanup() -> None:
         for name in written:
             (photo_dir() / name).unlink(missing_ok=True)
-        if not isinstance(exc, IntegrityError):
-            raise
-        if data.idempotency_key:
-            existing = db.session.scalar(select(ReturnRequest)
-                                         .where(ReturnRequest.idempotency_key == data.idempotency_key))
-            if existing is not None and existing.request_fingerprint == data.fingerprint():
-                return Submission(existing, False)
-        raise
+
+    return commit_once(lambda: submit_return(data, order, user, policy, routing, now, photos, written),
+                       ReturnRequest, data.idempotency_key, data.fingerprint(),
+                       on_twin=lambda ret: Submission(ret, False), cleanup=cleanup)

@@ -6,11 +6,11 @@ import hashlib
 import uuid
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.returns.messages import queue_shop_webhook, queue_status_mail
-from app.returns.models import STATUS_FLOW, ReturnEvent, ReturnRequest
+from app.returns.models import STATUS_FLOW, ProductVariant, ReturnEvent, ReturnRequest
 
 CARRIER_STATUSES = ("in_transit", "received")
 AGENT_STATUSES = ("received", "inspected", "refunded", "exchanged", "cancelled")
@@ -67,10 +67,6 @@ def advance(ret: ReturnRequest, status: str, source: str, occurred_at: dt.dateti
 
 
 def _release_stock(ret: ReturnRequest) -> None:
-    from sqlalchemy import update
-
-    from app.returns.models import ProductVariant
-
     for item in ret.items:
         if item.exchange_sku:
             db.session.execute(update(ProductVariant).where(ProductVariant.sku == item.exchange_sku)

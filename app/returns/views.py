@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.cases.access import remember_case
-from app.cases.service import IdempotencyConflict
 from app.extensions import db, limiter
 from app.i18n import current_language
+from app.idempotency import IdempotencyConflict
 from app.returns.access import may_download_label, returnable_order, visible_return
 from app.returns.documents import NoLabel, label_pdf, qr_png, qr_svg
 from app.returns.eligibility import item_eligibility, return_window_ends
@@ -200,16 +200,21 @@ def label(number):
     if not may_download_label(ret, current_user, request.args.get("t")):
         abort(404)
     try:
-        pdf = label_pdf(ret)
+        return label_download(ret)
     except NoLabel:
         abort(404)
-    return _pdf_response(pdf, f"Ruecksendeetikett-{ret.number}.pdf")
 
 
-def _pdf_response(pdf: bytes, filename: str):
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+def label_download(ret):
+    """The label PDF as a download that no cache keeps (it shows the address); NoLabel without a parcel."""
+    response = current_app.response_class(label_pdf(ret), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="Ruecksendeetikett-{ret.number}.pdf"'
     return _no_store(response)
+
+
+def qr_download(ret):
+    """The QR code as a PNG; NoLabel without a parcel."""
+    return _no_store(current_app.response_class(qr_png(ret), mimetype="image/png"))
 
 
 @bp.get("/<number>/qr.png")
@@ -217,10 +222,9 @@ def qr(number):
     """The QR code as an image, to save on the phone."""
     ret = _visible_or_404(number)
     try:
-        image = qr_png(ret)
+        return qr_download(ret)
     except NoLabel:
         abort(404)
-    return _no_store(current_app.response_class(image, mimetype="image/png"))
 
 
 @bp.post("/<number>/stornieren")

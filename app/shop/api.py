@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import error_response
+from app.errors import error_response, invalid_field
 from app.extensions import csrf, db
 from app.shop.events import parse_event, record_events
 from app.shop.models import Shipment
@@ -27,13 +27,6 @@ def signature_valid(body: bytes, header: str | None, secret: str) -> bool:
     return hmac.compare_digest(expected, given.strip().lower())
 
 
-def _bad(message: str, field: str | None = None):
-    error = {"code": "invalid_request", "message": message}
-    if field:
-        error["field"] = field
-    return jsonify({"error": error}), 422
-
-
 @bp.post("/events")
 @csrf.exempt
 def events():
@@ -47,19 +40,19 @@ def events():
         return error_response(401, "invalid signature", code="invalid_signature")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return _bad("body must be a JSON object")
+        return invalid_field("body must be a JSON object")
     tracking_number = payload.get("tracking_number")
     if not isinstance(tracking_number, str) or not tracking_number.strip():
-        return _bad("'tracking_number' is missing", "tracking_number")
+        return invalid_field("'tracking_number' is missing", "tracking_number")
     raw_events = payload.get("events", [payload] if "status" in payload else None)
     if not isinstance(raw_events, list) or not raw_events or len(raw_events) > MAX_EVENTS:
-        return _bad(f"'events' must be a list of 1 to {MAX_EVENTS} events", "events")
+        return invalid_field(f"'events' must be a list of 1 to {MAX_EVENTS} events", "events")
     parsed = []
     for position, raw in enumerate(raw_events):
         try:
             parsed.append(parse_event(raw))
         except ValueError as exc:
-            return _bad(f"events[{position}]: {exc}", "events")
+            return invalid_field(f"events[{position}]: {exc}", "events")
     shipment = db.session.scalar(select(Shipment).where(Shipment.tracking_number == tracking_number.strip()))
     if shipment is None:
         return error_response(404, "unknown tracking number", code="unknown_tracking_number")

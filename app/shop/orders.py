@@ -56,18 +56,21 @@ def has_guest_access(number: str) -> bool:
     return isinstance(expiry, (int, float)) and expiry > time.time()
 
 
+def is_owner(order: Order, user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.customer_id == order.customer_id)
+
+
+def is_staff_reader(user) -> bool:
+    """Agents and admins may read every customer's orders (editors may not)."""
+    return bool(getattr(user, "is_authenticated", False) and user.role in ("agent", "admin"))
+
+
+def may_see_order(order: Order, user) -> bool:
+    """Its customer, staff, or a guest (or signed-in visitor) who proved it with number and postcode."""
+    return is_owner(order, user) or is_staff_reader(user) or has_guest_access(order.number)
+
+
 def visible_order(number: str, user) -> Order | None:
     """The order if this visitor may see it, else None — the caller answers 404 either way."""
     order = order_by_number(number)
-    if order is None:
-        return None
-    if getattr(user, "is_authenticated", False):
-        if user.customer_id is not None and user.customer_id == order.customer_id:
-            return order
-        if user.role in ("agent", "admin"):
-            return order
-    return order if has_guest_access(order.number) else None
-
-
-def is_owner(order: Order, user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.customer_id == order.customer_id)
+    return order if order is not None and may_see_order(order, user) else None

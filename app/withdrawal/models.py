@@ -6,15 +6,11 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.insights.models import utcnow
+from app.records import YearCounter
 
 
-class WithdrawalSequence(db.Model):
-    """The last withdrawal number handed out per year; incremented inside the withdrawal's own transaction."""
-
+class WithdrawalSequence(YearCounter, db.Model):
     __tablename__ = "withdrawal_sequence"
-
-    year = db.Column(db.Integer, primary_key=True, autoincrement=False)
-    last_value = db.Column(db.Integer, nullable=False, default=0)
 
 
 class Withdrawal(db.Model):

@@ -21,7 +21,7 @@ from app.i18n import current_language
 from app.privacy.redaction import mask_card_numbers
 from app.shop.fields import SHOP_TIMEZONE
 from app.shop.models import Order
-from app.shop.orders import order_by_number
+from app.shop.orders import is_owner, order_by_number
 from app.withdrawal.models import Withdrawal, WithdrawalSequence
 
 PREFIX = "W"
@@ -143,11 +143,6 @@ def _ordered_on(value, errors: dict) -> dt.date | None:
         return None
 
 
-def _is_owner(order: Order | None, user) -> bool:
-    return bool(order is not None and getattr(user, "is_authenticated", False) and user.customer_id
-                and user.customer_id == order.customer_id)
-
-
 def _item_line(item: dict) -> str:
     if "description" in item:
         return item["description"]
@@ -194,7 +189,7 @@ def prepare(req: WithdrawalRequest, user) -> Declaration:
     ordered_on = _ordered_on(req.ordered_on, errors)
 
     order = order_by_number(number) if number else None
-    owner = _is_owner(order, user)
+    owner = order is not None and is_owner(order, user)
     items: tuple[dict, ...] = ()
     if owner:
         by_sku = {item.sku: item for item in order.items}

@@ -83,3 +83,30 @@ def assert_accessible(page) -> None:
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     details = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
     assert bad == [], f"{page.url}: {details}"
+
+
+@pytest.fixture(scope="module")
+def demo_shop(live_server):
+    """The demo shop as `flask demo load` loads it (fresh for each module); Anna's recently delivered order."""
+    from sqlalchemy import select
+
+    from app.demo.loader import load_demo
+    from app.shop.models import Customer, Order
+
+    with live_server.app.app_context():
+        load_demo()
+        live_server.anna_order = db.session.scalar(
+            select(Order.number).join(Customer).where(Customer.email == "anna.schmidt@example.com",
+                                                      Order.status == "delivered")
+            .order_by(Order.placed_at.desc()))
+    return live_server
+
+
+def sign_in(page, url, email, password):
+    from playwright.sync_api import expect
+
+    page.goto(url + "/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()

@@ -7,46 +7,21 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from app.accounts.models import User
 from app.cases.models import Case
 from app.extensions import db
 from app.shop.fields import SHOP_TIMEZONE
-from app.shop.models import Customer, Order
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def demo(live_server):
-    """The demo shop (loaded once for all browser modules) with nothing left open in the queues."""
-    from app.demo.loader import load_demo
-
-    with live_server.app.app_context():
-        if db.session.scalar(select(User).where(User.email == "agent@example.com")) is None:
-            load_demo()
-        live_server.anna_order = db.session.scalar(
-            select(Order.number).join(Customer).where(Customer.email == "anna.schmidt@example.com",
-                                                      Order.status == "delivered")
-            .order_by(Order.placed_at.desc()))
-    return live_server
-
-
 @pytest.fixture
-def empty_queues(demo):
+def empty_queues(demo_shop):
     # Other browser journeys share this server and leave their cases open; the agent worked them off.
-    with demo.app.app_context():
+    with demo_shop.app.app_context():
         db.session.execute(update(Case).where(Case.status != "resolved").values(status="resolved"))
         db.session.commit()
-    return demo
-
-
-def sign_in(page, url, email, password):
-    page.goto(url + "/anmelden")
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(password)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+    return demo_shop
 
 
 @pytest.fixture

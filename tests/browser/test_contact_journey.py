@@ -9,34 +9,16 @@ from sqlalchemy import select
 from app.cases.models import Case
 from app.extensions import db
 from app.outbox.models import OutboxMessage
-from app.shop.models import Customer, Order
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def anna(live_server):
-    """The demo shop, loaded as `flask demo load` loads it; Anna's recently delivered order."""
-    from app.demo.loader import load_demo
+def test_from_the_tracking_dead_end_to_a_booked_callback(page, demo_shop):
+    sign_in(page, demo_shop.url, "anna.schmidt@example.com", "demo-kunde")
 
-    with live_server.app.app_context():
-        load_demo()
-        live_server.anna_order = db.session.scalar(
-            select(Order.number).join(Customer).where(Customer.email == "anna.schmidt@example.com",
-                                                      Order.status == "delivered")
-            .order_by(Order.placed_at.desc()))
-    return live_server
-
-
-def test_from_the_tracking_dead_end_to_a_booked_callback(page, anna):
-    page.goto(anna.url + "/anmelden")
-    page.get_by_label("E-Mail-Adresse").fill("anna.schmidt@example.com")
-    page.get_by_label("Passwort").fill("demo-kunde")
-    page.get_by_role("button", name="Anmelden").click()
-
-    number = anna.anna_order
-    page.goto(anna.url + f"/sendungsverfolgung/{number}")
+    number = demo_shop.anna_order
+    page.goto(demo_shop.url + f"/sendungsverfolgung/{number}")
     page.get_by_role("link", name="Paket nicht erhalten?").click()
     for _ in range(5):
         page.get_by_role("button", name="Nicht gefunden – weiter").click()
@@ -67,7 +49,7 @@ def test_from_the_tracking_dead_end_to_a_booked_callback(page, anna):
     expect(page.get_by_text(re.compile(r"Wir rufen Sie am .* an\."))).to_be_visible()
     assert_accessible(page)
 
-    with anna.app.app_context():
+    with demo_shop.app.app_context():
         case = db.session.scalar(select(Case).where(Case.number == case_number))
         assert case.verified and case.order.number == number and case.topic == "lieferung-nicht-erhalten"
         assert case.callback_slot == dt.datetime.fromisoformat(slot_value).astimezone(dt.timezone.utc).replace(tzinfo=None)
@@ -80,8 +62,8 @@ def test_from_the_tracking_dead_end_to_a_booked_callback(page, anna):
     from tests.test_outbox import SmtpSink, _free_port
 
     port = _free_port()
-    anna.app.config.update(HELPCENTER_MAIL_BACKEND="smtp", HELPCENTER_SMTP_HOST="127.0.0.1", HELPCENTER_SMTP_PORT=port)
-    with SmtpSink(port) as smtp, anna.app.app_context():
+    demo_shop.app.config.update(HELPCENTER_MAIL_BACKEND="smtp", HELPCENTER_SMTP_HOST="127.0.0.1", HELPCENTER_SMTP_PORT=port)
+    with SmtpSink(port) as smtp, demo_shop.app.app_context():
         deliver_due()
         received = [m for m in smtp.received if case_number in m.message["Subject"]]
         assert len(received) == 1 and received[0].rcpt_tos == ["anna.schmidt@example.com"]

@@ -9,37 +9,19 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.returns.models import ReturnRequest
-from app.shop.models import Customer, Order
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def anna(live_server):
-    """The demo shop as `flask demo load` loads it; Anna's recently delivered order (jacket and pullover)."""
-    from app.demo.loader import load_demo
+def test_demo_customer_returns_an_item_and_downloads_the_label(page, demo_shop):
+    sign_in(page, demo_shop.url, "anna.schmidt@example.com", "demo-kunde")
 
-    with live_server.app.app_context():
-        load_demo()
-        live_server.anna_order = db.session.scalar(
-            select(Order.number).join(Customer).where(Customer.email == "anna.schmidt@example.com",
-                                                      Order.status == "delivered")
-            .order_by(Order.placed_at.desc()))
-    return live_server
-
-
-def test_demo_customer_returns_an_item_and_downloads_the_label(page, anna):
-    page.goto(anna.url + "/anmelden")
-    page.get_by_label("E-Mail-Adresse").fill("anna.schmidt@example.com")
-    page.get_by_label("Passwort").fill("demo-kunde")
-    page.get_by_role("button", name="Anmelden").click()
-
-    page.goto(anna.url + "/")
+    page.goto(demo_shop.url + "/")
     page.get_by_role("link", name=re.compile("Artikel zurücksenden")).first.click()
     expect(page).to_have_url(re.compile(r"/retouren$"))
     assert_accessible(page)
-    number = anna.anna_order
+    number = demo_shop.anna_order
     page.get_by_role("link", name=f"Artikel wählen {number}").click()
     expect(page).to_have_url(re.compile(rf"/retouren/bestellung/{number}$"))
     assert_accessible(page)
@@ -71,18 +53,15 @@ def test_demo_customer_returns_an_item_and_downloads_the_label(page, anna):
     text = pdf.pages[0].extract_text()
     assert return_number in text and "Steppjacke Hamburg" in text and "DHL" in text
 
-    with anna.app.app_context():
+    with demo_shop.app.app_context():
         ret = db.session.scalar(select(ReturnRequest).where(ReturnRequest.number == return_number))
         assert ret.order.number == number and ret.carrier == "dhl"
         assert [(i.name, i.reason) for i in ret.items] == [("Steppjacke Hamburg", "zu-gross")]
 
 
-def test_exchange_offers_the_sizes_in_stock(page, anna):
-    page.goto(anna.url + "/anmelden")
-    page.get_by_label("E-Mail-Adresse").fill("anna.schmidt@example.com")
-    page.get_by_label("Passwort").fill("demo-kunde")
-    page.get_by_role("button", name="Anmelden").click()
-    page.goto(anna.url + f"/retouren/bestellung/{anna.anna_order}")
+def test_exchange_offers_the_sizes_in_stock(page, demo_shop):
+    sign_in(page, demo_shop.url, "anna.schmidt@example.com", "demo-kunde")
+    page.goto(demo_shop.url + f"/retouren/bestellung/{demo_shop.anna_order}")
     item = page.locator("[data-return-item]").filter(has_text="Strickpullover Merino")
     item.get_by_role("checkbox").check()
     item.get_by_label("Grund").select_option(label="Zu klein")
