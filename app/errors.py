@@ -6,6 +6,7 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -23,6 +24,7 @@ def _messages():
         413: _("Die Datei oder Anfrage ist zu groß."),
         429: _("Zu viele Anfragen. Bitte warten Sie einen Moment und versuchen Sie es dann erneut."),
         500: _("Da ist bei uns etwas schiefgelaufen. Bitte versuchen Sie es in ein paar Minuten noch einmal."),
+        503: _("Die Hilfe wird gerade eingerichtet. Bitte versuchen Sie es in ein paar Minuten noch einmal."),
     }
 
 
@@ -57,6 +59,14 @@ def invalid_field(message: str, field: str | None = None):
     return jsonify({"error": error}), 422
 
 
+def schema_missing(exc: BaseException) -> bool:
+    """The database was never migrated (an operator step), as opposed to a fault in the app."""
+    if not isinstance(exc, (OperationalError, ProgrammingError)):
+        return False
+    text = str(exc.orig)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -70,5 +80,9 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(exc):
         db.session.rollback()
+        if schema_missing(exc):
+            log.error("the database has no tables yet: run `flask --app wsgi db upgrade` (%s %s)",
+                      request.method, request.path)
+            return error_response(503, code="not_set_up")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, code="internal_error")

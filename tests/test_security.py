@@ -64,3 +64,19 @@ def test_luhn():
 
 def test_logged_queries_lose_contact_details():
     assert anonymize_search_query("anna.schmidt@example.com Rechnung 0171 2345678") == "[E-Mail] Rechnung [Nummer]"
+
+
+def test_an_unmigrated_database_gets_a_clear_503_not_a_stack_trace(tmp_path, fixture_index, caplog):
+    """Before `flask db upgrade` the pages say the help is being set up, and the log says what to run."""
+    from app import create_app
+    from tests.conftest import FIXTURE_CONTENT
+
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}",
+                      "HELPCENTER_CONTENT_DIR": str(FIXTURE_CONTENT), "HELPCENTER_INDEX_DIR": str(fixture_index),
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    client = app.test_client()
+    page = client.get("/")
+    assert page.status_code == 503 and "wird gerade eingerichtet" in page.get_data(as_text=True)
+    api = client.get("/api/search?q=Rechnung")
+    assert api.status_code == 503 and api.get_json()["error"]["code"] == "not_set_up"
+    assert "flask --app wsgi db upgrade" in caplog.text and "Traceback" not in caplog.text
