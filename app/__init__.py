@@ -6,12 +6,14 @@ import logging
 from flask import Flask
 
 from app.config import config_from_env
+from app.core.requests import HelpCenterRequest
 from app.extensions import babel, csrf, db, limiter, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Create the app; config overrides what the environment says (tests use this)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = HelpCenterRequest
     settings = config_from_env(app.instance_path)
     settings.update(config or {})
     app.config.from_mapping(settings)
@@ -94,9 +96,11 @@ def register_agent_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from app.core.requests import refuse_unsafe_input
     from app.i18n import remember_language_choice
     from app.security import add_security_headers
 
+    app.before_request(refuse_unsafe_input)
     app.before_request(remember_language_choice)
     app.after_request(add_security_headers)
 
@@ -121,6 +125,8 @@ def register_cli(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from app.api.openapi import schema_type
     from app.i18n import template_globals
 
     app.context_processor(template_globals)
+    app.add_template_filter(schema_type)

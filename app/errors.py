@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
+from app.core.errors import DomainError
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ def _messages():
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    """JSON for the API, for requests that sent JSON (chat lines, beacons) and for clients that ask for it."""
+    return (request.path.startswith("/api/") or request.is_json
+            or request.accept_mimetypes.best == "application/json")
 
 
 def error_response(status: int, message: str | None = None, code: str | None = None):
@@ -67,7 +70,20 @@ def schema_missing(exc: BaseException) -> bool:
     return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
+def domain_error_response(exc: DomainError):
+    """The one rendering of a refusal: JSON for API clients, the friendly error page for people."""
+    if wants_json():
+        return jsonify(exc.body()), exc.status
+    return render_template("errors/error.html", status=exc.status, message=exc.message,
+                           fields=exc.fields), exc.status
+
+
 def register(app) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc):
+        db.session.rollback()
+        return domain_error_response(exc)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return error_response(400, _("Ihre Sitzung ist abgelaufen oder das Formular ist ungültig. "

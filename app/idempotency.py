@@ -12,22 +12,20 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.core.errors import IdempotencyConflict, InvalidInput
 from app.extensions import db
+
+__all__ = ["FieldErrors", "IdempotencyConflict", "header_key", "earlier_record", "commit_once", "request_fingerprint"]
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 T = TypeVar("T")
 
 
-class FieldErrors(ValueError):
+class FieldErrors(InvalidInput):
     """A request that cannot become a record; errors maps field names to messages for the customer."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class IdempotencyConflict(ValueError):
-    """The same idempotency key came with a different request."""
+        super().__init__(errors)
 
 
 def request_fingerprint(request_data, ignore: tuple[str, ...]) -> str:
@@ -52,7 +50,7 @@ def earlier_record(model, key: str | None, fingerprint: str):
         return None
     existing = db.session.scalar(select(model).where(model.idempotency_key == key))
     if existing is not None and existing.request_fingerprint != fingerprint:
-        raise IdempotencyConflict(key)
+        raise IdempotencyConflict()
     return existing
 
 

@@ -115,5 +115,8 @@ def test_view_beacon_needs_csrf_and_a_known_article(client):
     token = csrf_token_from(client)
     assert client.post("/api/articles/gibt-es-nicht/view", json={}, headers={"X-CSRFToken": token}).status_code == 404
     assert client.post("/api/articles/entwurf/view", json={}, headers={"X-CSRFToken": token}).status_code == 404
+    # No body at all counts the view; a body that is not JSON is refused in the one error shape.
+    assert client.post("/api/articles/paypal/view", headers={"X-CSRFToken": token}).status_code == 204
     response = client.post("/api/articles/paypal/view", data="kein json", headers={"X-CSRFToken": token})
-    assert response.status_code == 204
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "invalid_request"

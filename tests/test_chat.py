@@ -122,7 +122,11 @@ def test_chat_is_private_csrf_protected_and_checks_input(shop, clock, online):
     assert kim.post(f"/kontakt/anfrage/{number}/chat", json={"body": "ohne Token"}).status_code == 400
     for bad in ({"body": ""}, {"body": "   "}, {"body": 5}, {"body": "x" * 2001}, {}):
         assert post_json(kim, f"/kontakt/anfrage/{number}/chat", bad).status_code == 422, bad
-    post_json(kim, f"/kontakt/anfrage/{number}/chat", {"body": "Karte 4111 1111 1111 1111\x07 bitte"})
+    # Control characters are refused at the door (one error shape), not silently dropped.
+    refused = post_json(kim, f"/kontakt/anfrage/{number}/chat", {"body": "Karte 4111 1111 1111 1111\x07 bitte"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_characters"
+    assert poll(kim, number)["messages"] == []
+    post_json(kim, f"/kontakt/anfrage/{number}/chat", {"body": "Karte 4111 1111 1111 1111 bitte"})
     assert poll(kim, number)["messages"][0]["body"] == "Karte 411111******1111 bitte"
     email = open_case(kim, {"topic": "sonstiges", "message": "Bitte per E-Mail antworten.", "channel": "email"})
     assert kim.get(f"/kontakt/anfrage/{email}/chat").status_code == 404

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.core.requests import form_parsed_by_schema
 from app.extensions import limiter
 from app.i18n import current_language
 from app.shop.orders import orders_of
@@ -90,6 +91,7 @@ def start():
 
 
 @bp.post("")
+@form_parsed_by_schema
 @limiter.limit(WITHDRAWAL_LIMITS)
 def review():
     """Step 2: show exactly what will be declared; nothing is stored yet."""
@@ -116,6 +118,7 @@ def confirm_get():
 
 
 @bp.post("/bestaetigen")
+@form_parsed_by_schema
 @limiter.limit(WITHDRAWAL_LIMITS)
 def confirm():
     """Store the declaration once, queue its confirmation e-mail and show the receipt."""
@@ -143,6 +146,7 @@ def confirm():
 
 
 @bp.post("/aendern")
+@form_parsed_by_schema
 @limiter.limit(WITHDRAWAL_LIMITS)
 def change():
     """Back from step 2 to step 1 with everything filled in as it was."""

@@ -1,0 +1,61 @@
+"""Input and output of the search API and the article view counter."""
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BeforeValidator, Field
+
+from app.core.schemas import Id, Line, Schema
+from app.search.service import clean_query
+
+MAX_QUERY_LENGTH = 200
+MAX_LIMIT = 50
+
+
+def _clean(value):
+    return clean_query(value) if isinstance(value, str) else value
+
+
+SearchText = Annotated[Line(MAX_QUERY_LENGTH, min_length=1), BeforeValidator(_clean)]
+
+
+class SearchQuery(Schema):
+    """GET /api/search?q=…&lang=…&limit=…"""
+
+    error_codes: ClassVar[dict[str, str]] = {
+        "q:missing": "missing_query", "q:string_too_short": "empty_query", "q:string_too_long": "query_too_long",
+        "q": "bad_query", "limit": "bad_limit", "lang": "bad_lang", "log": "bad_log",
+    }
+    error_status: ClassVar[int] = 400
+
+    q: SearchText = Field(description="What the customer typed (control characters and extra spaces dropped)")
+    lang: Literal["de", "en"] | None = Field(None, description="Language of the articles; default the visitor's")
+    limit: int = Field(10, ge=1, le=MAX_LIMIT, description="How many results, best first")
+    log: Literal["0", "1"] = Field("1", description="0 for results-as-you-type: the query is not logged")
+
+
+class SearchHit(Schema):
+    slug: str
+    title: str
+    summary: str
+    url: str
+    category: str
+    snippet: str
+    score: float
+
+
+class SearchResults(Schema):
+    """The best matching articles."""
+
+    query: str
+    total: int
+    results: list[SearchHit]
+    suggestion: str | None
+
+
+class ArticleViewBody(Schema):
+    """POST /api/articles/<slug>/view: which search (or typed query) led to the article."""
+
+    search_id: Id | None = Field(None, description="The id of the logged search the click came from")
+    query: Annotated[Line(MAX_QUERY_LENGTH), BeforeValidator(_clean)] | None = Field(
+        None, description="A query typed in the suggestion box (not logged before)")

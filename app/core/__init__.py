@@ -1,0 +1,1 @@
+"""Pieces every feature shares: errors, input schemas, e-mail addresses, request guards."""

@@ -1,0 +1,38 @@
+"""One e-mail address validator for every form and endpoint: syntax only, no network look-ups."""
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+
+MAX_LENGTH = 254
+
+
+class InvalidEmail(ValueError):
+    """The text is not an address we could send an answer to; str() is the customer's message."""
+
+
+def normalize_email(value: str) -> str:
+    """The address as we store it (domain lower-cased, IDN in Unicode), or InvalidEmail.
+
+    Refused: missing or doubled @, spaces, display names ("Anna <a@b.de>"), several addresses,
+    a domain without a dot or with empty labels, quoted local parts, header-breaking characters.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidEmail(_("Bitte geben Sie Ihre E-Mail-Adresse an."))
+    if len(text) > MAX_LENGTH or any(ch in text for ch in "\r\n\t,;<>\"\\ ") or text.count("@") != 1:
+        raise InvalidEmail(_("Bitte prüfen Sie Ihre E-Mail-Adresse (Beispiel: name@beispiel.de)."))
+    try:
+        checked = validate_email(text, check_deliverability=False, allow_smtputf8=False,
+                                 allow_quoted_local=False, allow_domain_literal=False, allow_display_name=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmail(_("Bitte prüfen Sie Ihre E-Mail-Adresse (Beispiel: name@beispiel.de).")) from exc
+    return checked.normalized
+
+
+def is_valid_email(value) -> bool:
+    try:
+        normalize_email(value)
+    except InvalidEmail:
+        return False
+    return True
