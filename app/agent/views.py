@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -176,13 +176,11 @@ def presence():
 @bp.get("/anfrage/<number>/anhang/<int:attachment_id>")
 def attachment(number, attachment_id):
     """A file the customer attached, always as a download."""
-    from app.cases.attachments import attachment_dir
+    from app.cases.attachments import ATTACHMENT_FOLDER, attachment_dir
+    from app.core.uploads import send_upload
 
     found = _case_or_404(number)
     item = next((a for a in found.attachments if a.id == attachment_id), None)
-    if item is None:
+    if item is None or not (attachment_dir() / item.storage_name).is_file():
         abort(404)
-    response = send_file(attachment_dir() / item.storage_name, mimetype=item.content_type, as_attachment=True,
-                         download_name=item.filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_upload(ATTACHMENT_FOLDER, item)
