@@ -49,6 +49,7 @@ def register_domain_services(app: Flask) -> None:
     from app.articles.library import ArticleLibrary
     from app.cases.routing import load_routing
     from app.config import ConfigError
+    from app.privacy.retention import apply_phone_override
     from app.returns.policy import load_policy
     from app.search.service import init_search
 
@@ -60,7 +61,8 @@ def register_domain_services(app: Flask) -> None:
     app.extensions["helpcenter.library"] = library
     init_search(app, library)
     # Validated at start: a broken routing file stops the app with a message naming the rule.
-    app.extensions["helpcenter.routing"] = load_routing(app.config["HELPCENTER_ROUTING_FILE"] or None)
+    app.extensions["helpcenter.routing"] = apply_phone_override(load_routing(app.config["HELPCENTER_ROUTING_FILE"] or None),
+                                                                app.config)
     app.extensions["helpcenter.returns_policy"] = load_policy(app.config["HELPCENTER_RETURNS_POLICY_FILE"] or None)
     if app.config["HELPCENTER_RETURNS_WEBHOOK_URL"] and not app.config["HELPCENTER_RETURNS_WEBHOOK_SECRET"]:
         raise ConfigError("HELPCENTER_RETURNS_WEBHOOK_SECRET must be set when HELPCENTER_RETURNS_WEBHOOK_URL is")
@@ -114,6 +116,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from app.cli import content_cli, index_cli
     from app.outbox.cli import outbox_cli
+    from app.privacy.cli import privacy_cli
     from app.shop.cli import demo_cli, shop_cli
 
     app.cli.add_command(shop_cli)
@@ -122,6 +125,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(index_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(privacy_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

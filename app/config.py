@@ -29,6 +29,14 @@ def _env_int(env, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def _env_days(env, name: str, default: int | None, minimum: int = 0) -> int | None:
+    """A retention period in days: a whole number of at least `minimum` (0 keeps that kind of data)."""
+    value = _env_int(env, name, default) if default is not None or env.get(name) else None
+    if value is not None and value < minimum:
+        raise ConfigError(f"{name} must be {minimum} or more days, got {value!r}")
+    return value
+
+
 def _secret_key(env, instance_path: Path, production: bool) -> str:
     key = env.get("SECRET_KEY")
     if key:
@@ -103,6 +111,14 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_RETURNS_POLICY_FILE": env.get("HELPCENTER_RETURNS_POLICY_FILE", ""),
         "HELPCENTER_RETURNS_WEBHOOK_URL": env.get("HELPCENTER_RETURNS_WEBHOOK_URL", ""),
         "HELPCENTER_RETURNS_WEBHOOK_SECRET": env.get("HELPCENTER_RETURNS_WEBHOOK_SECRET", ""),
+        # Retention (app/privacy/retention.py, `flask privacy purge`); the phone period defaults to the
+        # routing file's phone_retention_days, which the contact form promises.
+        "HELPCENTER_RETENTION_PHONE_DAYS": _env_days(env, "HELPCENTER_RETENTION_PHONE_DAYS", None, minimum=1),
+        "HELPCENTER_RETENTION_SEARCH_LOG_DAYS": _env_days(env, "HELPCENTER_RETENTION_SEARCH_LOG_DAYS", 90),
+        "HELPCENTER_RETENTION_TRAIL_DAYS": _env_days(env, "HELPCENTER_RETENTION_TRAIL_DAYS", 90),
+        "HELPCENTER_RETENTION_ATTACHMENT_DAYS": _env_days(env, "HELPCENTER_RETENTION_ATTACHMENT_DAYS", 90),
+        "HELPCENTER_RETENTION_OUTBOX_DAYS": _env_days(env, "HELPCENTER_RETENTION_OUTBOX_DAYS", 30),
+        "HELPCENTER_RETENTION_CASE_DAYS": _env_days(env, "HELPCENTER_RETENTION_CASE_DAYS", 1095),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

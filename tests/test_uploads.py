@@ -191,12 +191,13 @@ def test_contact_attachments_are_stored_and_served_as_what_they_are(shop, instan
 
 
 @pytest.mark.parametrize(("files", "message"), [
-    ([(io.BytesIO(b"<html>"), "bild.png")], "bild.png ist kein Foto (JPEG, PNG) und kein PDF."),
-    ([(io.BytesIO(b"GIF89a" + b"\x00" * 20), "\u202egnp.exe")], "gnp.exe ist kein Foto (JPEG, PNG) und kein PDF."),
-    ([(io.BytesIO(PNG), f"{i}.png") for i in range(4)], "höchstens 3 Dateien"),
+    ([(b"<html>", "bild.png")], "bild.png ist kein Foto (JPEG, PNG) und kein PDF."),
+    ([(b"GIF89a" + b"\x00" * 20, "\u202egnp.exe")], "gnp.exe ist kein Foto (JPEG, PNG) und kein PDF."),
+    ([(PNG, "gut.png"), (b"%PDF", "kurz.pdf")], "kurz.pdf ist kein Foto (JPEG, PNG) und kein PDF."),
+    ([(PNG, f"{i}.png") for i in range(4)], "höchstens 3 Dateien"),
 ])
 def test_refused_contact_attachments_write_nothing(shop, instance, files, message):
-    response = _post_contact(customer_client(shop), files)
+    response = _post_contact(customer_client(shop), [(io.BytesIO(data), name) for data, name in files])
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     with shop.app_context():
         assert db.session.scalar(select(Case)) is None

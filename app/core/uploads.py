@@ -51,20 +51,23 @@ def display_name(raw: str | None, suffix: str, fallback: str = "datei") -> str:
 
 
 def check_upload(raw_name: str | None, data: bytes, *, allow_pdf: bool = True, fallback: str = "datei",
-                 not_allowed: str | None = None) -> CheckedUpload:
+                 not_allowed=None) -> CheckedUpload:
     """Recognise one upload by its content; images come back re-encoded without metadata."""
     shown = clean_filename(raw_name, fallback)[-60:]
     if len(data) > MAX_BYTES:
         raise UploadRejected(_("%(name)s ist größer als 5 MB.", name=shown))
-    refused = UploadRejected(not_allowed or _("%(name)s ist kein Foto (JPEG, PNG) und kein PDF.", name=shown))
+
+    def refused() -> UploadRejected:
+        return UploadRejected(str(not_allowed) if not_allowed else _("%(name)s ist kein Foto (JPEG, PNG) und kein PDF.", name=shown))
+
     if data.startswith(_PDF_MAGIC):
         if not allow_pdf:
-            raise refused
+            raise refused()
         return _checked(raw_name, fallback, PDF, data)
     try:
         fmt, clean = _reencode_image(data)
     except _NotAnImage as exc:
-        raise refused from exc
+        raise refused() from exc
     return _checked(raw_name, fallback, IMAGE_FORMATS[fmt], clean)
 
 

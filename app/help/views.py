@@ -14,6 +14,7 @@ from app.help.forms import SearchForm, VoteCommentForm, VoteForm
 from app.i18n import current_language
 from app.insights.models import ArticleVote
 from app.insights.service import log_search, most_read, save_vote, save_vote_comment
+from app.privacy.retention import periods
 from app.search.service import clean_query, help_search
 from app.selfservice.trail import record
 from app.shop.orders import orders_of
@@ -166,7 +167,9 @@ def legal_page():
     page = library().page(name)
     if page is None:
         abort(404)
-    return render_template("help/page.html", page=page)
+    # The retention periods are shown from the settings the purge uses, so the page cannot promise other ones.
+    retention = periods() if name == "datenschutz" else None
+    return render_template("help/page.html", page=page, retention=retention)
 
 
 @bp.get("/sitemap.xml")

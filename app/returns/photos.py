@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.core.schemas import clean_filename
 from app.core.uploads import MAX_BYTES, CheckedUpload, UploadRejected, check_upload, store_upload, upload_dir
@@ -33,11 +34,14 @@ def check_photos(files) -> list[CheckedPhoto]:
     return [check_photo(f.filename, f.stream.read(MAX_BYTES + 1)) for f in files]
 
 
+def _not_a_photo(name):
+    # Lazy: translated only when a file is refused (checks also run outside a request, e.g. in the CLI).
+    return _l("%(name)s ist kein Foto im Format JPEG oder PNG.", name=clean_filename(name, "foto")[-60:])
+
+
 def check_photo(name: str | None, data: bytes) -> CheckedPhoto:
-    shown = clean_filename(name, "foto")[-60:]
     try:
-        return check_upload(name, data, allow_pdf=False, fallback="foto",
-                            not_allowed=_("%(name)s ist kein Foto im Format JPEG oder PNG.", name=shown))
+        return check_upload(name, data, allow_pdf=False, fallback="foto", not_allowed=_not_a_photo(name))
     except PhotoRejected:
         raise
     except UploadRejected as exc:
