@@ -61,8 +61,8 @@ def register_domain_services(app: Flask) -> None:
     app.extensions["helpcenter.library"] = library
     init_search(app, library)
     # Validated at start: a broken routing file stops the app with a message naming the rule.
-    app.extensions["helpcenter.routing"] = apply_phone_override(load_routing(app.config["HELPCENTER_ROUTING_FILE"] or None),
-                                                                app.config)
+    routing = load_routing(app.config["HELPCENTER_ROUTING_FILE"] or None)
+    app.extensions["helpcenter.routing"] = apply_phone_override(routing, app.config)
     app.extensions["helpcenter.returns_policy"] = load_policy(app.config["HELPCENTER_RETURNS_POLICY_FILE"] or None)
     if app.config["HELPCENTER_RETURNS_WEBHOOK_URL"] and not app.config["HELPCENTER_RETURNS_WEBHOOK_SECRET"]:
         raise ConfigError("HELPCENTER_RETURNS_WEBHOOK_SECRET must be set when HELPCENTER_RETURNS_WEBHOOK_URL is")

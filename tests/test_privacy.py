@@ -345,7 +345,8 @@ def two_customers(app, make_user, instance):
                                    user_id=user.id)
             db.session.add(Withdrawal(number=f"W-{number}", order_number_given=number, order_id=the_order.id,
                                       user_id=user.id, matched=True, contact_name=user.name, contact_email=email,
-                                      items="[]", reason=f"{secret} Widerruf", declaration_text=f"Ich widerrufe {number}",
+                                      items="[]", reason=f"{secret} Widerruf",
+                                      declaration_text=f"Ich widerrufe {number}",
                                       declaration_sha256="0" * 64))
             outbox(email, sent_at=NOW, body=f"{secret} in der E-Mail")
             files[email] = [("attachments", attachment), ("return_photos", photo)]
@@ -387,7 +388,8 @@ def test_export_holds_everything_about_the_customer_and_nothing_about_another(ap
     assert data["orders"][0]["shipments"][0]["tracking_number"] == "00340434165000000001"
     first, second = data["cases"]
     assert first["message"] == "Kims Geheimnis in der Nachricht" and first["contact"]["phone"] == "0170 1111111"
-    assert first["chat"][0]["text"] == "Kims Geheimnis im Chat" and first["history"][0]["note"] == "Kims Geheimnis Notiz"
+    assert first["chat"][0]["text"] == "Kims Geheimnis im Chat"
+    assert first["history"][0]["note"] == "Kims Geheimnis Notiz"
     assert first["attachments"][0]["filename"] == "Kims Geheimnis.png"
     assert first["survey"]["comment"] == "Kims Geheimnis Umfrage"
     assert first["self_service_trail"] == [{"kind": "search", "query": "Kims Geheimnis Suche"}]

@@ -58,7 +58,9 @@ def check_upload(raw_name: str | None, data: bytes, *, allow_pdf: bool = True, f
         raise UploadRejected(_("%(name)s ist größer als 5 MB.", name=shown))
 
     def refused() -> UploadRejected:
-        return UploadRejected(str(not_allowed) if not_allowed else _("%(name)s ist kein Foto (JPEG, PNG) und kein PDF.", name=shown))
+        if not_allowed:
+            return UploadRejected(str(not_allowed))
+        return UploadRejected(_("%(name)s ist kein Foto (JPEG, PNG) und kein PDF.", name=shown))
 
     if data.startswith(_PDF_MAGIC):
         if not allow_pdf:
