@@ -47,6 +47,12 @@ def png_with_text() -> bytes:
     return image_bytes("PNG", pnginfo=info, exif=exif.tobytes())
 
 
+def _bomb() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(out, "PNG")
+    return out.getvalue()
+
+
 PNG = image_bytes("PNG")
 JPEG = image_bytes("JPEG")
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -113,6 +119,7 @@ def test_type_and_extension_come_from_the_content(app, name, data, content_type,
     ("leer.png", b""),
     ("programm.exe", b"MZ\x90\x00" + b"\x00" * 60),
     ("archiv.zip", b"PK\x03\x04" + b"\x00" * 30),
+    ("riesig.png", _bomb()),                                     # 48 megapixels in a few kilobytes
 ])
 def test_unknown_or_broken_files_are_refused_with_a_clear_message(app, name, data):
     with app.test_request_context():
