@@ -27,14 +27,16 @@ def image_bytes(kind="PNG", size=(40, 20), color="red", **save) -> bytes:
 
 
 def jpeg_with_metadata(size=(40, 20)) -> bytes:
-    """A phone photo: GPS position, a camera serial, orientation 'turn right', XMP and a comment."""
+    """A phone photo: GPS position, a camera serial, orientation 'turn right', XMP, a comment, an ICC profile."""
     exif = Image.Exif()
     exif[ORIENTATION] = 6
     exif[0xA431] = "SERIAL-4711"  # BodySerialNumber
     gps = exif.get_ifd(GPS_IFD)
     gps.update({1: "N", 2: (53.0, 33.0, 4.5), 3: "E", 4: (9.0, 59.0, 1.5)})
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><geheim>Lindenstrasse 12</geheim></rdf:RDF></x:xmpmeta>'
-    return image_bytes("JPEG", size, exif=exif.tobytes(), xmp=xmp, comment=b"geheimer Kommentar")
+    from PIL import ImageCms
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return image_bytes("JPEG", size, exif=exif.tobytes(), xmp=xmp, comment=b"geheimer Kommentar", icc_profile=icc)
 
 
 def png_with_text() -> bytes:

@@ -96,7 +96,7 @@ def _reencode_image(data: bytes) -> tuple[str, bytes]:
                 if image.format not in IMAGE_FORMATS or image.width * image.height > MAX_PIXELS:
                     raise _NotAnImage(image.format)
                 fmt = image.format
-                upright = ImageOps.exif_transpose(image)
+                upright = _to_srgb(ImageOps.exif_transpose(image))
                 upright.load()
                 return fmt, _encode(upright, fmt)
     except _NotAnImage:
@@ -104,6 +104,21 @@ def _reencode_image(data: bytes) -> tuple[str, bytes]:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, EOFError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
         raise _NotAnImage(str(exc)) from exc
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Colours as the embedded ICC profile meant them, in sRGB, so the profile can be dropped (phones use P3)."""
+    profile = image.info.get("icc_profile")
+    if not profile or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        from PIL import ImageCms
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=output_mode)
+    except (ImportError, OSError, ValueError, TypeError, ImageCms.PyCMSError):
+        return image  # an unreadable profile: keep the pixels as they are, the profile still goes
+    return converted or image
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
