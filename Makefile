@@ -40,8 +40,10 @@ run: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	HELPCENTER_MAIL_BACKEND=console $(FLASK) run --host $(HOST) --port $(PORT)
 
+# Installs chromium for the browser tests when missing (as root) and runs the PostgreSQL half when
+# a local PostgreSQL answers; see tools/run-tests.
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	tools/run-tests $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/search_quality.py
