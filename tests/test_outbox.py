@@ -237,6 +237,65 @@ def test_a_lease_held_by_a_worker_is_respected_and_ends_when_the_worker_died(mai
     assert len(smtp_server.received) == 1
 
 
+def _claim_and_die(app, now):
+    """A worker claims every due message and is killed before it sends any (no lease renewal)."""
+    from sqlalchemy.orm import Session
+
+    from app.outbox.delivery import LEASE, _claim
+
+    with app.app_context(), Session(db.engine) as session:
+        return _claim(session, now, 50, now + LEASE)
+
+
+def _send_then_die(app, monkeypatch, now):
+    """A worker sends a message and is killed before it can record it as sent."""
+    from app.outbox import delivery
+
+    def killed(*args, **kwargs):
+        raise SystemExit("killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(delivery, "_record_sent", killed)
+        with pytest.raises(SystemExit):
+            deliver(app, now=now)
+
+
+@pytest.mark.parametrize("death", ["after claiming", "while sending"])
+def test_a_killed_workers_messages_go_out_within_a_minute_with_the_same_message_id(mail_app, smtp_server,
+                                                                                    monkeypatch, death):
+    [message_id] = queue(mail_app, (queue_email, ADDRESS, SUBJECT, BODY))
+    now = utcnow()
+    if death == "after claiming":
+        assert _claim_and_die(mail_app, now) == [message_id]
+    else:
+        _send_then_die(mail_app, monkeypatch, now)
+    assert deliver(mail_app, now=now + dt.timedelta(seconds=30)).total == 0  # the lease still holds
+    assert deliver(mail_app, now=now + dt.timedelta(seconds=61)).sent == 1
+    assert row(mail_app, message_id).sent_at is not None
+    ids = {mail.message["Message-ID"] for mail in smtp_server.received}
+    assert len(smtp_server.received) == (1 if death == "after claiming" else 2)
+    assert len(ids) == 1 and re.fullmatch(rf"<outbox\.{message_id}\.\d{{14}}@nordlicht\.example>", ids.pop())
+
+
+def test_a_live_worker_renews_the_lease_of_the_messages_it_still_holds(mail_app, smtp_server, monkeypatch):
+    from app.outbox import delivery
+
+    ids = queue(mail_app, *[(queue_email, ADDRESS, f"Nachricht {n}", BODY) for n in range(3)])
+    now = utcnow()
+    leases = {}
+    send = delivery._send
+
+    def slow_send(envelope, *args):
+        leases[envelope.id] = row(mail_app, envelope.id).claimed_until
+        send(envelope, *args)
+
+    monkeypatch.setattr(delivery, "RENEW_AFTER", dt.timedelta(0))  # renew before every send
+    monkeypatch.setattr(delivery, "_send", slow_send)
+    assert deliver(mail_app, now=now).sent == 3
+    assert all(leases[message_id] > now + delivery.LEASE for message_id in ids)
+    assert delivery.LEASE <= dt.timedelta(seconds=60)
+
+
 def test_gives_up_after_the_maximum_attempts(make_app, fixture_index, smtp_port):
     app = make_app(index_dir=fixture_index, HELPCENTER_SMTP_HOST="127.0.0.1", HELPCENTER_SMTP_PORT=smtp_port,
                    HELPCENTER_OUTBOX_MAX_ATTEMPTS=3)

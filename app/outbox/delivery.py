@@ -20,10 +20,14 @@ from app.outbox.transports import Envelope, build_email, describe_error, open_ma
 
 log = logging.getLogger(__name__)
 
-# A claimed row belongs to its worker until the lease ends; a worker that died frees its rows this way.
-LEASE = dt.timedelta(minutes=10)
-# No new send starts after this, so the last one ends well inside the lease and no other worker
-# can claim a message that is still being sent.
+# A claimed row belongs to its worker until the lease ends: a worker that was killed frees its rows
+# within a minute. A live worker renews the lease of the rows it still holds as it goes.
+LEASE = dt.timedelta(seconds=60)
+# Renewed once a third of it is used, so a send starts with at least 40 s of lease left (SMTP and
+# webhook steps time out after 10 s); only a message in flight when its worker died can go out twice,
+# and then with the same Message-ID (Envelope.stable_id).
+RENEW_AFTER = dt.timedelta(seconds=20)
+# A round ends after this and the next one claims afresh (and notices a stop signal).
 SEND_BUDGET = dt.timedelta(minutes=5)
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
@@ -62,11 +66,16 @@ def deliver_due(now: dt.datetime | None = None, batch: int = 50) -> DeliveryRepo
     counts = {"sent": 0, "retried": 0, "failed": 0}
     # Its own session: the claim and each outcome are committed, and a caller's work must never be.
     with Session(db.engine) as session:
-        remaining = _load(session, _claim(session, now, batch))
+        lease_end = now + LEASE
+        remaining = _load(session, _claim(session, now, batch, lease_end))
         try:
             while remaining and time.monotonic() - started < SEND_BUDGET.total_seconds():
-                envelope = remaining.pop(0)
                 clock = now + dt.timedelta(seconds=time.monotonic() - started)
+                if lease_end - clock <= LEASE - RENEW_AFTER:
+                    remaining, lease_end = _renew(session, remaining, lease_end, clock + LEASE)
+                    if not remaining:
+                        break
+                envelope = remaining.pop(0)
                 try:
                     _send(envelope, mailer, config, clock)
                 # One broken message (or a bug in building it) must be retried and given up in the end,
@@ -94,9 +103,8 @@ def _due(now: dt.datetime) -> tuple:
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
 
 
-def _claim(session: Session, now: dt.datetime, batch: int) -> list[int]:
+def _claim(session: Session, now: dt.datetime, batch: int, lease_end: dt.datetime) -> list[int]:
     """Lease up to `batch` due rows to this worker and commit; rows another worker holds are left alone."""
-    lease_end = now + LEASE
     candidates = (select(OutboxMessage.id).where(*_due(now))
                   .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(batch))
     if session.get_bind().dialect.name == "sqlite":
@@ -114,6 +122,21 @@ def _claim(session: Session, now: dt.datetime, batch: int) -> list[int]:
                             .values(claimed_until=lease_end), execution_options=_NO_SYNC)
     session.commit()
     return claimed
+
+
+def _renew(session: Session, envelopes: list[Envelope], lease_end: dt.datetime,
+           new_end: dt.datetime) -> tuple[list[Envelope], dt.datetime]:
+    """Extend this worker's lease on the rows it still holds; drop rows whose lease it lost meanwhile."""
+    ids = [envelope.id for envelope in envelopes]
+    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_until == lease_end)
+                    .values(claimed_until=new_end), execution_options=_NO_SYNC)
+    kept = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(ids),
+                                                               OutboxMessage.claimed_until == new_end)).all())
+    session.commit()
+    if len(kept) < len(ids):
+        # Paused past its lease (e.g. a stopped process): another worker owns those rows now.
+        log.warning("outbox: lease on %s messages ran out before they were sent", len(ids) - len(kept))
+    return [envelope for envelope in envelopes if envelope.id in kept], new_end
 
 
 def _load(session: Session, ids: list[int]) -> list[Envelope]:
