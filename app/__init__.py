@@ -6,6 +6,7 @@ import logging
 from flask import Flask
 
 from app.config import config_from_env
+from app.core.hosts import configure_proxy_and_hosts
 from app.core.requests import HelpCenterRequest
 from app.extensions import babel, csrf, db, limiter, migrate
 
@@ -17,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings = config_from_env(app.instance_path)
     settings.update(config or {})
     app.config.from_mapping(settings)
+    configure_proxy_and_hosts(app)
 
     register_extensions(app)
     register_domain_services(app)
@@ -130,7 +132,9 @@ def register_cli(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.api.openapi import schema_type
+    from app.core.hosts import external_url
     from app.i18n import template_globals
 
     app.context_processor(template_globals)
+    app.add_template_global(external_url)
     app.add_template_filter(schema_type)

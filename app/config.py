@@ -37,6 +37,17 @@ def _env_days(env, name: str, default: int | None, minimum: int = 0) -> int | No
     return value
 
 
+def _env_list(env, name: str) -> list[str]:
+    return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+
+
+def _trusted_proxies(env) -> int:
+    hops = _env_int(env, "HELPCENTER_TRUSTED_PROXIES", 0)
+    if hops < 0:
+        raise ConfigError(f"HELPCENTER_TRUSTED_PROXIES must be the number of proxies in front of the app, got {hops}")
+    return hops
+
+
 def _secret_key(env, instance_path: Path, production: bool) -> str:
     key = env.get("SECRET_KEY")
     if key:
@@ -80,8 +91,12 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_CONTENT_RELOAD_SECONDS": _env_int(env, "HELPCENTER_CONTENT_RELOAD_SECONDS", 2),
         "HELPCENTER_SHOP_NAME": env.get("HELPCENTER_SHOP_NAME", "Nordlicht"),
         "HELPCENTER_SHOP_URL": env.get("HELPCENTER_SHOP_URL", "https://nordlicht.example"),
-        # Absolute address of this help center, for links in e-mails.
+        # Absolute address of this help center, for links in e-mails, the sitemap and canonical links.
         "HELPCENTER_BASE_URL": env.get("HELPCENTER_BASE_URL", "http://127.0.0.1:5000"),
+        # Production answers only for the base URL's host and these extra names (400 otherwise).
+        "HELPCENTER_ALLOWED_HOSTS": _env_list(env, "HELPCENTER_ALLOWED_HOSTS"),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: ignore those headers).
+        "HELPCENTER_TRUSTED_PROXIES": _trusted_proxies(env),
         "HELPCENTER_LOGO_URL": env.get("HELPCENTER_LOGO_URL", ""),
         "HELPCENTER_PRIMARY_COLOR": env.get("HELPCENTER_PRIMARY_COLOR", "#0b4f6c"),
         "HELPCENTER_ACCENT_COLOR": env.get("HELPCENTER_ACCENT_COLOR", "#c8553d"),
@@ -91,6 +106,11 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_IMPRINT_URL": env.get("HELPCENTER_IMPRINT_URL", ""),
         "HELPCENTER_PRIVACY_URL": env.get("HELPCENTER_PRIVACY_URL", ""),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis stopped or hung: give up within half a second, count in this worker's memory meanwhile
+        # (logged once) and go back to Redis when it answers again. Rate limits never take the site down.
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Shop data and tracking
         "HELPCENTER_FEDERAL_STATE": env.get("HELPCENTER_FEDERAL_STATE", "HH"),
         "HELPCENTER_WEBHOOK_SECRET": env.get("HELPCENTER_WEBHOOK_SECRET", ""),

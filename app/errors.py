@@ -7,7 +7,7 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.core.errors import DomainError
 from app.extensions import db
@@ -88,6 +88,17 @@ def register(app) -> None:
     def csrf_error(exc):
         return error_response(400, _("Ihre Sitzung ist abgelaufen oder das Formular ist ungültig. "
                                      "Bitte laden Sie die Seite neu."), code="csrf")
+
+    @app.errorhandler(SecurityError)
+    def unknown_host(exc):
+        # Flask refused the Host header (TRUSTED_HOSTS) before it could route: links on the error
+        # page are built for the configured base URL instead.
+        from flask.globals import request_ctx
+
+        from app.core.hosts import base_url_adapter
+
+        request_ctx.url_adapter = base_url_adapter()
+        return error_response(400, code="unknown_host")
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

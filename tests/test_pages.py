@@ -66,7 +66,7 @@ def test_article_page(client):
     page = text(response)
     assert "<h1>Die Sendungsverfolgung</h1>" in page
     assert '<meta name="description" content="Mit der Sendungsverfolgung sehen Sie jederzeit, wo Ihre Bestellung gerade ist.">' in page
-    assert '<link rel="canonical" href="http://localhost/hilfe/versand/sendungsverfolgung">' in page
+    assert '<link rel="canonical" href="http://127.0.0.1:5000/hilfe/versand/sendungsverfolgung">' in page
     # breadcrumb, table of contents, related articles
     assert 'aria-label="Brotkrumen"' in page and '<a href="/hilfe/versand">Versand</a>' in page
     assert '<a href="#wo-finde-ich-die-sendungsverfolgung">Wo finde ich die Sendungsverfolgung?</a>' in page
@@ -157,11 +157,11 @@ def test_sitemap_and_robots(client):
     sitemap = client.get("/sitemap.xml")
     assert sitemap.mimetype == "application/xml"
     body = text(sitemap)
-    assert "<loc>http://localhost/hilfe/versand/sendungsverfolgung</loc><lastmod>2026-10-01</lastmod>" in body
-    assert "<loc>http://localhost/hilfe/help/track-your-order</loc>" in body
+    assert "<loc>http://127.0.0.1:5000/hilfe/versand/sendungsverfolgung</loc><lastmod>2026-10-01</lastmod>" in body
+    assert "<loc>http://127.0.0.1:5000/hilfe/help/track-your-order</loc>" in body
     assert "entwurf" not in body
     robots = text(client.get("/robots.txt"))
-    assert "Sitemap: http://localhost/sitemap.xml" in robots and "Disallow: /api/" in robots
+    assert "Sitemap: http://127.0.0.1:5000/sitemap.xml" in robots and "Disallow: /api/" in robots
 
 
 def test_theme_css_uses_configured_colours_and_rejects_injection(make_app, fixture_index):

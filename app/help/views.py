@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.articles.library import ArticleLibrary
+from app.core.hosts import external_url
 from app.extensions import db
 from app.help.forms import SearchForm, VoteCommentForm, VoteForm
 from app.i18n import current_language
@@ -175,12 +176,12 @@ def legal_page():
 @bp.get("/sitemap.xml")
 def sitemap():
     """Every category and published article, so search engines index the help."""
-    urls = [(url_for("help.home", _external=True), None)]
+    urls = [(external_url("help.home"), None)]
     for cat in library().categories():
         if library().articles_in(cat.slug, library().default_lang):
-            urls.append((url_for("help.category", category=cat.slug, _external=True), None))
+            urls.append((external_url("help.category", category=cat.slug), None))
     for found in sorted(library().published(), key=lambda a: (a.category, a.slug)):
-        urls.append((url_for("help.article", category=found.category, slug=found.slug, _external=True), found.updated))
+        urls.append((external_url("help.article", category=found.category, slug=found.slug), found.updated))
     xml = render_template("help/sitemap.xml", urls=urls)
     return Response(xml, mimetype="application/xml")
 
@@ -188,7 +189,7 @@ def sitemap():
 @bp.get("/robots.txt")
 def robots():
     lines = ["User-agent: *", "Disallow: /api/", "Disallow: /suche", "Allow: /",
-             f"Sitemap: {url_for('help.sitemap', _external=True)}"]
+             f"Sitemap: {external_url('help.sitemap')}"]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 

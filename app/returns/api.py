@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.hosts import external_url
 from app.errors import error_response, idempotency_conflict, invalid_field, invalid_fields
 from app.extensions import csrf, db, limiter
 from app.i18n import current_language
@@ -103,8 +104,8 @@ def return_json(ret: ReturnRequest) -> dict:
     has_label = ret.carrier is not None
     return {
         "return_number": ret.number, "status": ret.status, "returnless": ret.returnless,
-        "label_url": url_for("returns_api.label", number=ret.number, _external=True) if has_label else None,
-        "qr_url": url_for("returns_api.qr", number=ret.number, _external=True) if has_label else None,
+        "label_url": external_url("returns_api.label", number=ret.number) if has_label else None,
+        "qr_url": external_url("returns_api.qr", number=ret.number) if has_label else None,
     }
 
 
