@@ -145,7 +145,6 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WTF_CSRF_TIME_LIMIT": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": default_lang,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from app.core.errors import DomainError
-from app.extensions import db
+from app.core.errors import DomainError, ServiceUnavailable
+from app.database import database_unavailable, log_outage, safe_rollback
+from app.extensions import login_manager
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,21 @@ def domain_error_response(exc: DomainError):
                            fields=exc.fields), exc.status
 
 
+def unavailable_response():
+    """503 "gleich wieder da" without touching the database again (the page shows a visitor as signed out)."""
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    response = make_response(domain_error_response(ServiceUnavailable()))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def register(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc):
-        db.session.rollback()
+        safe_rollback()
+        if isinstance(exc, ServiceUnavailable):
+            return unavailable_response()
         return domain_error_response(exc)
 
     @app.errorhandler(CSRFError)
@@ -106,10 +118,13 @@ def register(app) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(exc):
-        db.session.rollback()
+        safe_rollback()
         if schema_missing(exc):
             log.error("the database has no tables yet: run `flask --app wsgi db upgrade` (%s %s)",
                       request.method, request.path)
             return error_response(503, code="not_set_up")
+        if database_unavailable(exc):
+            log_outage(exc, f"{request.method} {request.path}")
+            return unavailable_response()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, code="internal_error")

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template, url_for
 from app.api.openapi import api_operation, build_spec
 from app.api.schemas import ArticleViewBody, SearchHit, SearchQuery, SearchResults
 from app.core.errors import NotFound
+from app.database import optional_database_work
 from app.extensions import db, limiter
 from app.i18n import current_language
 from app.insights.service import log_search, record_search_click, record_view
@@ -24,8 +25,8 @@ def search(query: SearchQuery):
     result = help_search().search(query.q, lang=lang, limit=query.limit)
     # Results-as-you-type ask with log=0: only the query a customer settles on is logged.
     if query.log != "0":
-        log_search(query.q, lang, result.total, source="api")
-        db.session.commit()
+        optional_database_work(lambda: log_search(query.q, lang, result.total, source="api"), None,
+                               "the search log")
     return jsonify(SearchResults(
         query=query.q, total=result.total, suggestion=result.suggestion,
         results=[SearchHit(slug=hit.slug, title=hit.title, summary=hit.summary,

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.articles.library import ArticleLibrary
 from app.core.hosts import external_url
+from app.database import optional_database_work
 from app.extensions import db
 from app.help.forms import SearchForm, VoteCommentForm, VoteForm
 from app.i18n import current_language
@@ -35,7 +36,8 @@ def library() -> ArticleLibrary:
 def _popular_articles(lang: str, limit: int = 6):
     """Most-read articles of the last 30 days, topped up with each category's first article."""
     chosen = []
-    for slug in most_read(limit=limit * 3):
+    # The box is a nicety: without the database the categories' first articles fill it.
+    for slug in optional_database_work(lambda: most_read(limit=limit * 3), [], "the most-read box"):
         article = library().article(slug)
         if article is not None and article.lang == lang and article not in chosen:
             chosen.append(article)
@@ -78,7 +80,9 @@ def category(category):
 
 def _vote_state(slug: str) -> ArticleVote | None:
     vote_id = session.get("votes", {}).get(slug)
-    return db.session.get(ArticleVote, vote_id) if vote_id else None
+    if not vote_id:
+        return None
+    return optional_database_work(lambda: db.session.get(ArticleVote, vote_id), None, "the article vote")
 
 
 @bp.get("/hilfe/<category>/<slug>")
@@ -150,10 +154,11 @@ def search():
     if not form.validate():
         return render_template("help/search.html", form=form, result=None, search_id=None), 400
     result = help_search().search(form.q.data, lang=lang, limit=SEARCH_PAGE_SIZE)
-    entry = log_search(form.q.data, lang, result.total, source="page")
+    # The search log is for the editors' statistics: a search works while the database is away.
+    search_id = optional_database_work(lambda: log_search(form.q.data, lang, result.total, source="page").id,
+                                       None, "the search log")
     record("search", query=form.q.data, results=result.total)
-    db.session.commit()
-    return render_template("help/search.html", form=form, result=result, search_id=entry.id,
+    return render_template("help/search.html", form=form, result=result, search_id=search_id,
                            category_titles={c.slug: c.title_for(lang) for c in library().categories()})
 
 
