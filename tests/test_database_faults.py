@@ -15,9 +15,11 @@ from sqlalchemy import exc as sa_exc
 from app import create_app
 from app.database import database_unavailable
 from app.extensions import db
-from tests.conftest import FIXTURE_CONTENT, _base_config
+from tests.conftest import FIXTURE_CONTENT, _base_config, login
 
 LOOKUP = {"order_number": "1", "postcode": "1"}
+CASE = {"topic": "lieferung", "message": "Wo bleibt mein Paket denn nur?", "channel": "email", "name": "Kim Berg",
+        "email": "kim.berg@example.com", "order_number": "500001"}
 UNREACHABLE = {
     "sqlite": lambda tmp_path: f"sqlite:///{tmp_path / 'no-such-directory' / 'helpcenter.db'}",
     "postgresql": lambda tmp_path: "postgresql+psycopg://postgres@127.0.0.1:1/helpcenter",  # nothing listens
@@ -46,8 +48,7 @@ WITHOUT_DATABASE = [
     ("GET", "/api/search?q=sendungsverfolgung", None, 200, "Die Sendungsverfolgung"),
     ("GET", "/kontakt", None, 503, "gleich wieder da"),
     ("POST", "/api/tracking/lookup", LOOKUP, 503, '"code":"unavailable"'),
-    ("POST", "/api/cases", {"topic": "lieferung", "message": "Wo bleibt mein Paket denn nur?", "channel": "email",
-                            "name": "Kim Berg", "email": "kim.berg@example.com", "order_number": "500001"}, 503, '"code":"unavailable"'),
+    ("POST", "/api/cases", CASE, 503, '"code":"unavailable"'),
 ]
 
 
@@ -116,6 +117,20 @@ def test_a_database_that_goes_away_mid_way_leaves_articles_and_search_working(ap
     finally:
         _restore(app, working)
     assert client.post("/api/tracking/lookup", json=LOOKUP).status_code == 404
+
+
+def test_a_signed_in_visitor_gets_503_not_500_while_the_database_is_away(app, client, make_user, database_url,
+                                                                        tmp_path):
+    make_user()
+    assert login(client).status_code == 302
+    working = _break(app, UNREACHABLE["postgresql" if database_url.startswith("postgresql") else "sqlite"](tmp_path))
+    try:
+        for path in ("/", "/hilfe/versand/sendungsverfolgung", "/konto", "/api/auth/me"):
+            response, elapsed = _timed(client, "GET", path)
+            assert response.status_code in (200, 503) and elapsed < 2.0, path
+    finally:
+        _restore(app, working)
+    assert client.get("/konto").status_code == 200
 
 
 class TcpRelay:

@@ -1,4 +1,4 @@
-"""Behind a reverse proxy: rate limits on the real client address, absolute links on the base URL, unknown hosts refused."""
+"""Behind a reverse proxy: limits on the real client address, links on the base URL, unknown hosts refused."""
 from __future__ import annotations
 
 import re
