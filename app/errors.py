@@ -4,12 +4,14 @@ from __future__ import annotations
 import logging
 
 from flask import g, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.core.errors import DomainError, ServiceUnavailable
+from app.core.hosts import base_url_adapter
 from app.database import database_unavailable, log_outage, safe_rollback
 from app.extensions import login_manager
 
@@ -105,10 +107,6 @@ def register(app) -> None:
     def unknown_host(exc):
         # Flask refused the Host header (TRUSTED_HOSTS) before it could route: links on the error
         # page are built for the configured base URL instead.
-        from flask.globals import request_ctx
-
-        from app.core.hosts import base_url_adapter
-
         request_ctx.url_adapter = base_url_adapter()
         return error_response(400, code="unknown_host")
 
