@@ -106,9 +106,9 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_IMPRINT_URL": env.get("HELPCENTER_IMPRINT_URL", ""),
         "HELPCENTER_PRIVACY_URL": env.get("HELPCENTER_PRIVACY_URL", ""),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
-        # Redis stopped or hung: give up within half a second, count in this worker's memory meanwhile
+        # Redis stopped or hung: give up within 0.3 seconds, count in this worker's memory meanwhile
         # (logged once) and go back to Redis when it answers again. Rate limits never take the site down.
-        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.3, "socket_connect_timeout": 0.3},
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         # Shop data and tracking
