@@ -41,9 +41,9 @@ run: install
 	HELPCENTER_MAIL_BACKEND=console $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Installs chromium for the browser tests when missing (as root) and runs the PostgreSQL half when
-# a local PostgreSQL answers; see tools/run-tests.
+# a local PostgreSQL answers; see .ci/run-tests.
 test: install-dev
-	tools/run-tests $(BIN)/python -m pytest $(PYTEST_ARGS)
+	.ci/run-tests $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/search_quality.py

@@ -1,4 +1,4 @@
-"""`make test` on a fresh Debian machine: tools/run-tests installs what is missing and finds PostgreSQL."""
+"""`make test` on a fresh Debian machine: .ci/run-tests installs what is missing and finds PostgreSQL."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-SCRIPT = ROOT / "tools" / "run-tests"
+SCRIPT = ROOT / ".ci" / "run-tests"
 
 
 def _fake(bin_dir, name: str, body: str) -> None:
@@ -60,5 +60,5 @@ def test_run_tests_keeps_a_database_url_that_is_already_set(tmp_path):
 
 
 def test_make_test_and_ci_go_through_the_script():
-    assert "tools/run-tests $(BIN)/python -m pytest" in (ROOT / "Makefile").read_text()
+    assert ".ci/run-tests $(BIN)/python -m pytest" in (ROOT / "Makefile").read_text()
     assert "make test" in (ROOT / ".ci" / "run").read_text()
