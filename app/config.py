@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -65,11 +66,34 @@ def _secret_key(env, instance_path: Path, production: bool) -> str:
     return key
 
 
+def per_worker_rate_limits(env, workers: int) -> str | None:
+    """Why this production start must stop: several workers would each keep rate limits in memory."""
+    production = env.get("HELPCENTER_ENV", "development").strip().lower() == "production"
+    storage = (env.get("RATELIMIT_STORAGE_URI") or "memory://").strip()
+    if not production or workers <= 1 or not storage.startswith("memory://"):
+        return None
+    return (f"HELPCENTER_ENV=production with {workers} workers needs rate-limit storage all workers share: "
+            f"with RATELIMIT_STORAGE_URI={storage} every worker counts on its own and each limit is multiplied "
+            f"by {workers}. Set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 (or run one worker).")
+
+
+def _declared_workers(env) -> int:
+    """The worker count the environment announces (WEB_CONCURRENCY, or -w/--workers in GUNICORN_CMD_ARGS)."""
+    found = re.search(r"(?:^|\s)(?:-w\s*|--workers[=\s]\s*)(\d+)", env.get("GUNICORN_CMD_ARGS", ""))
+    if found:
+        return int(found.group(1))
+    return _env_int(env, "WEB_CONCURRENCY", 1)
+
+
 def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ if env is None else env
     instance = Path(instance_path)
     production = env.get("HELPCENTER_ENV", "development").strip().lower() == "production"
+
+    problem = per_worker_rate_limits(env, _declared_workers(env))
+    if problem:
+        raise ConfigError(problem)
 
     default_lang = env.get("HELPCENTER_DEFAULT_LANG", "de").strip() or "de"
     if default_lang not in ("de", "en"):

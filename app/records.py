@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.insights.models import utcnow
+from app.privacy.columns import MaskedString
 
 
 class YearCounter:
@@ -15,7 +16,7 @@ class YearCounter:
 class StoredUpload:
     """A customer's file, checked by its bytes and kept under a random name outside the web root."""
 
-    filename = db.Column(db.String(200), nullable=False)
+    filename = db.Column(MaskedString(200), nullable=False)
     content_type = db.Column(db.String(60), nullable=False)
     size = db.Column(db.Integer, nullable=False)
     sha256 = db.Column(db.String(64), nullable=False)

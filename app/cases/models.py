@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.insights.models import utcnow
+from app.privacy.columns import MaskedText
 from app.records import StoredUpload, YearCounter
 
 
@@ -16,7 +17,7 @@ class Case(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     number = db.Column(db.String(20), nullable=False, unique=True)
     topic = db.Column(db.String(60), nullable=False)
-    message = db.Column(db.Text, nullable=False)
+    message = db.Column(MaskedText, nullable=False)
     desired_outcome = db.Column(db.String(40), nullable=True)
     channel = db.Column(db.String(10), nullable=False)
     status = db.Column(db.String(20), nullable=False, default="new")
@@ -47,7 +48,7 @@ class Case(db.Model):
     claimed_at = db.Column(db.DateTime, nullable=True)
     outcome = db.Column(db.String(30), nullable=True)
     survey_score = db.Column(db.Integer, nullable=True)
-    survey_comment = db.Column(db.Text, nullable=True)
+    survey_comment = db.Column(MaskedText, nullable=True)
     survey_answered_at = db.Column(db.DateTime, nullable=True)
 
     order = db.relationship("Order")
@@ -102,7 +103,7 @@ class CaseEvent(db.Model):
     actor_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True)
     kind = db.Column(db.String(20), nullable=False)
     outcome = db.Column(db.String(30), nullable=True)
-    note = db.Column(db.Text, nullable=True)
+    note = db.Column(MaskedText, nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     case = db.relationship("Case", back_populates="events")
@@ -118,7 +119,7 @@ class ChatMessage(db.Model):
     case_id = db.Column(db.Integer, db.ForeignKey("support_case.id", ondelete="CASCADE"), nullable=False, index=True)
     sender = db.Column(db.String(10), nullable=False)
     author_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True)
-    body = db.Column(db.Text, nullable=False)
+    body = db.Column(MaskedText, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     case = db.relationship("Case", back_populates="chat_messages")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.extensions import db
+from app.privacy.columns import MaskedString, MaskedText
 
 
 def utcnow() -> dt.datetime:
@@ -18,7 +19,7 @@ class SearchLog(db.Model):
     __tablename__ = "search_log"
 
     id = db.Column(db.Integer, primary_key=True)
-    query = db.Column(db.String(200), nullable=False)
+    query = db.Column(MaskedString(200), nullable=False)
     lang = db.Column(db.String(2), nullable=False)
     result_count = db.Column(db.Integer, nullable=False)
     clicked_slug = db.Column(db.String(120), nullable=True)
@@ -33,7 +34,7 @@ class ArticleVote(db.Model):
     slug = db.Column(db.String(120), nullable=False, index=True)
     lang = db.Column(db.String(2), nullable=False)
     helpful = db.Column(db.Boolean, nullable=False)
-    comment = db.Column(db.Text, nullable=True)
+    comment = db.Column(MaskedText, nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 

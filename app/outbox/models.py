@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.insights.models import utcnow
+from app.privacy.columns import MaskedString
 
 KIND_EMAIL = "email"
 KIND_WEBHOOK = "webhook"
@@ -24,7 +25,7 @@ class OutboxMessage(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(10), nullable=False)
     recipient = db.Column(db.String(RECIPIENT_LENGTH), nullable=False)
-    subject = db.Column(db.String(SUBJECT_LENGTH), nullable=True)
+    subject = db.Column(MaskedString(SUBJECT_LENGTH), nullable=True)
     body = db.Column(db.Text, nullable=False)
     payload = db.Column(db.Text, nullable=True)
     headers = db.Column(db.Text, nullable=True)

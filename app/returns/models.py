@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.insights.models import utcnow
+from app.privacy.columns import MaskedString, MaskedText
 from app.records import StoredUpload, YearCounter
 
 # angemeldet → unterwegs → eingegangen → geprüft → erstattet/umgetauscht; a complaint waits for an agent.
@@ -75,7 +76,7 @@ class ReturnItem(db.Model):
     quantity = db.Column(db.Integer, nullable=False)
     unit_price_cents = db.Column(db.Integer, nullable=False)
     reason = db.Column(db.String(30), nullable=False, index=True)
-    comment = db.Column(db.Text, nullable=True)
+    comment = db.Column(MaskedText, nullable=True)
     exchange_sku = db.Column(db.String(64), nullable=True)
 
     return_request = db.relationship("ReturnRequest", back_populates="items")
@@ -105,7 +106,7 @@ class ReturnEvent(db.Model):
     status = db.Column(db.String(20), nullable=False)
     source = db.Column(db.String(10), nullable=False)
     actor_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True)
-    note = db.Column(db.String(500), nullable=True)
+    note = db.Column(MaskedString(500), nullable=True)
     location = db.Column(db.String(200), nullable=True)
     occurred_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     fingerprint = db.Column(db.String(64), nullable=False)

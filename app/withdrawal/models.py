@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.insights.models import utcnow
+from app.privacy.columns import MaskedText
 from app.records import YearCounter
 
 
@@ -29,7 +30,7 @@ class Withdrawal(db.Model):
     whole_order = db.Column(db.Boolean, nullable=False, default=True)
     # JSON list of {"sku", "name", "quantity"} as declared; empty for the whole order.
     items = db.Column(db.Text, nullable=False, default="[]")
-    reason = db.Column(db.Text, nullable=True)
+    reason = db.Column(MaskedText, nullable=True)
     declaration_text = db.Column(db.Text, nullable=False)
     declaration_sha256 = db.Column(db.String(64), nullable=False)
     idempotency_key = db.Column(db.String(100), nullable=True, unique=True)
