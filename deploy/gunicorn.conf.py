@@ -22,8 +22,6 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # %(U)s is the path without the query string; no %(r)s (request line) and no %(f)s (referrer).
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
-# Behind nginx or Caddy on the same machine; set FORWARDED_ALLOW_IPS to the proxy's address otherwise.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 
 def on_starting(server):

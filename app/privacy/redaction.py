@@ -255,11 +255,11 @@ def _prefix_sums(values: list[int | None]):
     stars = [0]
     for index, value in enumerate(values):
         digit = value or 0
-        double = digit * 2 - 9 if digit > 4 else digit * 2
-        for parity in (0, 1):
-            own = index % 2 == parity
-            plain[parity].append(plain[parity][-1] + (digit if own else 0))
-            doubled[parity].append(doubled[parity][-1] + (double if own else 0))
+        own, other = index & 1, 1 - (index & 1)
+        plain[own].append(plain[own][-1] + digit)
+        plain[other].append(plain[other][-1])
+        doubled[own].append(doubled[own][-1] + (digit * 2 - 9 if digit > 4 else digit * 2))
+        doubled[other].append(doubled[other][-1])
         stars.append(stars[-1] + (value is None))
     return plain, doubled, stars
 
