@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import insert, select, text, update
 
 from app.cases.models import Case, CaseAttachment, CaseEvent, ChatMessage
@@ -80,10 +81,11 @@ def test_contact_form_message_and_attachment_name(shop, log):
     client = shop.test_client()
     login(client)
     token = csrf_token_from(client, "/kontakt")
-    photo = b"\xff\xd8\xff\xe0" + b"0" * 100
+    photo = io.BytesIO()
+    Image.new("RGB", (20, 10), "red").save(photo, "JPEG")
     response = client.post("/kontakt", data={
         "csrf_token": token, "topic": "sonstiges", "message": multi_line_text(), "channel": "email",
-        "attachments": (io.BytesIO(photo), "Karte 4111 1111 1111 1111.jpg")}, content_type="multipart/form-data")
+        "attachments": (io.BytesIO(photo.getvalue()), "Karte 4111 1111 1111 1111.jpg")}, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     with shop.app_context():
         case = db.session.scalar(select(Case))
