@@ -20,7 +20,7 @@ from app.insights.models import ArticleVote, SearchLog
 from app.outbox.models import OutboxMessage
 from app.privacy.redaction import luhn_valid
 from app.returns.models import ReturnItem
-from tests.agent_helpers import (AGENT, NOW, agent_client, clock, customer_client, email_case,  # noqa: F401
+from tests.agent_helpers import (NOW, agent_client, clock, customer_client, email_case,  # noqa: F401
                                  open_case, post_json, shop)
 from tests.conftest import csrf_token_from, login
 
@@ -85,7 +85,8 @@ def test_contact_form_message_and_attachment_name(shop, log):
     Image.new("RGB", (20, 10), "red").save(photo, "JPEG")
     response = client.post("/kontakt", data={
         "csrf_token": token, "topic": "sonstiges", "message": multi_line_text(), "channel": "email",
-        "attachments": (io.BytesIO(photo.getvalue()), "Karte 4111 1111 1111 1111.jpg")}, content_type="multipart/form-data")
+        "attachments": (io.BytesIO(photo.getvalue()), "Karte 4111 1111 1111 1111.jpg")},
+        content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     with shop.app_context():
         case = db.session.scalar(select(Case))
@@ -95,8 +96,8 @@ def test_contact_form_message_and_attachment_name(shop, log):
         assert_masked(attachment.filename)
         number = case.number
         Path(shop.instance_path, "attachments", attachment.storage_name).unlink()
-    assert_clean(*outbox(shop), agent_page(shop, number), client.get(response.headers["Location"]).get_data(as_text=True),
-                 log.text)
+    confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert_clean(*outbox(shop), agent_page(shop, number), confirmation, log.text)
 
 
 def test_api_case_message(shop, log):
