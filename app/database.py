@@ -10,6 +10,22 @@ from typing import TypeVar
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+# PostgreSQL's serialization failure and deadlock: the transaction was rolled back and may simply run again.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed transaction lost a race with another one (not a fault in the request or the app)."""
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated:
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in TRANSIENT_SQLSTATES or getattr(orig, "pgcode", None) in TRANSIENT_SQLSTATES:
+        return True
+    # SQLite waited its busy timeout for another writer.
+    return "database is locked" in str(orig)
+
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

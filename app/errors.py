@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.core.errors import DomainError, ServiceUnavailable
 from app.core.hosts import base_url_adapter
-from app.database import database_unavailable, log_outage, safe_rollback
+from app.database import database_unavailable, is_transient, log_outage, safe_rollback
 from app.extensions import login_manager
 
 log = logging.getLogger(__name__)
@@ -124,5 +124,12 @@ def register(app) -> None:
         if database_unavailable(exc):
             log_outage(exc, f"{request.method} {request.path}")
             return unavailable_response()
+        if is_transient(exc):
+            # A deadlock or serialization failure outside commit_once: nothing was stored, try again.
+            from app.idempotency import busy
+
+            log.warning("transaction lost a race on %s %s (SQLSTATE %s)", request.method, request.path,
+                        getattr(exc.orig, "sqlstate", None))
+            return domain_error_response(busy())
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, code="internal_error")

@@ -12,13 +12,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.core.errors import IdempotencyConflict, InvalidInput
+from app.core.errors import Conflict, IdempotencyConflict, InvalidInput
+from app.database import is_transient
 from app.extensions import db
 
-__all__ = ["FieldErrors", "IdempotencyConflict", "header_key", "earlier_record", "commit_once", "request_fingerprint"]
+__all__ = ["FieldErrors", "IdempotencyConflict", "header_key", "earlier_record", "commit_once", "request_fingerprint",
+           "busy", "ATTEMPTS"]
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 T = TypeVar("T")
+# How often a transaction that lost a race (deadlock, serialization failure) is run again before a 409.
+ATTEMPTS = 3
 
 
 class FieldErrors(InvalidInput):
@@ -54,22 +58,35 @@ def earlier_record(model, key: str | None, fingerprint: str):
     return existing
 
 
+def busy() -> Conflict:
+    """The answer when a transaction kept losing races with parallel ones: try again, nothing was stored."""
+    return Conflict(_("Ihre Anfrage kam gleichzeitig mit einer anderen an und wurde nicht gespeichert. "
+                      "Bitte versuchen Sie es noch einmal."))
+
+
 def commit_once(submit: Callable[[], T], model, key: str | None, fingerprint: str, on_twin: Callable[[object], T],
                 cleanup: Callable[[], None] = lambda: None) -> T:
     """Run submit and commit. On failure roll back and call cleanup (files written before the commit).
 
     A concurrent twin with the same key makes the unique key refuse our insert; then the first
-    record counts, handed to on_twin.
+    record counts, handed to on_twin. A deadlock or serialization failure runs submit again, at
+    most ATTEMPTS times, and then answers 409.
     """
-    try:
-        result = submit()
-        db.session.commit()
-        return result
-    except BaseException as exc:
-        db.session.rollback()
-        cleanup()
-        if isinstance(exc, IntegrityError) and key:
-            existing = db.session.scalar(select(model).where(model.idempotency_key == key))
-            if existing is not None and existing.request_fingerprint == fingerprint:
-                return on_twin(existing)
-        raise
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            result = submit()
+            db.session.commit()
+            return result
+        except BaseException as exc:
+            db.session.rollback()
+            cleanup()
+            if isinstance(exc, IntegrityError) and key:
+                existing = db.session.scalar(select(model).where(model.idempotency_key == key))
+                if existing is not None and existing.request_fingerprint == fingerprint:
+                    return on_twin(existing)
+            if is_transient(exc):
+                if attempt < ATTEMPTS:
+                    continue
+                raise busy() from exc
+            raise
+    raise AssertionError("unreachable")

@@ -20,6 +20,8 @@ class ProductVariant(db.Model):
     """A size/colour of a product the shop sells, with its stock: what an exchange can offer."""
 
     __tablename__ = "product_variant"
+    # Reservations are a conditional UPDATE (stock >= quantity); the database refuses anything below zero too.
+    __table_args__ = (db.CheckConstraint("stock >= 0", name="stock_nonnegative"),)
 
     id = db.Column(db.Integer, primary_key=True)
     sku = db.Column(db.String(64), nullable=False, unique=True)

@@ -21,7 +21,7 @@ from app.returns.photos import CheckedPhoto, photo_dir, store_photo
 from app.returns.policy import ReturnsPolicy
 from app.returns.vocabulary import PHOTO_REASONS, REASONS, RESOLUTIONS
 from app.shop.fields import SHOP_TIMEZONE
-from app.shop.models import Order
+from app.shop.models import Customer, Order
 
 MAX_COMMENT = 1000
 PREFIX = "R"
@@ -156,6 +156,17 @@ def _validate(data: ReturnInput, order: Order, policy: ReturnsPolicy, today: dt.
     return checked
 
 
+def _lock_customer(order: Order) -> None:
+    """Serialise every return of one customer until this one commits (PostgreSQL row locks).
+
+    What can still be returned per item, the goodwill standing (how much came back before) and an
+    earlier request with the same idempotency key are then read after the other returns committed.
+    Locks are always taken in this order: customer, order, exchange variants by id, number counters.
+    """
+    db.session.execute(select(Customer.id).where(Customer.id == order.customer_id).with_for_update())
+    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+
+
 def _reserve_stock(variant: ProductVariant, quantity: int) -> bool:
     # One conditional UPDATE: two customers cannot both take the last piece.
     result = db.session.execute(update(ProductVariant).where(ProductVariant.id == variant.id,
@@ -172,6 +183,7 @@ def submit_return(data: ReturnInput, order: Order, user, policy: ReturnsPolicy, 
     Photo files are written before the commit; their names are appended to `written` so that the
     caller can remove them if the transaction fails.
     """
+    _lock_customer(order)
     fingerprint = data.fingerprint()
     existing = earlier_record(ReturnRequest, data.idempotency_key, fingerprint)
     if existing is not None:
@@ -183,9 +195,13 @@ def submit_return(data: ReturnInput, order: Order, user, policy: ReturnsPolicy, 
     outcome = goodwill.decide(value, {c.line.reason for c in checked}, data.resolution, standing, policy)
     if outcome == goodwill.LABEL and data.carrier is None:
         raise ReturnInvalid({"carrier": _("Bitte wählen Sie, mit wem Sie das Paket zurücksenden.")})
-    for c in checked:
-        if c.exchange is not None and not _reserve_stock(c.exchange, c.quantity):
-            raise ReturnInvalid({"items": _("Die gewünschte Variante ist gerade ausverkauft.")})
+    exchanges = sorted((c for c in checked if c.exchange is not None), key=lambda c: c.exchange.id)
+    for c in exchanges:
+        if not _reserve_stock(c.exchange, c.quantity):
+            index = data.lines.index(c.line)
+            # Another return took the last piece since the form was checked: the same message as sold out.
+            raise ReturnInvalid({f"items.{index}.exchange_for": _(
+                "Diese Variante ist leider ausverkauft. Bitte wählen Sie eine andere oder „Geld zurück“.")})
     created = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
     ret = ReturnRequest(
         number=next_number(ReturnSequence, PREFIX, now.astimezone(SHOP_TIMEZONE).year), order_id=order.id,

@@ -42,9 +42,19 @@ def check_transition(ret: ReturnRequest, status: str, source: str) -> None:
         raise TransitionRefused(_("Zu einer Reklamation gibt es noch keine Sendung."))
 
 
+def lock_return(ret: ReturnRequest) -> None:
+    """Wait for other writers of this return and take its current status (PostgreSQL row lock)."""
+    db.session.refresh(ret, attribute_names=["status"], with_for_update=True)
+
+
 def advance(ret: ReturnRequest, status: str, source: str, occurred_at: dt.datetime, actor_id: int | None = None,
             note: str | None = None, location: str | None = None) -> bool:
-    """Record the step and move the return on; a repeated carrier event is ignored (returns False)."""
+    """Record the step and move the return on; a repeated carrier event is ignored (returns False).
+
+    The return's row is locked and read again first: two agents, or an agent and the customer, at
+    once cannot both refund, or both cancel and release the exchange stock twice.
+    """
+    lock_return(ret)
     if source == "carrier":
         # Carriers resend scans; the same scan (status, time, place) counts once.
         fingerprint = hashlib.sha256(f"{status}|{occurred_at.isoformat()}|{location or ''}".encode()).hexdigest()

@@ -16,7 +16,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.cases.numbering import next_number
+from app.database import is_transient
 from app.extensions import db
+from app.idempotency import ATTEMPTS, busy
 from app.i18n import current_language
 from app.privacy.redaction import mask_card_numbers
 from app.shop.fields import SHOP_TIMEZONE
@@ -265,15 +267,29 @@ def _queue_confirmation(withdrawal: Withdrawal) -> None:
     queue_email(withdrawal.contact_email, subject, body, dedupe_key=f"withdrawal-ack:{withdrawal.number}")
 
 
+def storage_key(req: WithdrawalRequest, declaration: Declaration, user) -> str | None:
+    """What makes two confirmations one declaration.
+
+    A signed-in customer's declaration is the same declaration whenever its text is the same — two
+    tabs or two devices confirming it store it once and mail it once (its text names the order, the
+    items, name and e-mail). A guest's is one per form (submission id): nobody may learn from the
+    answer that somebody else already declared the same, so every guest form is received on its own.
+    """
+    if getattr(user, "is_authenticated", False):
+        return f"user:{user.id}:{declaration.text_sha256}"
+    return req.idempotency_key
+
+
 def submit(req: WithdrawalRequest, user, now: dt.datetime) -> Submission:
     """Store the declaration with its confirmation e-mail in the caller's transaction (the caller commits).
 
-    The same submission id again returns the first withdrawal; with another declaration it raises
-    WithdrawalConflict.
+    The same declaration again (storage_key) returns the first withdrawal; a guest's form sent with
+    another declaration raises WithdrawalConflict.
     """
     declaration = prepare(req, user)
-    if req.idempotency_key:
-        existing = db.session.scalar(select(Withdrawal).where(Withdrawal.idempotency_key == req.idempotency_key))
+    key = storage_key(req, declaration, user)
+    if key:
+        existing = db.session.scalar(select(Withdrawal).where(Withdrawal.idempotency_key == key))
         if existing is not None:
             if existing.declaration_text != declaration.text:
                 raise WithdrawalConflict(existing.number)
@@ -286,7 +302,7 @@ def submit(req: WithdrawalRequest, user, now: dt.datetime) -> Submission:
         user_id=user.id if getattr(user, "is_authenticated", False) else None, matched=declaration.order is not None,
         contact_name=declaration.name, contact_email=declaration.email, whole_order=declaration.whole_order,
         items=json.dumps(list(declaration.items), ensure_ascii=False), reason=declaration.reason,
-        declaration_text=declaration.text, idempotency_key=req.idempotency_key, lang=req.lang, declared_at=declared_at,
+        declaration_text=declaration.text, idempotency_key=key, lang=req.lang, declared_at=declared_at,
     )
     withdrawal.declaration_sha256 = digest(withdrawal)
     db.session.add(withdrawal)
@@ -296,21 +312,37 @@ def submit(req: WithdrawalRequest, user, now: dt.datetime) -> Submission:
 
 
 def submit_and_commit(req: WithdrawalRequest, user, now: dt.datetime) -> Submission:
-    """submit, then commit; a concurrent twin with the same submission id yields the first withdrawal."""
-    try:
-        submission = submit(req, user, now)
-        db.session.commit()
-        return submission
-    except IntegrityError:
-        db.session.rollback()
-        existing = db.session.scalar(select(Withdrawal).where(Withdrawal.idempotency_key == req.idempotency_key)) \
-            if req.idempotency_key else None
-        if existing is None:
+    """submit, then commit; a concurrent twin of the same declaration yields the first withdrawal.
+
+    The twin's insert waits for the first one's unique key and is then refused; a deadlock or
+    serialization failure runs it again (at most ATTEMPTS times, then 409).
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            submission = submit(req, user, now)
+            db.session.commit()
+            return submission
+        except BaseException as exc:
+            db.session.rollback()
+            if isinstance(exc, IntegrityError):
+                twin = _twin(req, user)
+                if twin is not None:
+                    return twin
+            if is_transient(exc):
+                if attempt < ATTEMPTS:
+                    continue
+                raise busy() from exc
             raise
-        return Submission(existing, False)
-    except BaseException:
-        db.session.rollback()
-        raise
+    raise AssertionError("unreachable")
+
+
+def _twin(req: WithdrawalRequest, user) -> Submission | None:
+    declaration = prepare(req, user)
+    key = storage_key(req, declaration, user)
+    existing = db.session.scalar(select(Withdrawal).where(Withdrawal.idempotency_key == key)) if key else None
+    if existing is None or existing.declaration_text != declaration.text:
+        return None
+    return Submission(existing, False)
 
 
 def withdrawals_of(user) -> list[Withdrawal]:
