@@ -33,7 +33,11 @@ LOST = {409, 422}
 @pytest.fixture
 def shop(make_app, fixture_index, monkeypatch):
     """An app without rate limits (a dozen requests from one address at once), one customer, one agent."""
-    app = make_app(FIXTURE_CONTENT, fixture_index, RATELIMIT_ENABLED=False)
+    from app.extensions import limiter
+
+    app = make_app(FIXTURE_CONTENT, fixture_index)
+    # The limiter is one object shared by every app: switched off for this test only, restored afterwards.
+    monkeypatch.setattr(limiter, "enabled", False)
     for module in ("app.returns.views", "app.contact.views"):
         monkeypatch.setattr(f"{module}.now", lambda: NOW)
     monkeypatch.setattr("app.withdrawal.views.now", lambda: NOW)
