@@ -1,14 +1,15 @@
 """Language choice (German first, English selectable) and the values every template needs."""
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_currency, format_date, format_datetime, get_locale
 
 SUPPORTED_LANGUAGES = ("de", "en")
 
 
 def select_locale() -> str:
-    chosen = session.get("lang")
+    # Outside a request (CLI commands such as the shop import) there is no visitor's choice.
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in SUPPORTED_LANGUAGES:
         return chosen
     return current_app.config["HELPCENTER_DEFAULT_LANG"]

@@ -7,227 +7,185 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.api.openapi import api_operation
+from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.core.hosts import external_url
-from app.errors import error_response, idempotency_conflict, invalid_field, invalid_fields
+from app.core.schemas import parse_data, parse_json
+from app.core.signatures import require_signature
 from app.extensions import csrf, db, limiter
 from app.i18n import current_language
-from app.idempotency import FieldErrors, IdempotencyConflict, header_key
+from app.idempotency import header_key
 from app.returns import views
 from app.returns.access import may_download_label, return_by_number, returnable_order, visible_return
 from app.returns.documents import NoLabel
 from app.returns.eligibility import item_eligibility, return_window_ends
 from app.returns.messages import return_payload
 from app.returns.models import ReturnRequest
+from app.returns.schemas import (CarrierChoice, ExchangeOption, LinkQuery, ReturnableItem, Returnable, ReturnBody,
+                                 ReturnCreated, ReturnDetail, ReturnEvent, ReturnEventBody, ReturnStatusBody,
+                                 ScanAccepted)
 from app.returns.service import ReturnInput, ReturnLine, exchange_options, submit_and_commit
 from app.returns.status import TransitionRefused, advance
 from app.selfservice.trail import current_trail
-from app.shop.api import signature_valid
-from app.shop.fields import RecordError, parse_time
 
 bp = Blueprint("returns_api", __name__, url_prefix="/api")
 
-MAX_ITEMS = 50
+
+def _no_label() -> NotFound:
+    return NotFound(_("Für diese Rücksendung gibt es kein Etikett."), code="no_label")
 
 
 @bp.get("/orders/<number>/returnable")
+@api_operation("What of an order can go back, with whom and until when", responses={200: Returnable},
+               errors=(404,), tags=("returns",), auth="session",
+               description="For the order's customer or a guest who proved the order; 404 for anyone else.")
 def returnable(number):
     """Every item of the order with `eligible` and, when not, `reason_if_not`."""
     order = returnable_order(number, current_user)
     if order is None:
-        return error_response(404, code="not_found")
+        raise NotFound()
     eligibility = item_eligibility(order, views.policy(), views.today())
-    ends = return_window_ends(eligibility)
-    return jsonify({
-        "order_number": order.number,
-        "return_window_ends": ends.isoformat() if ends else None,
-        "carriers": [{"code": c.code, "name": c.name, "drop_off": c.drop_off}
-                     for c in views.policy().carriers.values()],
-        "items": [{
-            "sku": e.item.sku, "name": e.item.name, "quantity": e.item.quantity,
-            "returnable_quantity": e.returnable_quantity, "eligible": e.eligible,
-            "reason_if_not": e.reason_if_not, "reason_code": e.reason_code,
-            "exchange_options": [{"sku": v.sku, "size": v.size, "colour": v.colour, "in_stock": v.stock > 0}
-                                 for v in exchange_options(e.item.sku)] if e.eligible else [],
-        } for e in eligibility],
-    })
+    answer = Returnable(
+        order_number=order.number, return_window_ends=return_window_ends(eligibility),
+        carriers=[CarrierChoice(code=c.code, name=c.name, drop_off=str(c.drop_off))
+                  for c in views.policy().carriers.values()],
+        items=[ReturnableItem(
+            sku=e.item.sku, name=e.item.name, quantity=e.item.quantity, returnable_quantity=e.returnable_quantity,
+            eligible=e.eligible, reason_if_not=str(e.reason_if_not) if e.reason_if_not is not None else None,
+            reason_code=e.reason_code,
+            exchange_options=[ExchangeOption(sku=v.sku, size=v.size, colour=v.colour, in_stock=v.stock > 0)
+                              for v in exchange_options(e.item.sku)] if e.eligible else [],
+        ) for e in eligibility])
+    return jsonify(answer.model_dump(mode="json"))
 
 
-def _text_or_none(body: dict, name: str, errors: dict, key: str | None = None):
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        errors[key or name] = _("Muss Text sein.")
-        return None
-    return value
+def _input(body: ReturnBody) -> ReturnInput:
+    lines = tuple(ReturnLine(sku=item.sku, quantity=item.quantity, reason=item.reason, comment=item.comment,
+                             exchange_for=body.wanted_for(item)) for item in body.items)
+    return ReturnInput(order_number=body.order_number, lines=lines, resolution=body.resolution, carrier=body.carrier,
+                       lang=current_language(), trail=current_trail())
 
 
-def _parse(body) -> tuple[ReturnInput | None, dict]:
-    if not isinstance(body, dict):
-        return None, {"body": _("Bitte senden Sie ein JSON-Objekt.")}
-    errors: dict[str, str] = {}
-    number = _text_or_none(body, "order_number", errors)
-    if not number:
-        errors.setdefault("order_number", _("Bitte geben Sie die Bestellnummer an."))
-    raw_items = body.get("items")
-    if not isinstance(raw_items, list) or not raw_items or len(raw_items) > MAX_ITEMS:
-        errors["items"] = _("Bitte senden Sie 1 bis %(n)d Artikel als Liste.", n=MAX_ITEMS)
-        raw_items = []
-    exchange_for = body.get("exchange_for")
-    if exchange_for is not None and not isinstance(exchange_for, (str, dict)):
-        errors["exchange_for"] = _("Muss eine Artikelnummer oder ein Objekt {Artikelnummer: neue Artikelnummer} sein.")
-        exchange_for = None
-    lines = []
-    for index, raw in enumerate(raw_items):
-        if not isinstance(raw, dict):
-            errors[f"items.{index}"] = _("Muss ein Objekt sein.")
-            continue
-        sku = _text_or_none(raw, "sku", errors, f"items.{index}.sku")
-        reason = _text_or_none(raw, "reason", errors, f"items.{index}.reason")
-        comment = _text_or_none(raw, "comment", errors, f"items.{index}.comment")
-        wanted = _text_or_none(raw, "exchange_for", errors, f"items.{index}.exchange_for")
-        if wanted is None and isinstance(exchange_for, dict):
-            wanted = exchange_for.get(sku) if isinstance(exchange_for.get(sku), str) else None
-        elif wanted is None and isinstance(exchange_for, str):
-            wanted = exchange_for
-        quantity = raw.get("quantity", 1)
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            errors[f"items.{index}.quantity"] = _("Muss eine ganze Zahl sein.")
-        lines.append(ReturnLine(sku=sku, quantity=quantity, reason=reason, comment=comment, exchange_for=wanted))
-    resolution = _text_or_none(body, "resolution", errors)
-    carrier = _text_or_none(body, "carrier", errors)
-    if errors:
-        return None, errors
-    return ReturnInput(order_number=number, lines=tuple(lines), resolution=resolution, carrier=carrier,
-                       lang=current_language(), trail=current_trail()), {}
-
-
-def return_json(ret: ReturnRequest) -> dict:
+def return_json(ret: ReturnRequest) -> ReturnCreated:
     has_label = ret.carrier is not None
-    return {
-        "return_number": ret.number, "status": ret.status, "returnless": ret.returnless,
-        "label_url": external_url("returns_api.label", number=ret.number) if has_label else None,
-        "qr_url": external_url("returns_api.qr", number=ret.number) if has_label else None,
-    }
+    return ReturnCreated(
+        return_number=ret.number, status=ret.status, returnless=ret.returnless,
+        label_url=external_url("returns_api.label", number=ret.number) if has_label else None,
+        qr_url=external_url("returns_api.qr", number=ret.number) if has_label else None)
 
 
 @bp.post("/returns")
 @limiter.limit("30 per hour")
-def create_return():
+@api_operation("Start a return", body=ReturnBody, responses={201: ReturnCreated, 200: ReturnCreated},
+               errors=(404, 422), tags=("returns",), auth="session",
+               description="With an Idempotency-Key header a retried request answers 200 with the first return; "
+                           "the same key with another body is 422 idempotency_conflict. Needs X-CSRFToken.")
+def create_return(body: ReturnBody):
     """Start a return; with Idempotency-Key a retried request returns the first return."""
-    data, errors = _parse(request.get_json(silent=True))
-    if errors:
-        return invalid_fields(errors)
+    data = _input(body)
     order = returnable_order(data.order_number, current_user)
     if order is None:
-        return error_response(404, code="not_found")
-    try:
-        key = header_key(f"user{current_user.id}" if current_user.is_authenticated else f"guest:{order.number}")
-        data = ReturnInput(**{**data.__dict__, "idempotency_key": key})
-        submission = submit_and_commit(data, order, current_user, views.policy(),
-                                       current_app.extensions["helpcenter.routing"], views.now())
-    except FieldErrors as exc:
-        return invalid_fields(exc.errors)
-    except IdempotencyConflict:
-        return idempotency_conflict()
-    return jsonify(return_json(submission.return_request)), 201 if submission.created else 200
+        raise NotFound()
+    key = header_key(f"user{current_user.id}" if current_user.is_authenticated else f"guest:{order.number}")
+    data = ReturnInput(**{**data.__dict__, "idempotency_key": key})
+    submission = submit_and_commit(data, order, current_user, views.policy(),
+                                   current_app.extensions["helpcenter.routing"], views.now())
+    return jsonify(return_json(submission.return_request).model_dump(mode="json")), \
+        201 if submission.created else 200
 
 
-def _visible(number):
-    return visible_return(number, current_user, request.args.get("t"))
+def _visible(number, query: LinkQuery):
+    return visible_return(number, current_user, query.t)
 
 
 @bp.get("/returns/<number>")
-def get_return(number):
+@api_operation("A return with its items and history", query=LinkQuery, responses={200: ReturnDetail},
+               errors=(404,), tags=("returns",), auth="session")
+def get_return(number, query: LinkQuery):
     """The owner's return with its items and history; anyone else gets 404."""
-    ret = _visible(number)
+    ret = _visible(number, query)
     if ret is None:
-        return error_response(404, code="not_found")
-    body = return_json(ret)
-    body.update(return_payload(ret))
-    body["created_at"] = ret.created_at.isoformat() + "Z"
-    body["events"] = [{"status": e.status, "source": e.source, "time": e.occurred_at.isoformat() + "Z",
-                       "location": e.location} for e in ret.events]
-    response = jsonify(body)
+        raise NotFound()
+    detail = ReturnDetail(
+        **return_json(ret).model_dump(), **{k: v for k, v in return_payload(ret).items()
+                                            if k not in ReturnCreated.model_fields},
+        created_at=ret.created_at.isoformat() + "Z",
+        events=[ReturnEvent(status=e.status, source=e.source, time=e.occurred_at.isoformat() + "Z",
+                            location=e.location) for e in ret.events])
+    response = jsonify(detail.model_dump(mode="json"))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("/returns/<number>/label.pdf")
-def label(number):
+@api_operation("The return label as PDF", query=LinkQuery, responses={200: "application/pdf"}, errors=(404,),
+               tags=("returns",), auth="session",
+               description="The signed-in customer, staff, or the e-mail link (?t=) only: the label shows the address.")
+def label(number, query: LinkQuery):
     """The label PDF for the owner only."""
-    ret = _visible(number)
-    if ret is None or not may_download_label(ret, current_user, request.args.get("t")):
-        return error_response(404, code="not_found")
+    ret = _visible(number, query)
+    if ret is None or not may_download_label(ret, current_user, query.t):
+        raise NotFound()
     try:
         return views.label_download(ret)
     except NoLabel:
-        return error_response(404, _("Für diese Rücksendung gibt es kein Etikett."), code="no_label")
+        raise _no_label() from None
 
 
 @bp.get("/returns/<number>/qr.png")
-def qr(number):
+@api_operation("The QR code to show at the parcel shop", query=LinkQuery, responses={200: "image/png"},
+               errors=(404,), tags=("returns",), auth="session")
+def qr(number, query: LinkQuery):
     """The QR code to show at the parcel shop, for the owner only."""
-    ret = _visible(number)
+    ret = _visible(number, query)
     if ret is None:
-        return error_response(404, code="not_found")
+        raise NotFound()
     try:
         return views.qr_download(ret)
     except NoLabel:
-        return error_response(404, _("Für diese Rücksendung gibt es kein Etikett."), code="no_label")
+        raise _no_label() from None
 
 
 @bp.post("/returns/events")
 @csrf.exempt
+@api_operation("A carrier scan of a return parcel (signed webhook)", body=ReturnEventBody, parse_body=False,
+               responses={200: ScanAccepted}, errors=(401, 404, 409, 413, 422), auth="signature",
+               tags=("webhooks",),
+               description="X-Signature: sha256=<hex HMAC-SHA256 of the raw body under HELPCENTER_WEBHOOK_SECRET>, "
+                           "checked before the body is read. A repeated scan is accepted once; 409 a step backwards.")
 def carrier_event():
-    """Carrier scans of a return parcel, signed like the shipment webhook: {"return_number", "status", "time",
-    "location"?}; a repeated event is accepted once."""
-    if not signature_valid(request.get_data(cache=True), request.headers.get("X-Signature"),
-                           current_app.config["HELPCENTER_WEBHOOK_SECRET"]):
-        return error_response(401, "invalid signature", code="invalid_signature")
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return invalid_field("body must be a JSON object")
-    number, status, location = payload.get("return_number"), payload.get("status"), payload.get("location")
-    if not isinstance(number, str) or not isinstance(status, str):
-        return invalid_field("'return_number' and 'status' must be text", "return_number")
-    if location is not None and (not isinstance(location, str) or len(location) > 200):
-        return invalid_field("'location' must be text of at most 200 characters", "location")
-    try:
-        occurred = parse_time(payload.get("time"), "time")
-    except RecordError as exc:
-        return invalid_field(str(exc), "time")
-    ret = return_by_number(number)
+    """Carrier scans of a return parcel, signed like the shipment webhook; a repeated event is accepted once."""
+    require_signature()
+    scan = parse_data(ReturnEventBody, request.get_json(force=True))
+    ret = return_by_number(scan.return_number)
     if ret is None:
-        return error_response(404, "unknown return", code="not_found")
+        raise NotFound("unknown return")
     try:
-        added = advance(ret, status, "carrier", occurred, location=location)
+        added = advance(ret, scan.status, "carrier", scan.time, location=scan.location)
     except TransitionRefused as exc:
-        db.session.rollback()
-        return jsonify({"error": {"code": "transition_refused", "message": str(exc)}}), 409
+        raise Conflict(str(exc), code="transition_refused") from None
     db.session.commit()
-    return jsonify({"return_number": ret.number, "status": ret.status, "accepted": added}), 200
+    return jsonify(ScanAccepted(return_number=ret.number, status=ret.status, accepted=added).model_dump(mode="json"))
 
 
 @bp.post("/returns/<number>/status")
+@api_operation("An agent moves a return on", body=ReturnStatusBody, parse_body=False, responses={200: ReturnCreated},
+               errors=(401, 403, 404, 409, 422), auth="agent", tags=("returns",),
+               description="Needs X-CSRFToken. 409 transition_refused when the step does not fit.")
 def agent_status(number):
     """An agent moves a return on: {"status": "received"|"inspected"|"refunded"|"exchanged"|"cancelled", "note"?}."""
     if not current_user.is_authenticated:
-        return error_response(401, code="unauthorized")
+        raise Unauthorized()
     if current_user.role not in ("agent", "admin"):
-        return error_response(403, code="forbidden")
+        raise Forbidden()
     ret = return_by_number(number)
     if ret is None:
-        return error_response(404, code="not_found")
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("status"), str):
-        return invalid_field("'status' must be text", "status")
-    note = payload.get("note")
-    if note is not None and (not isinstance(note, str) or len(note) > 500):
-        return invalid_field("'note' must be text of at most 500 characters", "note")
+        raise NotFound()
+    body = parse_json(ReturnStatusBody)
     try:
-        advance(ret, payload["status"], "agent", dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-                actor_id=current_user.id, note=note)
+        advance(ret, body.status, "agent", dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                actor_id=current_user.id, note=body.note)
     except TransitionRefused as exc:
-        db.session.rollback()
-        return jsonify({"error": {"code": "transition_refused", "message": str(exc)}}), 409
+        raise Conflict(str(exc), code="transition_refused") from None
     db.session.commit()
-    return jsonify(return_json(ret) | {"status": ret.status})
+    return jsonify(return_json(ret).model_dump(mode="json"))

@@ -5,26 +5,23 @@ the good ones still land, and importing the same file twice changes nothing.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.shop.carriers import CARRIERS
-from app.shop.events import EventInput, parse_event, record_events
-from app.shop.fields import RecordError, parse_time
+from app.shop.events import EventInput, record_events
+from app.shop.fields import RecordError, record_error
 from app.shop.models import Address, Customer, Order, OrderItem, Shipment
-from app.shop.products import MAX_STOCK, VariantInput, save_product
-from app.shop.vocabulary import ADDRESS_KINDS, ORDER_STATUSES, PAYMENT_METHODS, SHIPMENT_STATUSES
+from app.shop.products import VariantInput, save_product
+from app.shop.schemas import SECTIONS, CustomerRecord, ImportDocument, OrderRecord, ProductRecord, ShipmentRecord
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_POSTCODE = re.compile(r"^[0-9A-Za-z -]{3,10}$")
+R = TypeVar("R", bound=BaseModel)
 
 
 @dataclass
@@ -46,72 +43,14 @@ class ImportReport:
             setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-# Field parsing ----------------------------------------------------------------------------------
+# Parsing --------------------------------------------------------------------------------------
 
-def _text(raw: dict, name: str, max_length: int = 200, required: bool = True) -> str | None:
-    value = raw.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise RecordError(f"'{name}' is missing")
-        return None
-    if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise RecordError(f"'{name}' must be text")
-    value = str(value).strip()
-    if len(value) > max_length or any(ord(c) < 32 for c in value):
-        raise RecordError(f"'{name}' is too long or contains control characters")
-    return value
-
-
-def _choice(raw: dict, name: str, allowed) -> str:
-    value = _text(raw, name, 40)
-    if value not in allowed:
-        raise RecordError(f"'{name}' must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _date(raw: dict, name: str) -> dt.date | None:
-    value = raw.get(name)
-    if value in (None, ""):
-        return None
+def _parse(model: type[R], raw) -> R:
+    """One record through its schema; RecordError names the place and the field."""
     try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise RecordError(f"'{name}' must be a date like 2026-11-22") from exc
-
-
-def _cents(raw: dict, name: str) -> int:
-    value = raw.get(name)
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise RecordError(f"'{name}' must be an amount like \"89.90\"") from exc
-    if isinstance(value, bool) or not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
-        raise RecordError(f"'{name}' must be an amount like \"89.90\"")
-    return int(amount * 100)
-
-
-def _address(raw, name: str) -> dict:
-    if not isinstance(raw, dict):
-        raise RecordError(f"'{name}' must be an object")
-    postcode = _text(raw, "postcode", 10)
-    if not _POSTCODE.match(postcode):
-        raise RecordError(f"'{name}.postcode' is not a postcode")
-    return {
-        "name": _text(raw, "name"),
-        "street": _text(raw, "street"),
-        "postcode": postcode,
-        "city": _text(raw, "city", 100),
-        "country": (_text(raw, "country", 2, required=False) or "DE").upper(),
-    }
-
-
-def _list(raw: dict, name: str, required: bool = False) -> list:
-    value = raw.get(name)
-    if value is None and not required:
-        return []
-    if not isinstance(value, list):
-        raise RecordError(f"'{name}' must be a list")
-    return value
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise record_error(exc) from None
 
 
 def _assign(obj, values: dict) -> bool:
@@ -127,23 +66,11 @@ def _assign(obj, values: dict) -> bool:
 # Records ----------------------------------------------------------------------------------------
 
 def _upsert_customer(raw) -> str:
-    if not isinstance(raw, dict):
-        raise RecordError("must be an object")
-    external_id = _text(raw, "id", 64)
-    email = _text(raw, "email", 254).lower()
-    if not _EMAIL.match(email):
-        raise RecordError("'email' is not an e-mail address")
-    values = {
-        "email": email,
-        "first_name": _text(raw, "first_name", 100),
-        "last_name": _text(raw, "last_name", 100),
-        "phone": _text(raw, "phone", 40, required=False),
-    }
-    addresses = []
-    for position, item in enumerate(_list(raw, "addresses")):
-        address = _address(item, f"addresses[{position}]")
-        address["kind"] = _choice(item, "kind", ADDRESS_KINDS)
-        addresses.append(address)
+    record = _parse(CustomerRecord, raw)
+    external_id = record.id
+    values = {"email": record.email, "first_name": record.first_name, "last_name": record.last_name,
+              "phone": record.phone}
+    addresses = [address.values() for address in record.addresses]
 
     customer = db.session.scalar(select(Customer).where(Customer.external_id == external_id))
     created = customer is None
@@ -160,76 +87,35 @@ def _upsert_customer(raw) -> str:
     return "created" if created else ("updated" if changed else "unchanged")
 
 
-def _item_values(raw, position: int) -> dict:
-    if not isinstance(raw, dict):
-        raise RecordError(f"items[{position}] must be an object")
-    quantity = raw.get("quantity")
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= 999:
-        raise RecordError(f"items[{position}].quantity must be a whole number from 1 to 999")
-    returnable = raw.get("returnable", True)
-    if not isinstance(returnable, bool):
-        raise RecordError(f"items[{position}].returnable must be true or false")
-    return {
-        "sku": _text(raw, "sku", 64),
-        "name": _text(raw, "name"),
-        "category": _text(raw, "category", 100),
-        "size": _text(raw, "size", 40, required=False),
-        "colour": _text(raw, "colour", 40, required=False),
-        "quantity": quantity,
-        "unit_price_cents": _cents(raw, "unit_price"),
-        "returnable": returnable,
-    }
-
-
-def _shipment_values(raw, position: int) -> tuple[dict, list[EventInput]]:
-    if not isinstance(raw, dict):
-        raise RecordError(f"shipments[{position}] must be an object")
-    skus = raw.get("skus")
-    if skus is not None and (not isinstance(skus, list) or not all(isinstance(s, str) for s in skus)):
-        raise RecordError(f"shipments[{position}].skus must be a list of SKUs")
+def _shipment_values(record: ShipmentRecord) -> tuple[dict, list[EventInput]]:
     values = {
-        "carrier": _choice(raw, "carrier", CARRIERS),
-        "tracking_number": _text(raw, "tracking_number", 40),
-        "status": _choice(raw, "status", SHIPMENT_STATUSES),
-        "promised_from": _date(raw, "promised_from"),
-        "promised_to": _date(raw, "promised_to"),
-        "shipped_at": parse_time(raw["shipped_at"], "shipped_at") if raw.get("shipped_at") else None,
-        "skus": json.dumps(skus) if skus is not None else None,
-        "pickup_location": _text(raw, "pickup_location", 300, required=False),
-        "pickup_deadline": _date(raw, "pickup_deadline"),
+        "carrier": record.carrier, "tracking_number": record.tracking_number, "status": record.status,
+        "promised_from": record.promised_from, "promised_to": record.promised_to, "shipped_at": record.shipped_at,
+        "skus": json.dumps(list(record.skus)) if record.skus is not None else None,
+        "pickup_location": record.pickup_location, "pickup_deadline": record.pickup_deadline,
     }
-    events = []
-    for index, event in enumerate(_list(raw, "events")):
-        try:
-            events.append(parse_event(event))
-        except ValueError as exc:
-            raise RecordError(f"shipments[{position}].events[{index}]: {exc}") from exc
-    return values, events
+    return values, [event.to_input() for event in record.events]
 
 
 def _upsert_order(raw, report: ImportReport) -> str:
-    if not isinstance(raw, dict):
-        raise RecordError("must be an object")
-    number = _text(raw, "number", 40)
-    customer = db.session.scalar(select(Customer).where(Customer.external_id == _text(raw, "customer_id", 64)))
+    record = _parse(OrderRecord, raw)
+    number = record.number
+    customer = db.session.scalar(select(Customer).where(Customer.external_id == record.customer_id))
     if customer is None:
-        raise RecordError(f"unknown customer_id {raw.get('customer_id')!r}")
-    address = _address(raw.get("shipping_address"), "shipping_address")
+        raise RecordError(f"unknown customer_id {record.customer_id!r}")
     values = {
         "customer_id": customer.id,
-        "placed_at": parse_time(raw.get("placed_at"), "placed_at"),
-        "status": _choice(raw, "status", ORDER_STATUSES),
-        "total_cents": _cents(raw, "total"),
-        "currency": (_text(raw, "currency", 3, required=False) or "EUR").upper(),
-        "payment_method": _choice(raw, "payment_method", PAYMENT_METHODS),
-        **{f"ship_{key}": value for key, value in address.items()},
+        "placed_at": record.placed_at,
+        "status": record.status,
+        "total_cents": record.total,
+        "currency": (record.currency or "EUR").upper(),
+        "payment_method": record.payment_method,
+        **{f"ship_{key}": value for key, value in record.shipping_address.values().items()},
     }
-    items = [_item_values(item, i) for i, item in enumerate(_list(raw, "items", required=True))]
-    if not items:
-        raise RecordError("'items' must not be empty")
+    items = [item.values() for item in record.items]
     if len({i["sku"] for i in items}) != len(items):
         raise RecordError("'items' lists a SKU twice")
-    shipments = [_shipment_values(s, i) for i, s in enumerate(_list(raw, "shipments"))]
+    shipments = [_shipment_values(s) for s in record.shipments]
 
     order = db.session.scalar(select(Order).where(Order.number == number))
     created = order is None
@@ -272,28 +158,10 @@ def _upsert_order(raw, report: ImportReport) -> str:
     return "created" if created else ("updated" if changed else "unchanged")
 
 
-def _variant(raw) -> VariantInput:
-    if not isinstance(raw, dict):
-        raise RecordError("must be an object")
-    stock = raw.get("stock")
-    if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK:
-        raise RecordError(f"'stock' must be a whole number from 0 to {MAX_STOCK}")
-    return VariantInput(sku=_text(raw, "sku", 64), size=_text(raw, "size", 40, required=False),
-                        colour=_text(raw, "colour", 40, required=False), stock=stock)
-
-
 def _upsert_product(raw, claimed: dict[str, str]) -> tuple[str, Counter]:
-    if not isinstance(raw, dict):
-        raise RecordError("must be an object")
-    code, name = _text(raw, "code", 64), _text(raw, "name")
-    variants = []
-    for position, item in enumerate(_list(raw, "variants", required=True)):
-        try:
-            variants.append(_variant(item))
-        except RecordError as exc:
-            raise RecordError(f"variants[{position}]: {exc}") from exc
-    if not variants:
-        raise RecordError("'variants' must not be empty")
+    record = _parse(ProductRecord, raw)
+    code, name = record.code, record.name
+    variants = [VariantInput(sku=v.sku, size=v.size, colour=v.colour, stock=v.stock) for v in record.variants]
     if len({v.sku for v in variants}) != len(variants):
         raise RecordError("'variants' lists a SKU twice")
     if len({(v.size, v.colour) for v in variants}) != len(variants):
@@ -305,21 +173,29 @@ def _upsert_product(raw, claimed: dict[str, str]) -> tuple[str, Counter]:
     return save_product(code, name, variants)
 
 
+def _sections(document, report: ImportReport) -> ImportDocument:
+    """The document's three lists; a section that is not a list is reported and left out, the others import."""
+    try:
+        return ImportDocument.model_validate(document)
+    except ValidationError as exc:
+        bad = {error["loc"][0] for error in exc.errors(include_url=False) if error["loc"]}
+        if not bad or not isinstance(document, dict):
+            report.errors.append(("document", "must be a JSON object with 'customers', 'orders' and/or 'products'"))
+            return ImportDocument()
+        for section in sorted(bad, key=SECTIONS.index):
+            report.errors.append((section, "must be a list"))
+        return ImportDocument.model_validate({k: v for k, v in document.items() if k not in bad})
+
+
 def import_shop_data(document) -> ImportReport:
     """Upsert customers, orders with their items and shipments, then products' variants; flushes, the caller commits."""
     report = ImportReport()
-    if not isinstance(document, dict):
-        report.errors.append(("document", "must be a JSON object with 'customers', 'orders' and/or 'products'"))
-        return report
+    sections = _sections(document, report)
     claimed: dict[str, str] = {}  # SKU → the product that listed it first in this document
     for section, upsert in (("customers", lambda raw: _upsert_customer(raw)),
                             ("orders", lambda raw: _upsert_order(raw, report)),
                             ("products", lambda raw: _upsert_product(raw, claimed))):
-        records = document.get(section, [])
-        if not isinstance(records, list):
-            report.errors.append((section, "must be a list"))
-            continue
-        for position, raw in enumerate(records):
+        for position, raw in enumerate(getattr(sections, section)):
             changes_before = len(report.status_changes)
             try:
                 with db.session.begin_nested():

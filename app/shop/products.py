@@ -15,9 +15,6 @@ from app.extensions import db
 from app.returns.models import ProductVariant
 from app.shop.fields import RecordError
 
-MAX_STOCK = 1_000_000
-
-
 @dataclass(frozen=True)
 class VariantInput:
     sku: str

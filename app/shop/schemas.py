@@ -1,0 +1,293 @@
+"""One schema per shop input: the import's records (customers, orders, shipments, products) and the carrier webhook.
+
+Every field type carries the English message the import report and the webhook answer print
+("'stock' must be a whole number from 0 to 1000000"); `app.shop.fields.record_error` adds the
+record's place and the field's name.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from app.core.emails import InvalidEmail, normalize_email
+from app.core.schemas import Schema
+from app.shop.carriers import CARRIERS
+from app.shop.events import EventInput
+from app.shop.fields import to_utc
+from app.shop.vocabulary import ADDRESS_KINDS, ORDER_STATUSES, PAYMENT_METHODS, SHIPMENT_STATUSES
+
+MAX_EVENTS = 200
+MAX_STOCK = 1_000_000
+MAX_CENTS = 10 ** 11  # a billion euros: far beyond any order, well inside a 64-bit column
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_POSTCODE = re.compile(r"^[0-9A-Za-z -]{3,10}$")
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    return PydanticCustomError("hc_record", message)
+
+
+def _text(max_length: int, required: bool, numbers: bool):
+    def check(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise _refuse("is missing")
+            return None
+        if numbers and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # order numbers and customer ids are often sent as JSON numbers
+        if not isinstance(value, str):
+            raise _refuse("must be text")
+        value = value.strip()
+        if len(value) > max_length or _CONTROL.search(value):
+            raise _refuse("is too long or contains control characters")
+        return value
+    return check
+
+
+def Text(max_length: int = 200, *, required: bool = True, numbers: bool = False):  # noqa: N802 - reads like a type
+    """One line of text from the shop or a carrier: no control characters, at most max_length."""
+    kind = str if required else str | None
+    return Annotated[kind, BeforeValidator(_text(max_length, required, numbers)),
+                     WithJsonSchema({"type": "string", "maxLength": max_length} if required else
+                                    {"anyOf": [{"type": "string", "maxLength": max_length}, {"type": "null"}]})]
+
+
+def Choice(values):  # noqa: N802
+    """One of the shop's codes."""
+    allowed = tuple(values)
+
+    def check(value: Any) -> str:
+        if isinstance(value, str) and value.strip() in allowed:
+            return value.strip()
+        if value is None:
+            raise _refuse("is missing")
+        raise _refuse(f"must be one of {', '.join(allowed)}")
+
+    return Annotated[str, BeforeValidator(check), WithJsonSchema({"type": "string", "enum": list(allowed)})]
+
+
+def Whole(low: int, high: int):  # noqa: N802
+    """A whole JSON number in [low, high]: no text, no booleans, no floats."""
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _refuse(f"must be a whole number from {low} to {high}")
+        return value
+
+    return Annotated[int, BeforeValidator(check), WithJsonSchema({"type": "integer", "minimum": low,
+                                                                  "maximum": high})]
+
+
+def _cents(value: Any) -> int:
+    wrong = _refuse('must be an amount like "89.90"')
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise wrong
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise wrong from None
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount * 100 > MAX_CENTS:
+        raise wrong
+    return int(amount * 100)
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        parsed = dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or not 2000 <= parsed.year <= 2099:
+        raise _refuse("must be a date like 2026-11-22")
+    return parsed
+
+
+def _time(value: Any) -> dt.datetime:
+    try:
+        return to_utc(value)
+    except ValueError as exc:
+        raise _refuse(str(exc)) from None
+
+
+def _optional_time(value: Any) -> dt.datetime | None:
+    return None if value is None or value == "" else _time(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _refuse("must be true or false")
+    return value
+
+
+def _email(value: Any) -> str:
+    try:
+        return normalize_email(value).lower()
+    except InvalidEmail:
+        raise _refuse("is not an e-mail address") from None
+
+
+def _postcode(value: Any) -> Any:
+    if isinstance(value, str) and value.strip() and not _POSTCODE.match(value.strip()):
+        raise _refuse("is not a postcode")
+    return value
+
+
+def _none_as_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+Cents = Annotated[int, BeforeValidator(_cents), WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"})]
+ShopDate = Annotated[dt.date | None, BeforeValidator(_date), WithJsonSchema({"type": "string", "format": "date"})]
+# ISO 8601 with offset, or shop time (Europe/Berlin) without; stored as naive UTC.
+ShopTime = Annotated[dt.datetime, BeforeValidator(_time), WithJsonSchema({"type": "string", "format": "date-time"})]
+OptionalShopTime = Annotated[dt.datetime | None, BeforeValidator(_optional_time),
+                             WithJsonSchema({"type": "string", "format": "date-time"})]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+RecordEmail = Annotated[str, BeforeValidator(_email)]
+Postcode = Annotated[Text(10), BeforeValidator(_postcode)]
+
+
+class Record(Schema):
+    """An import record: unknown fields ignored, no whitespace games."""
+
+
+# --- import records -----------------------------------------------------------------------------
+
+class AddressRecord(Record):
+    name: Text(200)
+    street: Text(200)
+    postcode: Postcode
+    city: Text(100)
+    country: Text(2, required=False) = None
+
+    def values(self) -> dict:
+        return {"name": self.name, "street": self.street, "postcode": self.postcode, "city": self.city,
+                "country": (self.country or "DE").upper()}
+
+
+class CustomerAddressRecord(AddressRecord):
+    kind: Choice(ADDRESS_KINDS)
+
+    def values(self) -> dict:
+        return {**super().values(), "kind": self.kind}
+
+
+class CustomerRecord(Record):
+    id: Text(64, numbers=True)
+    email: RecordEmail
+    first_name: Text(100)
+    last_name: Text(100)
+    phone: Text(40, required=False) = None
+    addresses: Annotated[list[CustomerAddressRecord], BeforeValidator(_none_as_empty)] = []
+
+
+class ItemRecord(Record):
+    sku: Text(64, numbers=True)
+    name: Text(200)
+    category: Text(100)
+    size: Text(40, required=False, numbers=True) = None
+    colour: Text(40, required=False) = None
+    quantity: Whole(1, 999)
+    unit_price: Cents
+    returnable: Flag = True
+
+    def values(self) -> dict:
+        return {"sku": self.sku, "name": self.name, "category": self.category, "size": self.size,
+                "colour": self.colour, "quantity": self.quantity, "unit_price_cents": self.unit_price,
+                "returnable": self.returnable}
+
+
+class EventRecord(Record):
+    """One carrier scan."""
+
+    time: ShopTime = Field(description="ISO 8601; without an offset it is shop time (Europe/Berlin)")
+    status: Choice(SHIPMENT_STATUSES)
+    location: Text(200, required=False) = None
+    text: Text(500)
+
+    def to_input(self) -> EventInput:
+        return EventInput(self.time, self.status, self.location, self.text)
+
+
+class ShipmentRecord(Record):
+    carrier: Choice(CARRIERS)
+    tracking_number: Text(40, numbers=True)
+    status: Choice(SHIPMENT_STATUSES)
+    promised_from: ShopDate = None
+    promised_to: ShopDate = None
+    shipped_at: OptionalShopTime = None
+    skus: list[Text(64, numbers=True)] | None = None
+    pickup_location: Text(300, required=False) = None
+    pickup_deadline: ShopDate = None
+    events: Annotated[list[EventRecord], BeforeValidator(_none_as_empty)] = []
+
+
+class OrderRecord(Record):
+    number: Text(40, numbers=True)
+    customer_id: Text(64, numbers=True)
+    placed_at: ShopTime
+    status: Choice(ORDER_STATUSES)
+    total: Cents
+    currency: Text(3, required=False) = None
+    payment_method: Choice(PAYMENT_METHODS)
+    shipping_address: AddressRecord
+    items: list[ItemRecord] = Field(min_length=1)
+    shipments: Annotated[list[ShipmentRecord], BeforeValidator(_none_as_empty)] = []
+
+
+class VariantRecord(Record):
+    sku: Text(64, numbers=True)
+    size: Text(40, required=False, numbers=True) = None
+    colour: Text(40, required=False) = None
+    stock: Whole(0, MAX_STOCK)
+
+
+class ProductRecord(Record):
+    code: Text(64, numbers=True)
+    name: Text(200)
+    variants: list[VariantRecord] = Field(min_length=1)
+
+
+SECTIONS = ("customers", "orders", "products")
+
+
+class ImportDocument(Record):
+    """`flask shop import FILE.json`: each section a list; its records are parsed one by one, each on its own."""
+
+    customers: list[Any] = []
+    orders: list[Any] = []
+    products: list[Any] = []
+
+
+# --- the carrier webhook ------------------------------------------------------------------------
+
+class ShipmentEventsBody(Record):
+    """POST /api/shipments/events: a carrier's scans for one tracking number (or one scan sent flat)."""
+
+    # The one 422 of a machine-to-machine endpoint names the first bad field in "field", as before.
+    error_codes: ClassVar[dict[str, str]] = {"body": "invalid_request"}
+    error_status: ClassVar[int] = 422
+
+    tracking_number: Text(40)
+    events: list[EventRecord] = Field(min_length=1, max_length=MAX_EVENTS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "events" not in data and "status" in data:
+            return {"tracking_number": data.get("tracking_number"), "events": [data]}
+        return data
+
+
+class ShipmentEventsAnswer(Schema):
+    """The events were stored (202) or were all known already (200)."""
+
+    tracking_number: str
+    accepted: int
+    duplicates: int
+    status: str
