@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from app.cases.topics import GROUPS, TOPICS
+from app.config import ConfigError
+from app.core.config_files import ConfigSection, config_problem, parse_config
 
 CHANNELS = ("phone", "email", "chat")
 PRIORITIES = ("low", "normal", "high")
@@ -16,8 +20,8 @@ DEFAULT_FILE = Path(__file__).with_name("routing.toml")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
-class RoutingConfigError(ValueError):
-    """The routing file is not usable; the message names the place."""
+class RoutingConfigError(ConfigError, ValueError):
+    """The routing file is not usable; the message names the rule and the key."""
 
 
 @dataclass(frozen=True)
@@ -80,93 +84,132 @@ class RoutingConfig:
         return Route(self.queues[queue], priority)
 
 
-def _conditions(raw: dict, where: str) -> Conditions:
-    channels = tuple(raw.get("channels", ()))
-    topics = tuple(raw.get("topics", ()))
-    for channel in channels:
-        if channel not in CHANNELS:
-            raise RoutingConfigError(f"{where}: unknown channel {channel!r} (use {', '.join(CHANNELS)})")
-    for topic in topics:
-        if topic not in TOPICS and topic not in GROUPS:
-            raise RoutingConfigError(f"{where}: unknown topic {topic!r}")
-    verified = raw.get("verified")
-    if verified is not None and not isinstance(verified, bool):
-        raise RoutingConfigError(f"{where}: verified must be true or false")
-    values = {}
-    for key in ("min_order_value", "max_order_value"):
-        value = raw.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
-            raise RoutingConfigError(f"{where}: {key} must be a number of euros")
-        values[key] = float(value) if value is not None else None
-    return Conditions(channels, topics, verified, **values)
+# --- the file ---------------------------------------------------------------------------------
+
+PositiveInt = Annotated[int, Field(strict=True, gt=0, le=10 ** 6)]
+Euros = Annotated[float, Field(strict=True, ge=0, le=10 ** 9, allow_inf_nan=False)]
 
 
-def _hours(raw: dict) -> dict[int, tuple[dt.time, dt.time]]:
-    hours = {}
-    for day, span in raw.items():
-        if day not in WEEKDAYS:
-            raise RoutingConfigError(f"[service] hours: unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
-        match = _HOURS.match(str(span))
-        if not match:
-            raise RoutingConfigError(f"[service] hours.{day}: write it like \"08:00-20:00\"")
-        h1, m1, h2, m2 = map(int, match.groups())
-        try:
-            start, end = dt.time(h1, m1), dt.time(h2, m2)
-        except ValueError as exc:
-            raise RoutingConfigError(f"[service] hours.{day}: {exc}") from exc
-        if end <= start:
-            raise RoutingConfigError(f"[service] hours.{day}: closing must come after opening")
-        hours[WEEKDAYS.index(day)] = (start, end)
-    return hours
-
-
-def _positive_int(raw: dict, key: str, default: int, where: str) -> int:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise RoutingConfigError(f"{where}: {key} must be a positive whole number")
+def _channel(value):
+    if value not in CHANNELS:
+        raise config_problem(f"unknown channel {value!r} (use {', '.join(CHANNELS)})")
     return value
+
+
+def _topic(value):
+    if value not in TOPICS and value not in GROUPS:
+        raise config_problem(f"unknown topic {value!r}")
+    return value
+
+
+class ConditionsSpec(ConfigSection):
+    channels: list[Annotated[str, AfterValidator(_channel)]] = []
+    topics: list[Annotated[str, AfterValidator(_topic)]] = []
+    verified: StrictBool | None = None
+    min_order_value: Euros | None = None
+    max_order_value: Euros | None = None
+
+    def conditions(self) -> Conditions:
+        return Conditions(tuple(self.channels), tuple(self.topics), self.verified, self.min_order_value,
+                          self.max_order_value)
+
+
+class RuleSpec(ConditionsSpec):
+    queue: str
+
+
+class PrioritySpec(ConditionsSpec):
+    priority: str
+
+    @field_validator("priority")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in PRIORITIES:
+            raise config_problem(f"priority must be one of {', '.join(PRIORITIES)}")
+        return value
+
+
+class QueueSpec(ConfigSection):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    sla_minutes: PositiveInt = 1440
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise config_problem("webhook_url must be an http(s) URL")
+        return value or None
+
+
+def _span(day: str, value) -> tuple[dt.time, dt.time]:
+    match = _HOURS.match(value) if isinstance(value, str) else None
+    if not match:
+        raise config_problem(f"{day}: write it like \"08:00-20:00\"")
+    h1, m1, h2, m2 = map(int, match.groups())
+    try:
+        start, end = dt.time(h1, m1), dt.time(h2, m2)
+    except ValueError as exc:
+        raise config_problem(f"{day}: {exc}") from None
+    if end <= start:
+        raise config_problem(f"{day}: closing must come after opening")
+    return start, end
+
+
+class ServiceSpec(ConfigSection):
+    hours: dict[str, Any] = {}
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict) -> dict[int, tuple[dt.time, dt.time]]:
+        hours = {}
+        for day, span in value.items():
+            if day not in WEEKDAYS:
+                raise config_problem(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
+            hours[WEEKDAYS.index(day)] = _span(day, span)
+        return hours
+
+
+class CallbacksSpec(ConfigSection):
+    slot_minutes: PositiveInt = 30
+    capacity: PositiveInt = 3
+    days_ahead: PositiveInt = 7
+    min_lead_minutes: PositiveInt = 30
+    phone_retention_days: PositiveInt = 30
+
+
+class RoutingFile(ConfigSection):
+    """The whole routing file."""
+
+    service: ServiceSpec = ServiceSpec()
+    callbacks: CallbacksSpec = CallbacksSpec()
+    queues: dict[str, QueueSpec] = Field(min_length=1)
+    rules: list[RuleSpec] = []
+    priorities: list[PrioritySpec] = []
+
+    @model_validator(mode="after")
+    def _rules_name_queues(self) -> "RoutingFile":
+        for index, rule in enumerate(self.rules):
+            if rule.queue not in self.queues:
+                raise config_problem(f"rules[{index}]: unknown queue {rule.queue!r}")
+        if not self.rules or self.rules[-1].conditions() != Conditions():
+            raise config_problem("the last rule must have no conditions, so every case finds a queue")
+        return self
 
 
 def parse_routing(text: str, source: str = "<routing>") -> RoutingConfig:
     """Parse and validate the routing file; RoutingConfigError names what is wrong."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RoutingConfigError(f"{source}: not valid TOML: {exc}") from exc
-    queues = {}
-    for slug, spec in (raw.get("queues") or {}).items():
-        where = f"[queues.{slug}]"
-        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-            raise RoutingConfigError(f"{where}: needs a name")
-        queues[slug] = Queue(slug, spec["name"], _positive_int(spec, "sla_minutes", 1440, where),
-                             spec.get("webhook_url") or None, spec.get("webhook_secret") or None)
-        if queues[slug].webhook_url and not queues[slug].webhook_url.startswith(("https://", "http://")):
-            raise RoutingConfigError(f"{where}: webhook_url must be an http(s) URL")
-    if not queues:
-        raise RoutingConfigError(f"{source}: no [queues] defined")
-    rules = []
-    for index, rule in enumerate(raw.get("rules") or []):
-        where = f"rules[{index}]"
-        if rule.get("queue") not in queues:
-            raise RoutingConfigError(f"{where}: unknown queue {rule.get('queue')!r}")
-        rules.append((_conditions(rule, where), rule["queue"]))
-    if not rules or rules[-1][0] != Conditions():
-        raise RoutingConfigError(f"{source}: the last rule must have no conditions, so every case finds a queue")
-    priorities = []
-    for index, rule in enumerate(raw.get("priorities") or []):
-        where = f"priorities[{index}]"
-        if rule.get("priority") not in PRIORITIES:
-            raise RoutingConfigError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
-        priorities.append((_conditions(rule, where), rule["priority"]))
-    callbacks = raw.get("callbacks") or {}
+    spec = parse_config(RoutingFile, text, source, RoutingConfigError)
+    callbacks = spec.callbacks
     return RoutingConfig(
-        queues=queues, rules=tuple(rules), priorities=tuple(priorities),
-        service_hours=_hours((raw.get("service") or {}).get("hours") or {}),
-        slot_minutes=_positive_int(callbacks, "slot_minutes", 30, "[callbacks]"),
-        capacity=_positive_int(callbacks, "capacity", 3, "[callbacks]"),
-        days_ahead=_positive_int(callbacks, "days_ahead", 7, "[callbacks]"),
-        min_lead_minutes=_positive_int(callbacks, "min_lead_minutes", 30, "[callbacks]"),
-        phone_retention_days=_positive_int(callbacks, "phone_retention_days", 30, "[callbacks]"),
+        queues={slug: Queue(slug, q.name, q.sla_minutes, q.webhook_url, q.webhook_secret)
+                for slug, q in spec.queues.items()},
+        rules=tuple((rule.conditions(), rule.queue) for rule in spec.rules),
+        priorities=tuple((rule.conditions(), rule.priority) for rule in spec.priorities),
+        service_hours=spec.service.hours,
+        slot_minutes=callbacks.slot_minutes, capacity=callbacks.capacity, days_ahead=callbacks.days_ahead,
+        min_lead_minutes=callbacks.min_lead_minutes, phone_retention_days=callbacks.phone_retention_days,
         source=source,
     )
 
@@ -175,6 +218,6 @@ def load_routing(path: str | Path | None = None) -> RoutingConfig:
     path = Path(path) if path else DEFAULT_FILE
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise RoutingConfigError(f"cannot read routing file {path}: {exc}") from exc
     return parse_routing(text, str(path))

@@ -1,10 +1,14 @@
 """The returns policy from one TOML file: window, non-returnable categories, carriers, goodwill rules."""
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field, StrictBool, StringConstraints, ValidationError, field_validator
+
+from app.config import ConfigError
+from app.core.config_files import ConfigSection, config_problem, describe, read_config
 from app.returns.label import LabelAddress as ReturnAddress
 from app.returns.vocabulary import REASONS
 
@@ -14,7 +18,7 @@ EXCLUSION_KINDS = ("hygiene", "custom", "software", "voucher", "perishable")
 REASON_CODES = tuple(REASONS)
 
 
-class PolicyError(ValueError):
+class PolicyError(ConfigError, ValueError):
     """The policy file is not usable; the message names the setting."""
 
 
@@ -48,72 +52,104 @@ class ReturnsPolicy:
     source: str = ""
 
 
-def _cents(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise PolicyError(f"{name} must be a non-negative amount in euros")
-    return round(value * 100)
+# --- the file ---------------------------------------------------------------------------------
+
+Euros = Annotated[float, Field(strict=True, ge=0, le=10 ** 6, allow_inf_nan=False)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-def _text(table: dict, key: str, where: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise PolicyError(f"{where}.{key} must be text")
-    return value.strip()
+def _cents(euros: float) -> int:
+    return round(euros * 100)
+
+
+class AddressSpec(ConfigSection):
+    name: Text
+    street: Text
+    postcode: Text
+    city: Text
+    country: Text = "DE"
+
+
+class CarrierSpec(ConfigSection):
+    name: Text
+    drop_off: Text
+    drop_off_en: Text | None = None
+    paperless: StrictBool = False
+
+
+class ReturnlessSpec(ConfigSection):
+    max_value: Euros = 0
+    good_standing_max_value: Euros = 0
+    good_standing_min_orders: Annotated[int, Field(strict=True, ge=1, le=10 ** 6)] = 3
+    good_standing_max_return_rate: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.3
+
+
+class ComplaintsSpec(ConfigSection):
+    min_value: Euros = 0
+    reasons: list[str] = ["defekt"]
+
+    @field_validator("reasons")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        if any(reason not in REASON_CODES for reason in value):
+            raise config_problem(f"must be among {', '.join(REASON_CODES)}")
+        return value
+
+
+class PolicyFile(ConfigSection):
+    """The whole returns policy file."""
+
+    window_days: int = 30
+    return_address: AddressSpec
+    non_returnable: dict[str, str] = {}
+    carriers: dict[str, CarrierSpec] = Field(min_length=1)
+    returnless: ReturnlessSpec = ReturnlessSpec()
+    complaints: ComplaintsSpec = ComplaintsSpec()
+
+    @field_validator("window_days", mode="before")
+    @classmethod
+    def _at_least_legal(cls, value):
+        if isinstance(value, bool) or not isinstance(value, int) or not LEGAL_WITHDRAWAL_DAYS <= value <= 3650:
+            raise config_problem(f"must be a whole number of at least {LEGAL_WITHDRAWAL_DAYS} "
+                                 "(the legal withdrawal period)")
+        return value
+
+    @field_validator("non_returnable")
+    @classmethod
+    def _kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        for category, kind in value.items():
+            if kind not in EXCLUSION_KINDS:
+                raise config_problem(f"{category!r} must map to one of {', '.join(EXCLUSION_KINDS)}")
+        return value
 
 
 def parse_policy(data: dict, source: str = "") -> ReturnsPolicy:
     """Validate a parsed policy document; PolicyError names the first bad setting."""
-    window = data.get("window_days", 30)
-    if isinstance(window, bool) or not isinstance(window, int) or window < LEGAL_WITHDRAWAL_DAYS:
-        raise PolicyError(f"window_days must be a whole number of at least {LEGAL_WITHDRAWAL_DAYS} "
-                          "(the legal withdrawal period)")
-    address = data.get("return_address")
-    if not isinstance(address, dict):
-        raise PolicyError("[return_address] is missing")
-    return_address = ReturnAddress(*(_text(address, k, "return_address") for k in ("name", "street", "postcode", "city")),
-                                   country=address.get("country", "DE"))
-    excluded = data.get("non_returnable", {})
-    if not isinstance(excluded, dict) or any(kind not in EXCLUSION_KINDS for kind in excluded.values()):
-        raise PolicyError(f"[non_returnable] maps a category to one of {', '.join(EXCLUSION_KINDS)}")
-    carriers = {}
-    for code, table in (data.get("carriers") or {}).items():
-        if not isinstance(table, dict):
-            raise PolicyError(f"[carriers.{code}] must be a table")
-        texts = {"de": _text(table, "drop_off", f"carriers.{code}")}
-        if "drop_off_en" in table:
-            texts["en"] = _text(table, "drop_off_en", f"carriers.{code}")
-        carriers[code] = ReturnCarrier(code, _text(table, "name", f"carriers.{code}"), texts,
-                                       bool(table.get("paperless", False)))
-    if not carriers:
-        raise PolicyError("at least one [carriers.<code>] is needed")
-    returnless = data.get("returnless", {})
-    complaints = data.get("complaints", {})
-    reasons = tuple(complaints.get("reasons", ["defekt"]))
-    if any(reason not in REASON_CODES for reason in reasons):
-        raise PolicyError(f"complaints.reasons must be among {', '.join(REASON_CODES)}")
-    rate = returnless.get("good_standing_max_return_rate", 0.3)
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-        raise PolicyError("returnless.good_standing_max_return_rate must be between 0 and 1")
-    min_orders = returnless.get("good_standing_min_orders", 3)
-    if isinstance(min_orders, bool) or not isinstance(min_orders, int) or min_orders < 1:
-        raise PolicyError("returnless.good_standing_min_orders must be a whole number of at least 1")
+    try:
+        spec = PolicyFile.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(describe(exc)) from None
+    return _policy(spec, source)
+
+
+def _policy(spec: PolicyFile, source: str) -> ReturnsPolicy:
+    address = spec.return_address
+    carriers = {code: ReturnCarrier(code, c.name, {"de": c.drop_off, **({"en": c.drop_off_en} if c.drop_off_en else {})},
+                                    c.paperless) for code, c in spec.carriers.items()}
+    returnless, complaints = spec.returnless, spec.complaints
     return ReturnsPolicy(
-        window_days=window, return_address=return_address, non_returnable=dict(excluded), carriers=carriers,
-        returnless_max_cents=_cents(returnless.get("max_value", 0), "returnless.max_value"),
-        good_standing_max_cents=_cents(returnless.get("good_standing_max_value", 0), "returnless.good_standing_max_value"),
-        good_standing_min_orders=min_orders, good_standing_max_return_rate=float(rate),
-        complaint_min_cents=_cents(complaints.get("min_value", 0), "complaints.min_value"),
-        complaint_reasons=reasons, source=source,
+        window_days=spec.window_days,
+        return_address=ReturnAddress(address.name, address.street, address.postcode, address.city,
+                                     country=address.country),
+        non_returnable=dict(spec.non_returnable), carriers=carriers,
+        returnless_max_cents=_cents(returnless.max_value),
+        good_standing_max_cents=_cents(returnless.good_standing_max_value),
+        good_standing_min_orders=returnless.good_standing_min_orders,
+        good_standing_max_return_rate=float(returnless.good_standing_max_return_rate),
+        complaint_min_cents=_cents(complaints.min_value), complaint_reasons=tuple(complaints.reasons), source=source,
     )
 
 
 def load_policy(path: str | Path | None = None) -> ReturnsPolicy:
     path = Path(path) if path else DEFAULT_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
-    try:
-        return parse_policy(data, str(path))
-    except PolicyError as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
+    return _policy(read_config(PolicyFile, path, PolicyError), str(path))

@@ -182,3 +182,27 @@ class Returnable(Schema):
     return_window_ends: dt.date | None
     carriers: list[CarrierChoice]
     items: list[ReturnableItem]
+
+
+# --- the form on /retouren/bestellung/<number> -----------------------------------------------------
+
+FormQuantity = Annotated[int, Field(ge=0, le=999)]  # the select sends "1", "2", …
+
+
+class ChosenItem(Schema):
+    """One ticked row of the returns form (items-<n>-…)."""
+
+    sku: Annotated[Sku | None, OptionalBlank] = None
+    quantity: FormQuantity = 1
+    reason: Annotated[Line(40) | None, OptionalBlank] = None
+    comment: Annotated[Paragraphs(MAX_COMMENT_READ) | None, OptionalBlank] = None
+    exchange_for: Annotated[Sku | None, OptionalBlank] = None
+
+
+class ReturnFormInput(Schema):
+    """The returns form: the ticked items, refund or exchange, the carrier and the per-form submission id."""
+
+    items: list[ChosenItem] = Field(default_factory=list, max_length=MAX_ITEMS)
+    resolution: Annotated[Line(20) | None, OptionalBlank] = None
+    carrier: Annotated[Line(40) | None, OptionalBlank] = None
+    submission_id: Annotated[Line(64) | None, OptionalBlank] = None

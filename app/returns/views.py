@@ -9,6 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.cases.access import remember_case
+from app.core.errors import InvalidInput
+from app.core.requests import form_parsed_by_schema
+from app.core.schemas import parse_data, parse_query
 from app.extensions import db, limiter
 from app.i18n import current_language
 from app.idempotency import IdempotencyConflict
@@ -18,6 +21,7 @@ from app.returns.eligibility import item_eligibility, return_window_ends
 from app.returns.forms import CancelReturnForm, ReturnForm
 from app.returns.listing import returns_of
 from app.returns.photos import PhotoRejected, check_photos
+from app.returns.schemas import LinkQuery, ReturnFormInput
 from app.returns.service import ReturnInput, ReturnInvalid, ReturnLine, exchange_options, submit_and_commit
 from app.returns.status import TransitionRefused, advance
 from app.returns.vocabulary import PHOTO_REASONS, REASONS, STATUS_LABELS
@@ -78,6 +82,7 @@ def start():
 
 
 @bp.post("")
+@form_parsed_by_schema
 @limiter.shared_limit(GUEST_LOOKUP_LIMITS, scope=GUEST_LOOKUP_SCOPE)
 def guest_lookup():
     """Prove an order as a guest; every wrong pair gets the same message."""
@@ -110,13 +115,25 @@ def _prepare(form: ReturnForm, eligibility) -> dict:
     return entries
 
 
-def _input_from(form: ReturnForm, chosen, order_number: str) -> ReturnInput:
-    lines = tuple(ReturnLine(sku=e.sku.data, quantity=e.quantity.data, reason=e.reason.data or None,
-                             comment=e.comment.data or None, exchange_for=e.exchange_for.data or None)
-                  for e in chosen)
-    return ReturnInput(order_number=order_number, lines=lines, resolution=form.resolution.data or None, carrier=form.carrier.data or None,
+def _posted_choice(form: ReturnForm, chosen) -> ReturnFormInput | None:
+    """The ticked rows and the choices as posted, through the form's schema; None with messages on the fields."""
+    # WTForms only splits the numbered rows (items-<n>-…) and keeps the posted text as it is; the schema parses it.
+    data = {"items": [{name: entry[name].data for name in ("sku", "quantity", "reason", "comment", "exchange_for")}
+                      for entry in chosen],
+            **{name: form[name].data for name in ("resolution", "carrier", "submission_id")}}
+    try:
+        return parse_data(ReturnFormInput, data)
+    except InvalidInput as exc:
+        _show_errors(form, chosen, exc.errors)
+        return None
+
+
+def _input_from(given: ReturnFormInput, order_number: str) -> ReturnInput:
+    lines = tuple(ReturnLine(sku=item.sku, quantity=item.quantity, reason=item.reason, comment=item.comment,
+                             exchange_for=item.exchange_for) for item in given.items)
+    return ReturnInput(order_number=order_number, lines=lines, resolution=given.resolution, carrier=given.carrier,
                        lang=current_language(), trail=current_trail(),
-                       idempotency_key=f"form:{form.submission_id.data}" if form.submission_id.data else None)
+                       idempotency_key=f"form:{given.submission_id}" if given.submission_id else None)
 
 
 def _show_errors(form: ReturnForm, chosen, errors: dict) -> None:
@@ -124,14 +141,20 @@ def _show_errors(form: ReturnForm, chosen, errors: dict) -> None:
     for key, message in errors.items():
         parts = key.split(".")
         if parts[0] == "items" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(chosen):
-            getattr(chosen[int(parts[1])], parts[2]).errors = [message]
+            field = getattr(chosen[int(parts[1])], parts[2])
         elif key in ("resolution", "carrier"):
-            getattr(form, key).errors = [message]
+            field = getattr(form, key)
         else:
             form.form_errors.append(message)
+            continue
+        field.errors = [message]
+        if isinstance(field.data, str) and not field.data.isprintable():
+            # Shown again without the refused control characters.
+            field.data = "".join(ch for ch in field.data if ch.isprintable() or ch in "\n\t")
 
 
 @bp.route("/bestellung/<number>", methods=["GET", "POST"])
+@form_parsed_by_schema
 @limiter.limit("30 per hour", methods=["POST"])
 def choose(number):
     """Items with what can go back (and why not), reasons, refund or exchange, carrier — one page."""
@@ -149,21 +172,11 @@ def choose(number):
         record("flow", flow="returns", step="items", order=order.number)
     entries = _prepare(form, eligibility)
     form.form_errors = []
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST":
         chosen = [entry for entry in form.items if entry.selected.data]
-        try:
-            photos = {e.sku.data: check_photos(e.photos.data or []) for e in chosen if e.reason.data in PHOTO_REASONS}
-            submission = submit_and_commit(_input_from(form, chosen, order.number), order, current_user, policy(), current_app.extensions["helpcenter.routing"],
-                                           now(), photos)
-        except PhotoRejected as exc:
-            form.form_errors = [str(exc)]
-        except ReturnInvalid as exc:
-            _show_errors(form, chosen, exc.errors)
-        except IdempotencyConflict:
-            form.form_errors = [_("Dieses Formular wurde schon mit anderem Inhalt gesendet. Bitte laden Sie die "
-                                  "Seite neu.")]
-        else:
-            ret = submission.return_request
+        given = _posted_choice(form, chosen)
+        ret = _submit(form, chosen, given, order) if given is not None else None
+        if ret is not None:
             if ret.complaint_case is not None:
                 remember_case(ret.complaint_case.number)
             record("flow", flow="returns", step="sent", order=order.number,
@@ -175,8 +188,32 @@ def choose(number):
         eligibility=eligibility, reasons=REASONS, photo_reasons=PHOTO_REASONS), status)))
 
 
+def _submit(form: ReturnForm, chosen, given: ReturnFormInput, order):
+    """Check the photos and store the return; None with the messages on the form when it cannot be stored."""
+    try:
+        photos = {item.sku: check_photos(entry.photos.data or [])
+                  for item, entry in zip(given.items, chosen) if item.reason in PHOTO_REASONS}
+        submission = submit_and_commit(_input_from(given, order.number), order, current_user, policy(),
+                                       current_app.extensions["helpcenter.routing"], now(), photos)
+    except PhotoRejected as exc:
+        form.form_errors = [str(exc)]
+    except ReturnInvalid as exc:
+        _show_errors(form, chosen, exc.errors)
+    except IdempotencyConflict:
+        form.form_errors = [_("Dieses Formular wurde schon mit anderem Inhalt gesendet. Bitte laden Sie die "
+                              "Seite neu.")]
+    else:
+        return submission.return_request
+    return None
+
+
+def _token() -> str | None:
+    """The signed e-mail link's token (?t=…), parsed like every other input."""
+    return parse_query(LinkQuery).t
+
+
 def _visible_or_404(number):
-    ret = visible_return(number, current_user, request.args.get("t"))
+    ret = visible_return(number, current_user, _token())
     if ret is None:
         abort(404)
     return ret
@@ -189,15 +226,15 @@ def status(number):
     return _no_store(current_app.make_response(render_template(
         "returns/status.html", ret=ret, carrier=policy().carriers.get(ret.carrier) if ret.carrier else None,
         qr=qr_svg(ret) if ret.carrier else None, status_labels=STATUS_LABELS, reasons=REASONS,
-        label_allowed=may_download_label(ret, current_user, request.args.get("t")),
-        token=request.args.get("t"), cancel_form=CancelReturnForm())))
+        label_allowed=may_download_label(ret, current_user, _token()),
+        token=_token(), cancel_form=CancelReturnForm())))
 
 
 @bp.get("/<number>/etikett.pdf")
 def label(number):
     """The label and packing slip as a PDF download."""
     ret = _visible_or_404(number)
-    if not may_download_label(ret, current_user, request.args.get("t")):
+    if not may_download_label(ret, current_user, _token()):
         abort(404)
     try:
         return label_download(ret)
@@ -229,11 +266,11 @@ def qr(number):
 
 @bp.post("/<number>/stornieren")
 def cancel(number):
-    """Withdraw a return that has not been sent yet (the exchange stock is released)."""
+    """Withdraw a return that has not been sent yet (the exchange stock is released).
+
+    The form carries nothing but its CSRF token (checked for every post); the return comes from the URL.
+    """
     ret = _visible_or_404(number)
-    form = CancelReturnForm()
-    if not form.validate_on_submit():
-        abort(400)
     try:
         advance(ret, "cancelled", "customer", now().replace(tzinfo=None),
                 actor_id=current_user.id if current_user.is_authenticated else None)
@@ -243,4 +280,4 @@ def cancel(number):
     else:
         db.session.commit()
         flash(_("Ihre Rücksendung %(number)s ist storniert.", number=ret.number), "success")
-    return redirect(url_for("returns.status", number=ret.number, t=request.args.get("t") or None))
+    return redirect(url_for("returns.status", number=ret.number, t=_token()))

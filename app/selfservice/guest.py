@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.core.forms import parse_form_into
 from app.selfservice.trail import record
 from app.shop.models import Order
 from app.shop.orders import grant_guest_access, prove_order
+from app.tracking.schemas import GuestLookup
 
 GUEST_LOOKUP_LIMITS = "10 per minute;30 per hour"
 # One budget for every way a guest proves an order (tracking, returns, API): guesses do not add up.
@@ -13,15 +15,19 @@ GUEST_LOOKUP_SCOPE = "guest-order-lookup"
 
 
 def prove_guest_order(form, flow: str) -> Order | None:
-    """Validate the lookup form and grant access to the order; every wrong pair gets the same message."""
-    if not form.validate_on_submit():
+    """Parse the posted lookup form and grant access to the order; every wrong pair gets the same message.
+
+    None with the messages on the form's fields (the view shows the form again).
+    """
+    given = parse_form_into(GuestLookup, form)
+    if given is None:
         return None
-    order = prove_order(form.order_number.data, form.postcode.data)
+    order = prove_order(given.order_number, given.postcode)
     if order is not None:
         grant_guest_access(order)
         record("flow", flow=flow, step="guest_lookup", outcome="found", order=order.number)
         return order
     record("flow", flow=flow, step="guest_lookup", outcome="not_found")
-    form.order_number.errors.append(_("Zu dieser Bestellnummer und Postleitzahl haben wir keine Bestellung "
-                                      "gefunden. Bitte prüfen Sie beide Angaben in Ihrer Bestellbestätigung."))
+    form.order_number.errors = [_("Zu dieser Bestellnummer und Postleitzahl haben wir keine Bestellung "
+                                  "gefunden. Bitte prüfen Sie beide Angaben in Ihrer Bestellbestätigung.")]
     return None

@@ -1,17 +1,14 @@
-"""Forms of the tracking flow."""
+"""Forms of the tracking flow: WTForms renders them and checks CSRF; app/tracking/schemas.py parses them."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import AnyOf, DataRequired, Length
-
-_required = _l("Bitte füllen Sie dieses Feld aus.")
 
 
 class GuestLookupForm(FlaskForm):
-    order_number = StringField(_l("Bestellnummer"), validators=[DataRequired(_required), Length(max=40)])
-    postcode = StringField(_l("Postleitzahl der Lieferadresse"), validators=[DataRequired(_required), Length(max=10)])
+    order_number = StringField(_l("Bestellnummer"), render_kw={"maxlength": 40, "required": True})
+    postcode = StringField(_l("Postleitzahl der Lieferadresse"), render_kw={"maxlength": 10, "required": True})
 
 
 class NotReceivedStepForm(FlaskForm):
     # Two submit buttons named "found" carry the answer.
-    found = StringField(validators=[AnyOf(["ja", "nein"])])
+    found = StringField()

@@ -11,15 +11,20 @@ ORDER_NUMBER_LENGTH = 40
 POSTCODE_LENGTH = 10
 
 
-class LookupBody(Schema):
-    """A guest proves an order with its number and the delivery postcode."""
+class GuestLookup(Schema):
+    """A guest proves an order with its number and the delivery postcode (the form on /sendungsverfolgung
+    and /retouren)."""
+
+    order_number: Line(ORDER_NUMBER_LENGTH, min_length=1) = Field(description="As in the order confirmation")
+    postcode: Line(POSTCODE_LENGTH, min_length=1) = Field(description="Postcode of the delivery address")
+
+
+class LookupBody(GuestLookup):
+    """POST /api/tracking/lookup."""
 
     # The lookup always answered 400 for a body it could not read; it keeps that status.
     error_codes: ClassVar[dict[str, str]] = {"body": "invalid_request"}
     error_status: ClassVar[int] = 400
-
-    order_number: Line(ORDER_NUMBER_LENGTH, min_length=1) = Field(description="As in the order confirmation")
-    postcode: Line(POSTCODE_LENGTH, min_length=1) = Field(description="Postcode of the delivery address")
 
 
 class NotReceivedAnswer(Schema):

@@ -4,6 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.core.forms import FORM_ERROR_STATUS, parse_form_into
+from app.core.requests import form_parsed_by_schema
+from app.core.schemas import parse_query
 from app.extensions import limiter
 from app.selfservice.guest import GUEST_LOOKUP_LIMITS, GUEST_LOOKUP_SCOPE, prove_guest_order
 from app.selfservice.trail import record
@@ -11,6 +14,7 @@ from app.shop.fields import shop_today
 from app.shop.orders import is_owner, orders_of, visible_order
 from app.tracking.forms import GuestLookupForm, NotReceivedStepForm
 from app.tracking.not_received import STEPS, step_by_number
+from app.tracking.schemas import NotReceivedAnswer, StepQuery
 from app.tracking.status import build_tracking
 
 bp = Blueprint("tracking", __name__, url_prefix="/sendungsverfolgung")
@@ -32,6 +36,7 @@ def start():
 
 
 @bp.post("")
+@form_parsed_by_schema
 @limiter.shared_limit(GUEST_LOOKUP_LIMITS, scope=GUEST_LOOKUP_SCOPE)
 def guest_lookup():
     """Prove an order as a guest; every wrong pair gets the same message."""
@@ -54,22 +59,28 @@ def status(number):
 
 
 @bp.route("/<number>/nicht-erhalten", methods=["GET", "POST"])
+@form_parsed_by_schema
 def not_received(number):
     """'Zugestellt', but not there: neighbour, Packstation, mailbox, household — then report it."""
     view = _tracking_or_404(number)
     if view.advice.state != "delivered":
         return redirect(url_for("tracking.status", number=number))
-    current = step_by_number(request.args.get("schritt", 1, type=int))
+    step = parse_query(StepQuery)
+    current = step_by_number(step.number)
     form = NotReceivedStepForm()
-    if form.validate_on_submit():
-        if form.found.data == "ja":
+    if request.method == "POST":
+        answer = parse_form_into(NotReceivedAnswer, form)
+        if answer is None:
+            return render_template("tracking/not_received_step.html", view=view, step=current, steps=STEPS,
+                                   form=form), FORM_ERROR_STATUS
+        if answer.found == "ja":
             record("flow", flow="not_received", step=current.key, outcome="found", order=number)
             return render_template("tracking/not_received_solved.html", view=view)
         record("flow", flow="not_received", step=current.key, outcome="not_found", order=number)
         if current.number < len(STEPS):
             return redirect(url_for("tracking.not_received", number=number, schritt=current.number + 1))
         return redirect(url_for("tracking.not_received", number=number, schritt="ende"))
-    if request.args.get("schritt") == "ende":
+    if step.at_end:
         record("flow", flow="not_received", step="report", outcome="contact", order=number)
         return render_template("tracking/not_received_report.html", view=view)
     return render_template("tracking/not_received_step.html", view=view, step=current, steps=STEPS, form=form)
