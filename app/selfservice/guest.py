@@ -21,6 +21,10 @@ def prove_guest_order(form, flow: str) -> Order | None:
     """
     given = parse_form_into(GuestLookup, form)
     if given is None:
+        for field in (form.order_number, form.postcode):
+            if field.errors and isinstance(field.data, str):
+                # Shown again without the refused control characters.
+                field.data = "".join(ch for ch in field.data if ch.isprintable())
         return None
     order = prove_order(given.order_number, given.postcode)
     if order is not None:
