@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, field_validator, model_validator
 
@@ -143,8 +143,8 @@ class QueueSpec(ConfigSection):
         return value or None
 
 
-def _span(day: str, value) -> tuple[dt.time, dt.time]:
-    match = _HOURS.match(value) if isinstance(value, str) else None
+def _span(day: str, value: str) -> tuple[dt.time, dt.time]:
+    match = _HOURS.match(value)
     if not match:
         raise config_problem(f"{day}: write it like \"08:00-20:00\"")
     h1, m1, h2, m2 = map(int, match.groups())
@@ -158,7 +158,7 @@ def _span(day: str, value) -> tuple[dt.time, dt.time]:
 
 
 class ServiceSpec(ConfigSection):
-    hours: dict[str, Any] = {}
+    hours: dict[str, str] = {}
 
     @field_validator("hours")
     @classmethod

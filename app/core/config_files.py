@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
 from app.config import ConfigError
@@ -26,6 +26,16 @@ class ConfigSection(BaseModel):
 def config_problem(message: str) -> PydanticCustomError:
     """A refusal with a message written for operators (shown as it is, after the place)."""
     return PydanticCustomError("hc_config", message)
+
+
+def says(message: str) -> WrapValidator:
+    """Word any refusal of a setting as one message for operators."""
+    def wrap(value, handler):
+        try:
+            return handler(value)
+        except ValidationError:
+            raise config_problem(message) from None
+    return WrapValidator(wrap)
 
 
 def _place(location) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, StrictBool, StringConstraints, ValidationError, field_validator
 
 from app.config import ConfigError
-from app.core.config_files import ConfigSection, config_problem, describe, read_config
+from app.core.config_files import ConfigSection, config_problem, describe, read_config, says
 from app.returns.label import LabelAddress as ReturnAddress
 from app.returns.vocabulary import REASONS
 
@@ -99,20 +99,14 @@ class ComplaintsSpec(ConfigSection):
 class PolicyFile(ConfigSection):
     """The whole returns policy file."""
 
-    window_days: int = 30
+    window_days: Annotated[int, Field(strict=True, ge=LEGAL_WITHDRAWAL_DAYS, le=3650),
+                           says(f"must be a whole number of at least {LEGAL_WITHDRAWAL_DAYS} "
+                                "(the legal withdrawal period)")] = 30
     return_address: AddressSpec
     non_returnable: dict[str, str] = {}
     carriers: dict[str, CarrierSpec] = Field(min_length=1)
     returnless: ReturnlessSpec = ReturnlessSpec()
     complaints: ComplaintsSpec = ComplaintsSpec()
-
-    @field_validator("window_days", mode="before")
-    @classmethod
-    def _at_least_legal(cls, value):
-        if isinstance(value, bool) or not isinstance(value, int) or not LEGAL_WITHDRAWAL_DAYS <= value <= 3650:
-            raise config_problem(f"must be a whole number of at least {LEGAL_WITHDRAWAL_DAYS} "
-                                 "(the legal withdrawal period)")
-        return value
 
     @field_validator("non_returnable")
     @classmethod

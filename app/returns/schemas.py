@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Annotated, Any, ClassVar
 
 from flask_babel import gettext as _
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import Field, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
 from app.core.schemas import Int64, Line, OptionalBlank, Paragraphs, Schema
@@ -23,24 +23,17 @@ MAX_COMMENT_READ = 5000
 Sku = Line(SKU_LENGTH, min_length=1)
 
 
-def _exchange_for(value: Any) -> Any:
-    """A SKU for every item, or {old SKU: new SKU}: each text one line of at most 64 characters."""
-    wrong = PydanticCustomError("hc_exchange_for", _("Muss eine Artikelnummer oder ein Objekt "
-                                                     "{Artikelnummer: neue Artikelnummer} sein."))
-    if value is None:
-        return None
-    texts = [value] if isinstance(value, str) else (list(value) + list(value.values())
-                                                    if isinstance(value, dict) else None)
-    if texts is None or len(texts) > 2 * MAX_ITEMS or not all(
-            isinstance(text, str) and 0 < len(text) <= SKU_LENGTH and text.isprintable() for text in texts):
-        raise wrong
-    return value
+def _one_message(value: Any, handler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError("hc_exchange_for", _("Muss eine Artikelnummer oder ein Objekt "
+                                                       "{Artikelnummer: neue Artikelnummer} sein.")) from None
 
 
-ExchangeFor = Annotated[Any, BeforeValidator(_exchange_for), WithJsonSchema({"anyOf": [
-    {"type": "string", "maxLength": SKU_LENGTH},
-    {"type": "object", "additionalProperties": {"type": "string", "maxLength": SKU_LENGTH}},
-    {"type": "null"}]})]
+# A SKU for every item, or {old SKU: new SKU}.
+ExchangeFor = Annotated[Sku | Annotated[dict[Sku, Sku], Field(max_length=MAX_ITEMS)] | None,
+                        WrapValidator(_one_message)]
 
 
 # --- POST /api/returns ----------------------------------------------------------------------------

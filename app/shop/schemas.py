@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import (AfterValidator, BeforeValidator, Field, PlainValidator, StrictBool, StringConstraints,
+                      ValidationError, WithJsonSchema, WrapValidator, model_validator)
 from pydantic_core import PydanticCustomError
 
 from app.core.emails import InvalidEmail, normalize_email
-from app.core.schemas import Schema
+from app.core.schemas import OptionalBlank, Schema
 from app.shop.carriers import CARRIERS
 from app.shop.events import EventInput
 from app.shop.fields import to_utc
@@ -25,86 +26,62 @@ MAX_EVENTS = 200
 MAX_STOCK = 1_000_000
 MAX_CENTS = 10 ** 11  # a billion euros: far beyond any order, well inside a 64-bit column
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_POSTCODE = re.compile(r"^[0-9A-Za-z -]{3,10}$")
 
 
 def _refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError("hc_record", message)
 
 
-def _text(max_length: int, required: bool, numbers: bool):
-    def check(value: Any) -> Any:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                raise _refuse("is missing")
-            return None
-        if numbers and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # order numbers and customer ids are often sent as JSON numbers
-        if not isinstance(value, str):
-            raise _refuse("must be text")
-        value = value.strip()
-        if len(value) > max_length or _CONTROL.search(value):
-            raise _refuse("is too long or contains control characters")
-        return value
-    return check
+def _says(messages: str | dict[str, str]) -> WrapValidator:
+    """Word pydantic's refusal of a field as the import report prints it: one message, or one per error type."""
+    def wrap(value: Any, handler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            kind = exc.errors(include_url=False)[0]["type"]
+            text = messages if isinstance(messages, str) else messages.get(kind, messages["*"])
+            raise _refuse(text) from None
+    return WrapValidator(wrap)
+
+
+def _no_controls(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control character")
+    return value
+
+
+def _number_as_text(value: Any) -> Any:
+    # Order numbers, customer ids and sizes are often sent as JSON numbers (not booleans, not floats).
+    return str(value) if type(value) is int else value
 
 
 def Text(max_length: int = 200, *, required: bool = True, numbers: bool = False):  # noqa: N802 - reads like a type
     """One line of text from the shop or a carrier: no control characters, at most max_length."""
-    kind = str if required else str | None
-    return Annotated[kind, BeforeValidator(_text(max_length, required, numbers)),
-                     WithJsonSchema({"type": "string", "maxLength": max_length} if required else
-                                    {"anyOf": [{"type": "string", "maxLength": max_length}, {"type": "null"}]})]
+    text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
+                     AfterValidator(_no_controls),
+                     _says({"string_type": "must be text", "string_too_short": "is missing",
+                            "*": "is too long or contains control characters"}),
+                     WithJsonSchema({"type": "string", "maxLength": max_length})]
+    if numbers:
+        text = Annotated[text, BeforeValidator(_number_as_text)]
+    return text if required else Annotated[text | None, OptionalBlank]
 
 
 def Choice(values):  # noqa: N802
     """One of the shop's codes."""
     allowed = tuple(values)
-
-    def check(value: Any) -> str:
-        if isinstance(value, str) and value.strip() in allowed:
-            return value.strip()
-        if value is None:
-            raise _refuse("is missing")
-        raise _refuse(f"must be one of {', '.join(allowed)}")
-
-    return Annotated[str, BeforeValidator(check), WithJsonSchema({"type": "string", "enum": list(allowed)})]
+    return Annotated[Literal[allowed], _says(f"must be one of {', '.join(allowed)}")]
 
 
 def Whole(low: int, high: int):  # noqa: N802
     """A whole JSON number in [low, high]: no text, no booleans, no floats."""
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise _refuse(f"must be a whole number from {low} to {high}")
-        return value
-
-    return Annotated[int, BeforeValidator(check), WithJsonSchema({"type": "integer", "minimum": low,
-                                                                  "maximum": high})]
+    return Annotated[int, Field(strict=True, ge=low, le=high), _says(f"must be a whole number from {low} to {high}")]
 
 
-def _cents(value: Any) -> int:
-    wrong = _refuse('must be an amount like "89.90"')
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise wrong
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise wrong from None
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount * 100 > MAX_CENTS:
-        raise wrong
-    return int(amount * 100)
-
-
-def _date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    try:
-        parsed = dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None or not 2000 <= parsed.year <= 2099:
-        raise _refuse("must be a date like 2026-11-22")
-    return parsed
+def _in_shop_years(day: dt.date) -> dt.date:
+    if not 2000 <= day.year <= 2099:
+        raise ValueError("out of range")
+    return day
 
 
 def _time(value: Any) -> dt.datetime:
@@ -114,16 +91,6 @@ def _time(value: Any) -> dt.datetime:
         raise _refuse(str(exc)) from None
 
 
-def _optional_time(value: Any) -> dt.datetime | None:
-    return None if value is None or value == "" else _time(value)
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _refuse("must be true or false")
-    return value
-
-
 def _email(value: Any) -> str:
     try:
         return normalize_email(value).lower()
@@ -131,25 +98,28 @@ def _email(value: Any) -> str:
         raise _refuse("is not an e-mail address") from None
 
 
-def _postcode(value: Any) -> Any:
-    if isinstance(value, str) and value.strip() and not _POSTCODE.match(value.strip()):
-        raise _refuse("is not a postcode")
-    return value
+def _cents(amount: Decimal) -> int:
+    return int(amount * 100)
 
 
 def _none_as_empty(value: Any) -> Any:
     return [] if value is None else value
 
 
-Cents = Annotated[int, BeforeValidator(_cents), WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"})]
-ShopDate = Annotated[dt.date | None, BeforeValidator(_date), WithJsonSchema({"type": "string", "format": "date"})]
+# Money as a decimal string in euros ("89.90"; a JSON number is read the same), at most a billion.
+Cents = Annotated[Decimal, Field(ge=0, le=MAX_CENTS // 100, decimal_places=2, allow_inf_nan=False),
+                  AfterValidator(_cents), _says('must be an amount like "89.90"'),
+                  WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"})]
+ShopDate = Annotated[Annotated[dt.date, AfterValidator(_in_shop_years), _says("must be a date like 2026-11-22")]
+                     | None, OptionalBlank]
 # ISO 8601 with offset, or shop time (Europe/Berlin) without; stored as naive UTC.
-ShopTime = Annotated[dt.datetime, BeforeValidator(_time), WithJsonSchema({"type": "string", "format": "date-time"})]
-OptionalShopTime = Annotated[dt.datetime | None, BeforeValidator(_optional_time),
-                             WithJsonSchema({"type": "string", "format": "date-time"})]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-RecordEmail = Annotated[str, BeforeValidator(_email)]
-Postcode = Annotated[Text(10), BeforeValidator(_postcode)]
+ShopTime = Annotated[dt.datetime, PlainValidator(_time), WithJsonSchema({"type": "string", "format": "date-time"})]
+OptionalShopTime = Annotated[ShopTime | None, OptionalBlank]
+Flag = Annotated[StrictBool, _says("must be true or false")]
+RecordEmail = Annotated[str, PlainValidator(_email), WithJsonSchema({"type": "string", "format": "email"})]
+Postcode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z -]{3,10}$"),
+                     _says({"string_type": "must be text", "*": "is not a postcode"})]
+NoneAsEmpty = BeforeValidator(_none_as_empty)
 
 
 class Record(Schema):
@@ -183,7 +153,7 @@ class CustomerRecord(Record):
     first_name: Text(100)
     last_name: Text(100)
     phone: Text(40, required=False) = None
-    addresses: Annotated[list[CustomerAddressRecord], BeforeValidator(_none_as_empty)] = []
+    addresses: Annotated[list[CustomerAddressRecord], NoneAsEmpty] = []
 
 
 class ItemRecord(Record):
@@ -224,7 +194,7 @@ class ShipmentRecord(Record):
     skus: list[Text(64, numbers=True)] | None = None
     pickup_location: Text(300, required=False) = None
     pickup_deadline: ShopDate = None
-    events: Annotated[list[EventRecord], BeforeValidator(_none_as_empty)] = []
+    events: Annotated[list[EventRecord], NoneAsEmpty] = []
 
 
 class OrderRecord(Record):
@@ -237,7 +207,7 @@ class OrderRecord(Record):
     payment_method: Choice(PAYMENT_METHODS)
     shipping_address: AddressRecord
     items: list[ItemRecord] = Field(min_length=1)
-    shipments: Annotated[list[ShipmentRecord], BeforeValidator(_none_as_empty)] = []
+    shipments: Annotated[list[ShipmentRecord], NoneAsEmpty] = []
 
 
 class VariantRecord(Record):
