@@ -126,10 +126,13 @@ def parse_policy(data: dict, source: str = "") -> ReturnsPolicy:
     return _policy(spec, source)
 
 
+def _drop_off_texts(carrier: CarrierSpec) -> dict[str, str]:
+    return {"de": carrier.drop_off, **({"en": carrier.drop_off_en} if carrier.drop_off_en else {})}
+
+
 def _policy(spec: PolicyFile, source: str) -> ReturnsPolicy:
     address = spec.return_address
-    carriers = {code: ReturnCarrier(code, c.name, {"de": c.drop_off, **({"en": c.drop_off_en} if c.drop_off_en else {})},
-                                    c.paperless) for code, c in spec.carriers.items()}
+    carriers = {code: ReturnCarrier(code, c.name, _drop_off_texts(c), c.paperless) for code, c in spec.carriers.items()}
     returnless, complaints = spec.returnless, spec.complaints
     return ReturnsPolicy(
         window_days=spec.window_days,
