@@ -127,6 +127,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from app.accounts.cli import accounts_cli
     from app.cli import content_cli, index_cli
     from app.outbox.cli import outbox_cli
     from app.privacy.cli import privacy_cli
@@ -139,6 +140,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(index_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(accounts_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -49,6 +49,12 @@ def _trusted_proxies(env) -> int:
     return hops
 
 
+def _positive(value: int, name: str) -> int:
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _secret_key(env, instance_path: Path, production: bool) -> str:
     key = env.get("SECRET_KEY")
     if key:
@@ -164,6 +170,9 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_RETENTION_OUTBOX_DAYS": _env_days(env, "HELPCENTER_RETENTION_OUTBOX_DAYS", 30),
         "HELPCENTER_RETENTION_CASE_DAYS": _env_days(env, "HELPCENTER_RETENTION_CASE_DAYS", 1095),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Staff (agents, editors, admins) are signed out after this many hours without a request.
+        "HELPCENTER_STAFF_IDLE_HOURS": _positive(_env_int(env, "HELPCENTER_STAFF_IDLE_HOURS", 10),
+                                                 "HELPCENTER_STAFF_IDLE_HOURS"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

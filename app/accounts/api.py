@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from app.accounts.service import authenticate
-from app.accounts.views import LOGIN_LIMITS, start_session
-from app.extensions import csrf, db, limiter
+from app.accounts.limits import failed_logins_per_account, failed_logins_per_address
+from app.accounts.service import authenticate, end_all_sessions
+from app.accounts.sessions import start_session
+from app.extensions import csrf, db
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/auth")
 
@@ -17,16 +18,10 @@ def user_json(user) -> dict:
     return {"email": user.email, "name": user.name, "role": user.role}
 
 
-def _login_email_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return "api-login:" + (email.strip().lower()[:254] if isinstance(email, str) else "")
-
-
 @bp.post("/login")
 @csrf.exempt
-@limiter.limit(LOGIN_LIMITS, deduct_when=lambda response: response.status_code == 401)
-@limiter.limit("5 per 15 minutes", key_func=_login_email_key, deduct_when=lambda response: response.status_code == 401)
+@failed_logins_per_address
+@failed_logins_per_account
 def login():
     """Sign in with {"email", "password"}; the session cookie then authenticates the client."""
     # Only a JSON body is accepted: a cross-site form cannot send one without a CORS preflight,
@@ -46,6 +41,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Sign out: every session of the account ends, also copies of the cookie and other devices."""
+    if current_user.is_authenticated:
+        end_all_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     return "", 204

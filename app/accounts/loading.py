@@ -5,6 +5,7 @@ from flask import redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
+from app.accounts.sessions import forget_login, session_still_valid
 from app.errors import error_response, wants_json
 from app.extensions import db, login_manager
 
@@ -20,8 +21,12 @@ def configure_login(app) -> None:
         if not identifier.isdigit():
             return None
         user = db.session.get(User, int(identifier))
-        # A changed password rotates the token: older sessions of the account stop working.
-        return user if user is not None and user.session_token == token else None
+        # Logout, a new password and deactivation rotate the token: every older session of the
+        # account stops here, whichever worker it reaches. Idle staff sessions end here too.
+        if session_still_valid(user, token):
+            return user
+        forget_login()
+        return None
 
     @login_manager.unauthorized_handler
     def unauthorized():

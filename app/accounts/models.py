@@ -26,8 +26,11 @@ class User(UserMixin, db.Model):
     role = db.Column(db.String(20), nullable=False, default="customer")
     customer_id = db.Column(db.Integer, db.ForeignKey("customer.id"), nullable=True, unique=True)
     notify_status_changes = db.Column(db.Boolean, nullable=False, default=False)
-    # Rotated on password change: every other session of the account ends with it.
+    # Carried in every session and compared on every request: rotated on logout, password change and
+    # deactivation, it ends every session of the account on every worker at once.
     session_token = db.Column(db.String(40), nullable=False, default=new_session_token)
+    # A deactivated account cannot sign in, and its sessions end.
+    active = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime, nullable=True)
 
@@ -38,7 +41,15 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every session of this account, on every device and worker, ends with its next request."""
         self.session_token = new_session_token()
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 from flask import current_app
@@ -58,7 +59,8 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None:
         check_password_hash(_dummy_hash(), password or "")
         return None
-    if not user.check_password(password or ""):
+    # A deactivated account gets the same answer as a wrong password.
+    if not user.check_password(password or "") or not user.active:
         return None
     user.last_login_at = utcnow()
     return user
@@ -68,9 +70,14 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 
 
+def _password_fingerprint(user: User) -> str:
+    # Changes with every new password (a new salt each time): a link works once. Signing out does
+    # not change it, so a link asked for before signing out still works.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+
+
 def reset_token_for(user: User) -> str:
-    # The session token inside changes with the password: a link works once.
-    return _serializer().dumps({"uid": user.id, "tok": user.session_token})
+    return _serializer().dumps({"uid": user.id, "tok": _password_fingerprint(user)})
 
 
 def user_for_reset_token(token: str) -> User | None:
@@ -81,7 +88,9 @@ def user_for_reset_token(token: str) -> User | None:
     if not isinstance(data, dict):
         return None
     user = db.session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
-    return user if user is not None and user.session_token == data.get("tok") else None
+    if user is None or not user.active or _password_fingerprint(user) != data.get("tok"):
+        return None
+    return user
 
 
 def send_password_reset(email: str) -> None:
@@ -91,7 +100,7 @@ def send_password_reset(email: str) -> None:
     from app.outbox.service import queue_email
 
     user = find_user(email)
-    if user is None:
+    if user is None or not user.active:
         return
     link = f"{current_app.config['HELPCENTER_BASE_URL'].rstrip('/')}/konto/passwort-neu/{reset_token_for(user)}"
     body = _("Hallo %(name)s,\n\nSie haben ein neues Passwort für Ihr Kundenkonto bei %(shop)s angefordert. "
@@ -105,4 +114,18 @@ def send_password_reset(email: str) -> None:
 def set_new_password(user: User, password: str) -> None:
     check_password_rules(password)
     user.set_password(password)
+    db.session.flush()
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the account out everywhere (every device, every worker)."""
+    user.end_sessions()
+    db.session.flush()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate an account (it cannot sign in, its sessions end) or activate it again."""
+    user.active = active
+    if not active:
+        user.end_sessions()
     db.session.flush()

@@ -5,11 +5,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from app.accounts.forms import LoginForm, NewPasswordForm, NotificationForm, PasswordForgottenForm
-from app.accounts.service import (PasswordRejected, authenticate, send_password_reset, set_new_password,
-                                  user_for_reset_token)
+from app.accounts.limits import ADDRESS_LIMITS, failed_logins_per_account, failed_logins_per_address
+from app.accounts.service import (PasswordRejected, authenticate, end_all_sessions, send_password_reset,
+                                  set_new_password, user_for_reset_token)
+from app.accounts.sessions import start_session
 from app.extensions import db, limiter
 from app.returns.listing import returns_of
 from app.shop.orders import orders_of
@@ -17,7 +19,7 @@ from app.withdrawal.service import withdrawals_of
 
 bp = Blueprint("accounts", __name__)
 
-LOGIN_LIMITS = "10 per minute;50 per hour"
+LOGIN_LIMITS = ADDRESS_LIMITS
 
 
 def safe_next(target: str | None) -> str | None:
@@ -30,23 +32,9 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _login_email_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
-def start_session(user) -> None:
-    """A fresh session for the signed-in user: nothing from before the sign-in carries over."""
-    keep = {key: session[key] for key in ("lang",) if key in session}
-    session.clear()
-    session.update(keep)
-    login_user(user)
-    session.permanent = True
-
-
 @bp.route("/anmelden", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMITS, methods=["POST"], deduct_when=lambda response: response.status_code == 401)
-@limiter.limit("5 per 15 minutes", key_func=_login_email_key, methods=["POST"],
-               deduct_when=lambda response: response.status_code == 401)
+@failed_logins_per_address
+@failed_logins_per_account
 def login():
     """Sign in with e-mail and password; the same message for an unknown e-mail and a wrong password."""
     form = LoginForm(next=request.args.get("next", ""))
@@ -65,6 +53,10 @@ def login():
 
 @bp.post("/abmelden")
 def logout():
+    """Sign out: every session of the account ends, also copies of the cookie and other devices."""
+    if current_user.is_authenticated:
+        end_all_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("Sie sind abgemeldet."), "success")

@@ -1,0 +1,40 @@
+"""One budget of failed sign-ins for the form (/anmelden) and the API (POST /api/auth/login).
+
+Two limits, both counting failed attempts only (answer 401) and shared by both ways in:
+- per address: how many wrong passwords one address may try, for any accounts;
+- per account *and* address: how many wrong passwords one address may try for one account.
+The account limit is never counted across addresses, so a stranger guessing a customer's password
+locks out only their own address — the customer signs in from theirs as usual.
+"""
+from __future__ import annotations
+
+from flask import request
+from flask_limiter.util import get_remote_address
+
+from app.extensions import limiter
+
+ADDRESS_LIMITS = "10 per minute;50 per hour"
+ACCOUNT_LIMITS = "5 per 15 minutes"
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _email_tried() -> str:
+    if request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    else:
+        email = request.form.get("email")
+    return email.strip().lower()[:254] if isinstance(email, str) else ""
+
+
+def account_and_address() -> str:
+    return f"{_email_tried()}|{get_remote_address()}"
+
+
+failed_logins_per_address = limiter.shared_limit(ADDRESS_LIMITS, scope="login-address", methods=["POST"],
+                                                 deduct_when=_failed)
+failed_logins_per_account = limiter.shared_limit(ACCOUNT_LIMITS, scope="login-account", key_func=account_and_address,
+                                                 methods=["POST"], deduct_when=_failed)
