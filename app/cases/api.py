@@ -14,6 +14,7 @@ from app.errors import error_response, idempotency_conflict, invalid_fields
 from app.extensions import limiter
 from app.i18n import current_language
 from app.idempotency import FieldErrors, IdempotencyConflict, header_key
+from app.selfservice.guest import guest_posts_json, guest_proof_limit
 from app.selfservice.trail import current_trail
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
@@ -48,6 +49,7 @@ def _parse(body) -> tuple[CaseRequest | None, dict]:
 
 @bp.post("/cases")
 @limiter.limit("20 per hour")
+@guest_proof_limit(lambda: guest_posts_json("order_number", "postcode"))
 def create_case():
     """Open a case; with Idempotency-Key a retried request returns the first case."""
     req, errors = _parse(request.get_json(silent=True))

@@ -24,6 +24,7 @@ from app.contact.forms import ContactForm
 from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
 from app.idempotency import IdempotencyConflict
+from app.selfservice.guest import guest_posts_form, guest_proof_limit
 from app.selfservice.trail import current_trail, record
 from app.shop.orders import orders_of
 from app.tracking.notices import notices_for
@@ -70,6 +71,7 @@ def _request_from(form: ContactForm) -> CaseRequest:
 
 @bp.route("", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
+@guest_proof_limit(lambda: guest_posts_form("order_number", "postcode"))
 def contact():
     """One structured form: topic, order and items, what happened, and how we answer."""
     orders = orders_of(current_user)

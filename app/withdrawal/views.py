@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from app.core.requests import form_parsed_by_schema
 from app.extensions import limiter
 from app.i18n import current_language
+from app.selfservice.guest import guest_posts_form, guest_proof_limit
 from app.shop.orders import orders_of
 from app.withdrawal.forms import ConfirmForm, WithdrawalForm
 from app.withdrawal.service import (Declaration, WithdrawalConflict, WithdrawalInvalid, WithdrawalRequest,
@@ -93,6 +94,7 @@ def start():
 @bp.post("")
 @form_parsed_by_schema
 @limiter.limit(WITHDRAWAL_LIMITS)
+@guest_proof_limit(lambda: guest_posts_form("order_number", "email"))
 def review():
     """Step 2: show exactly what will be declared; nothing is stored yet."""
     orders = orders_of(current_user)
