@@ -39,6 +39,7 @@ EVENT_KINDS = {
     "note": _l("Interne Notiz"),
     "resolve": _l("Erledigt"),
     "reopen": _l("Wieder geöffnet"),
+    "verify": _l("Kunde verifiziert"),
     "survey": _l("Umfrage beantwortet"),
 }
 
@@ -186,3 +187,24 @@ def reopen(case: Case, agent, note, now: dt.datetime) -> CaseEvent:
     moment = to_utc_naive(now)
     case.status, case.outcome, case.resolved_at = "open", None, None
     return _log(case, agent, "reopen", moment, note=text)
+
+
+def verify_customer(case: Case, agent, note, now: dt.datetime) -> CaseEvent:
+    """'Kunde verifiziert': the agent has checked who wrote (e.g. called back on the order's number);
+    from now on the case shows the customer's order and history and templates are filled with them."""
+    from app.shop.orders import order_by_number
+
+    if case.verified:
+        raise ActionRefused("already_verified", _("Die Kundin/der Kunde ist schon verifiziert."))
+    text = _text(note, False, _("Notiz"))
+    moment = to_utc_naive(now)
+    order = case.order
+    if order is None and case.order_number_given:
+        # A wrong postcode found no order: the one the customer named is the one the agent checked.
+        order = order_by_number(case.order_number_given)
+        case.order_id = order.id if order is not None else None
+    if case.customer_id is None and order is not None:
+        case.customer_id = order.customer_id
+    case.verified = True
+    _take(case, agent, moment)
+    return _log(case, agent, "verify", moment, note=text)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.agent import actions
 from app.agent.access import require_agent
 from app.agent.actions import ActionRefused, case_by_number
+from app.agent.context import proven_order
 from app.agent.queues import cases_in_queue, sla_timer, summaries
 from app.chat.service import chat_state, post_message, set_presence
 from app.contact import views as contact_views
@@ -29,10 +30,11 @@ def _refused(exc: ActionRefused):
 
 def case_summary(case, now) -> dict:
     timer = sla_timer(case, now)
+    order = proven_order(case)
     return {
         "case_number": case.number, "topic": case.topic, "channel": case.channel, "queue": case.queue,
         "priority": case.priority, "status": case.status, "verified": case.verified,
-        "contact_name": case.contact_name, "order_number": case.order.number if case.order else case.order_number_given,
+        "contact_name": case.contact_name, "order_number": order.number if order is not None else case.order_number_given,
         "created_at": _iso(case.created_at), "callback_slot": _iso(case.callback_slot),
         "sla_due_at": _iso(case.sla_due_at), "sla": {"state": timer.state, "minutes": timer.minutes},
         "assigned_to": case.assigned_to.name if case.assigned_to else None,

@@ -47,6 +47,12 @@ class CustomerContext:
     source_return: ReturnRequest | None = None  # the return this case is the complaint of
 
 
+def proven_order(case: Case) -> Order | None:
+    """The case's order only once the customer is verified: an unproven claim to an order (a wrong
+    postcode, another e-mail address) shows the agent nothing of it until they have checked."""
+    return case.order if case.verified else None
+
+
 def _owner_filter(case: Case):
     conditions = []
     if case.customer_id is not None:
@@ -64,7 +70,7 @@ def customer_context(case: Case) -> CustomerContext:
         context.earlier_cases = list(db.session.scalars(
             select(Case).where(owner, Case.id != case.id).order_by(Case.created_at.desc())))
     if context.customer is None:
-        if case.order is not None and case.verified:
+        if proven_order(case) is not None:
             context.orders = [case.order]
         return context
     customer_id = context.customer.id

@@ -37,6 +37,10 @@ class ReopenForm(FlaskForm):
     note = TextAreaField(_l("Warum wieder öffnen?"), validators=[Optional(), Length(max=5000)])
 
 
+class VerifyForm(FlaskForm):
+    note = TextAreaField(_l("Wie geprüft? (intern)"), validators=[Optional(), Length(max=5000)])
+
+
 class PresenceForm(FlaskForm):
     status = RadioField(_l("Ihr Status"), validate_choice=False,
                         choices=[SelectChoice("online", _l("Online (Chat annehmen)")), SelectChoice("away", _l("Abwesend"))])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.agent.context import proven_order
 from app.cases.models import Case
 from app.shop.carriers import CARRIERS
 
@@ -51,11 +52,15 @@ def template(key: str | None) -> ReplyTemplate | None:
 
 
 def placeholder_values(case: Case, agent_name: str | None) -> dict[str, str]:
-    """What each placeholder stands for in this case; missing values are left out (and stay visible)."""
+    """What each placeholder stands for in this case; missing values are left out (and stay visible).
+
+    Nothing of an order is filled in before the customer is verified: the agent checks first."""
+    order = proven_order(case)
     values = {"name": case.contact_name, "case_number": case.number, "shop": current_app.config["HELPCENTER_SHOP_NAME"],
-              "order_number": case.order.number if case.order is not None else case.order_number_given,
-              "agent_name": agent_name}
-    shipment = case.order.shipments[-1] if case.order is not None and case.order.shipments else None
+              "order_number": order.number if order is not None else None, "agent_name": agent_name}
+    if case.verified and order is None:
+        values["order_number"] = case.order_number_given
+    shipment = order.shipments[-1] if order is not None and order.shipments else None
     if shipment is not None and shipment.carrier in CARRIERS:
         values["tracking_url"] = CARRIERS[shipment.carrier].tracking_url(shipment.tracking_number)
     return {key: value for key, value in values.items() if value}

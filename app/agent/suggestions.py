@@ -14,6 +14,7 @@ from flask_babel import format_currency, format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.agent.context import proven_order
 from app.cases.models import Case
 from app.extensions import db
 from app.returns.eligibility import item_eligibility
@@ -71,7 +72,7 @@ def suggest(case: Case, policy: ReturnsPolicy, today: dt.date, skus: list[str] |
 
     Return window and the value below which nothing is sent back come from the returns policy.
     """
-    order = case.order
+    order = proven_order(case)
     if order is None:
         return []
     items = affected_items(order, skus or [])

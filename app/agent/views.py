@@ -11,9 +11,9 @@ from flask_login import current_user
 from app.agent import actions
 from app.agent.access import require_agent
 from app.agent.actions import ActionRefused, case_by_number
-from app.agent.context import customer_context, trail_steps
+from app.agent.context import customer_context, proven_order, trail_steps
 from app.agent.forms import (CallbackForm, ChatForm, ClaimForm, NoteForm, PresenceForm, ReopenForm, ReplyForm,
-                             ResolveForm)
+                             ResolveForm, VerifyForm)
 from app.agent.queues import by_channel, callbacks, cases_in_queue, sla_timer
 from app.agent.replies import TEMPLATES, fill, placeholder_values, template
 from app.agent.suggestions import suggest
@@ -80,7 +80,8 @@ def case(number):
             reply.body.data = fill(str(chosen.body), placeholder_values(found, current_user.name))
     policy = current_app.extensions["helpcenter.returns_policy"]
     return _no_store(render_template(
-        "agent/case.html", case=found, topic=TOPICS.get(found.topic), skus=skus, context=customer_context(found),
+        "agent/case.html", case=found, order=proven_order(found), topic=TOPICS.get(found.topic), skus=skus,
+        context=customer_context(found), verify_form=VerifyForm(),
         trail=trail_steps(found), suggestions=suggest(found, policy, now.astimezone(SHOP_TIMEZONE).date(), skus),
         sla=sla_timer(found, now), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen,
         customer_outcomes=CUSTOMER_OUTCOMES, outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES,
@@ -142,6 +143,13 @@ def resolve(number):
     return _act(number, ResolveForm,
                 lambda c, f, now: actions.resolve(c, current_user, f.outcome.data, f.note.data, now),
                 _("Anfrage erledigt."))
+
+
+@bp.post("/anfrage/<number>/verifizieren")
+def verify(number):
+    """'Kunde verifiziert': after checking who wrote, show the case's order and history."""
+    return _act(number, VerifyForm, lambda c, f, now: actions.verify_customer(c, current_user, f.note.data, now),
+                _("Kunde verifiziert. Bestelldaten und Verlauf sind jetzt sichtbar."))
 
 
 @bp.post("/anfrage/<number>/wieder-oeffnen")
