@@ -45,3 +45,35 @@ def test_failed_logins_counted_across_workers(make_app, fixture_index):
         statuses.append(client.post("/anmelden", data={"email": "x@example.com", "password": f"falsch{attempt}",
                                                        "csrf_token": token}).status_code)
     assert statuses == [401] * 5 + [429]
+
+
+def test_failed_logins_share_one_budget_across_form_api_and_workers(make_app, fixture_index):
+    workers = _two_workers(make_app, fixture_index)
+    statuses = []
+    for attempt in range(6):
+        client = workers[attempt % 2].test_client()
+        if attempt % 2:
+            response = client.post("/api/auth/login", json={"email": "x@example.com", "password": f"falsch{attempt}"})
+        else:
+            token = csrf_token_from(client, "/anmelden")
+            response = client.post("/anmelden", data={"email": "x@example.com", "password": f"falsch{attempt}",
+                                                      "csrf_token": token})
+        statuses.append(response.status_code)
+    assert statuses == [401] * 5 + [429]
+    # Another address is not locked out of that account.
+    other = workers[0].test_client().post("/api/auth/login", json={"email": "x@example.com", "password": "falsch"},
+                                          environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert other.status_code == 401
+
+
+def test_two_workers_share_the_guest_budget_with_the_case_api(make_app, fixture_index):
+    workers = _two_workers(make_app, fixture_index)
+    for attempt in range(10):
+        workers[attempt % 2].test_client().post("/api/tracking/lookup", json={"order_number": "1", "postcode": "1"})
+    client = workers[1].test_client()
+    token = client.get("/api/auth/csrf").get_json()["csrf_token"]
+    response = client.post("/api/cases", json={"topic": "lieferung", "message": "Wo bleibt mein Paket denn?",
+                                               "channel": "email", "name": "Gast", "email": "gast@example.com",
+                                               "order_number": "1", "postcode": "1"},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 429
