@@ -34,7 +34,8 @@ def case_summary(case, now) -> dict:
     return {
         "case_number": case.number, "topic": case.topic, "channel": case.channel, "queue": case.queue,
         "priority": case.priority, "status": case.status, "verified": case.verified,
-        "contact_name": case.contact_name, "order_number": order.number if order is not None else case.order_number_given,
+        "contact_name": case.contact_name,
+        "order_number": order.number if order is not None else case.order_number_given,
         "created_at": _iso(case.created_at), "callback_slot": _iso(case.callback_slot),
         "sla_due_at": _iso(case.sla_due_at), "sla": {"state": timer.state, "minutes": timer.minutes},
         "assigned_to": case.assigned_to.name if case.assigned_to else None,
