@@ -170,6 +170,9 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_RETENTION_OUTBOX_DAYS": _env_days(env, "HELPCENTER_RETENTION_OUTBOX_DAYS", 30),
         "HELPCENTER_RETENTION_CASE_DAYS": _env_days(env, "HELPCENTER_RETENTION_CASE_DAYS", 1095),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Explicit: Flask-Limiter otherwise keeps the previous app's setting on its shared object
+        # (an app created with RATELIMIT_ENABLED=False would switch the limits off for later apps).
+        "RATELIMIT_ENABLED": True,
         # Staff (agents, editors, admins) are signed out after this many hours without a request.
         "HELPCENTER_STAFF_IDLE_HOURS": _positive(_env_int(env, "HELPCENTER_STAFF_IDLE_HOURS", 10),
                                                  "HELPCENTER_STAFF_IDLE_HOURS"),

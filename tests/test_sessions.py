@@ -316,3 +316,11 @@ def test_every_failed_sign_in_gets_the_same_answer(app, make_user, email, passwo
     api = _api_login(app.test_client(), email, password, HOME)
     assert api.status_code == 401
     assert api.get_json() == {"error": {"code": "invalid_credentials", "message": WRONG}}
+
+
+def test_limits_stay_on_in_an_app_created_after_one_without_them(make_app, fixture_index):
+    make_app(index_dir=fixture_index, RATELIMIT_ENABLED=False)  # e.g. the API fuzzing tests' app
+    app = make_app(index_dir=fixture_index)
+    client = app.test_client()
+    statuses = [_api_login(client, "niemand@example.com", f"falsch-{i}", ATTACKER).status_code for i in range(6)]
+    assert statuses == [401] * 5 + [429]
