@@ -1,7 +1,7 @@
 """Accounts: an active flag (a deactivated account cannot sign in and its sessions end)
 
-Revision ID: 0008_sess
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 06:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_sess'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
