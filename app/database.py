@@ -86,6 +86,8 @@ def database_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc.orig, sqlite3.Error):
         return any(text in str(exc.orig).lower() for text in _SQLITE_OUTAGES)
+    if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return False  # a lost race (deadlock, serialization failure): the server is fine, see is_transient
     # psycopg: connection failures, a server shutting down, lock and statement timeouts.
     return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError))
 
