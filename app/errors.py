@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from app.core.errors import DomainError, ServiceUnavailable
+from app.core.errors import DomainError, ServiceUnavailable, Unauthorized
 from app.core.hosts import base_url_adapter
 from app.database import database_unavailable, is_transient, log_outage, safe_rollback
 from app.extensions import login_manager
@@ -94,7 +94,8 @@ def register(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc):
         safe_rollback()
-        if isinstance(exc, ServiceUnavailable):
+        if isinstance(exc, ServiceUnavailable) or (isinstance(exc, Unauthorized) and g.get("database_unavailable")):
+            # A visitor read as a guest only because the sign-in check could not reach the database.
             return unavailable_response()
         return domain_error_response(exc)
 

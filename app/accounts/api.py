@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from app.accounts.limits import failed_logins_per_account, failed_logins_per_address
 from app.accounts.service import authenticate, end_all_sessions
 from app.accounts.sessions import start_session
+from app.core.errors import Unauthorized
 from app.extensions import csrf, db
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/auth")
@@ -58,5 +59,5 @@ def csrf_token():
 @bp.get("/me")
 def me():
     if not current_user.is_authenticated:
-        return jsonify({"error": {"code": "unauthorized", "message": _("Bitte melden Sie sich an.")}}), 401
+        raise Unauthorized()
     return jsonify({"user": user_json(current_user)})
