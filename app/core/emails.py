@@ -1,6 +1,7 @@
 """One e-mail address validator for every form and endpoint: syntax only, no network look-ups."""
 from __future__ import annotations
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
@@ -36,3 +37,13 @@ def is_valid_email(value) -> bool:
     except InvalidEmail:
         return False
     return True
+
+
+def ascii_email(value: str) -> str:
+    """The address as an SMTP envelope needs it: checked by normalize_email, an IDN domain as punycode."""
+    address = normalize_email(value)
+    local, _at, domain = address.rpartition("@")
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise InvalidEmail(_("Bitte prüfen Sie Ihre E-Mail-Adresse (Beispiel: name@beispiel.de).")) from exc

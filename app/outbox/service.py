@@ -6,9 +6,9 @@ import hmac
 import json
 import urllib.parse
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, insert, select
 
+from app.core.emails import InvalidEmail, ascii_email
 from app.extensions import db
 from app.outbox.models import (DEDUPE_KEY_LENGTH, KIND_EMAIL, KIND_WEBHOOK, RECIPIENT_LENGTH, SUBJECT_LENGTH,
                                OutboxMessage)
@@ -21,13 +21,13 @@ def queue_email(to: str, subject: str, body: str, dedupe_key: str | None = None)
     """Queue a plain-text e-mail; raise ValueError for a malformed address or a header injection attempt."""
     _refuse_header_breaks(to=to, subject=subject)
     try:
-        address = validate_email(to.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
+        recipient = ascii_email(to)
+    except InvalidEmail as exc:
         raise ValueError("not a valid e-mail address") from exc
     subject = mask_card_numbers(subject.strip())
     if len(subject) > SUBJECT_LENGTH:
         subject = subject[:SUBJECT_LENGTH - 1] + "…"
-    return _add(kind=KIND_EMAIL, recipient=address.ascii_email or address.normalized, subject=subject,
+    return _add(kind=KIND_EMAIL, recipient=recipient, subject=subject,
                 body=mask_card_numbers(body), dedupe_key=dedupe_key)
 
 

@@ -1,0 +1,77 @@
+"""What the sign-in and password forms accept, and where a sign-in may lead afterwards."""
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import unquote, urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+from app.accounts.service import MAX_PASSWORD_LENGTH
+from app.core.schemas import Email, Schema, _no_controls
+
+MAX_NEXT_LENGTH = 2000
+# Anything below a space, DEL, C1 controls, white space and the characters browsers read as a slash.
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f-\x9f\\\u00a0\u2000-\u200f\u2028\u2029\u3000\ufeff]")
+
+
+def safe_next(target) -> str | None:
+    """The target if it is a path on this site, else None (the caller goes to its default page).
+
+    Only "/something" is followed: no scheme, no host, no "//" or "/\\" (browsers read both as
+    another host), no control characters or white space anywhere, also not percent-encoded.
+    """
+    if not isinstance(target, str) or not target or len(target) > MAX_NEXT_LENGTH:
+        return None
+    decoded = target
+    for _round in range(3):  # "/%252F%252Fevil" decodes twice before it looks like a host
+        if _UNSAFE_IN_PATH.search(decoded) or not decoded.startswith("/") or decoded.startswith("//"):
+            return None
+        parts = urlsplit(decoded)
+        if parts.scheme or parts.netloc:
+            return None
+        unquoted = unquote(decoded)
+        if unquoted == decoded:
+            break
+        decoded = unquoted
+    else:
+        return None
+    return target
+
+
+def _safe_next_or_none(value):
+    return safe_next(value)
+
+
+# Passwords are taken as typed (no stripping); control characters are refused like everywhere else.
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=MAX_PASSWORD_LENGTH),
+                     AfterValidator(_no_controls)]
+# Where to go after signing in: an odd value is dropped (the default page), never an error.
+NextPath = Annotated[str | None, BeforeValidator(_safe_next_or_none)]
+
+
+class LoginInput(Schema):
+    """POST /anmelden"""
+
+    email: Email
+    password: Password
+    next: NextPath = None
+
+
+class PasswordForgottenInput(Schema):
+    """POST /konto/passwort-vergessen"""
+
+    email: Email
+
+
+class NewPasswordInput(Schema):
+    """POST /konto/passwort-neu/<token>: the password rules are checked by the service."""
+
+    password: Password
+    confirm: Password
+
+
+class NotificationInput(Schema):
+    """POST /konto/benachrichtigungen: a checkbox sends "y" when ticked and nothing when not."""
+
+    notify_status_changes: bool = False
