@@ -4,11 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import urllib.parse
 from dataclasses import asdict, dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
@@ -16,6 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.cases.numbering import next_number
+from app.core.errors import InvalidInput
+from app.core.schemas import parse_data
 from app.database import is_transient
 from app.extensions import db
 from app.idempotency import ATTEMPTS, busy
@@ -25,23 +25,15 @@ from app.shop.fields import SHOP_TIMEZONE
 from app.shop.models import Order
 from app.shop.orders import is_owner, order_by_number
 from app.withdrawal.models import Withdrawal, WithdrawalSequence
+from app.withdrawal.schemas import WithdrawalInput
 
 PREFIX = "W"
-LIMITS = {"order_number": 40, "name": 200, "email": 254, "items_text": 1000, "reason": 2000}
-# Control characters other than line breaks and tabs (those are allowed in the two free-text fields).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAK = re.compile(r"[\r\n\t]")
-_GERMAN_DATE = re.compile(r"^(?P<day>\d{1,2})\.\s*(?P<month>\d{1,2})\.\s*(?P<year>\d{4})$")
 _DECLARED_AT = {"de": "d. MMMM yyyy, HH:mm 'Uhr'", "en": "d MMMM yyyy, HH:mm"}
 _ORDER_DATE = {"de": "d. MMMM yyyy", "en": "d MMMM yyyy"}
 
 
-class WithdrawalInvalid(ValueError):
-    """The input cannot become a declaration; errors maps field names to messages for the customer."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class WithdrawalInvalid(InvalidInput):
+    """The input cannot become the declaration of this order; a message per field for the customer."""
 
 
 class WithdrawalConflict(ValueError):
@@ -50,25 +42,35 @@ class WithdrawalConflict(ValueError):
 
 @dataclass(frozen=True)
 class WithdrawalRequest:
-    order_number: str | None
-    name: str | None
-    email: str | None
+    """What the customer declares, as parsed by app/withdrawal/schemas.py WithdrawalInput."""
+
+    order_number: str
+    name: str
+    email: str
     skus: tuple[str, ...] = ()
     items_text: str | None = None
-    ordered_on: str | None = None
+    ordered_on: dt.date | None = None
     reason: str | None = None
     lang: str = "de"
     submission_id: str | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Plain JSON values (for the signed draft between the two steps)."""
+        data = asdict(self)
+        data["skus"] = list(self.skus)
+        data["ordered_on"] = self.ordered_on.isoformat() if self.ordered_on else None
+        return data
+
+    @classmethod
+    def from_input(cls, given: WithdrawalInput, lang: str) -> WithdrawalRequest:
+        return cls(**given.model_dump(), lang=lang if lang in ("de", "en") else "de")
 
     @classmethod
     def from_dict(cls, data: dict) -> WithdrawalRequest:
-        known = {k: data.get(k) for k in cls.__dataclass_fields__}
-        known["skus"] = tuple(s for s in (known["skus"] or ()) if isinstance(s, str))
-        known["lang"] = known["lang"] if known["lang"] in ("de", "en") else "de"
-        return cls(**{k: v for k, v in known.items() if v is not None})
+        """A draft back from the browser, parsed by the same schema as the form (InvalidInput if it is odd)."""
+        if not isinstance(data, dict):
+            raise InvalidInput()
+        return cls.from_input(parse_data(WithdrawalInput, data), data.get("lang") or "de")
 
     @property
     def idempotency_key(self) -> str | None:
@@ -97,52 +99,6 @@ class Declaration:
 class Submission:
     withdrawal: Withdrawal
     created: bool
-
-
-def _text(value, name: str, errors: dict, multiline: bool = False) -> str | None:
-    """Trimmed text, or an error for control characters or too many characters."""
-    if value is None:
-        return None
-    value = str(value)
-    if multiline and _CONTROL.search(value):
-        errors[name] = _("Bitte entfernen Sie die Steuerzeichen aus diesem Feld.")
-        return None
-    if not multiline and (_CONTROL.search(value) or _LINE_BREAK.search(value.strip())):
-        errors[name] = _("Bitte entfernen Sie Steuerzeichen und Zeilenumbrüche aus diesem Feld.")
-        return None
-    value = value.strip() if multiline else " ".join(value.split())
-    if len(value) > LIMITS[name]:
-        errors[name] = _("Bitte höchstens %(n)d Zeichen.", n=LIMITS[name])
-        return None
-    return value or None
-
-
-def _email(value, errors: dict) -> str | None:
-    raw = value if isinstance(value, str) else ""
-    cleaned = _text(raw, "email", errors)
-    if "email" in errors:
-        # A line break here is a header injection attempt; the answer is the same as for any bad address.
-        errors["email"] = _("Bitte geben Sie eine gültige E-Mail-Adresse an.")
-        return None
-    try:
-        return validate_email(cleaned or "", check_deliverability=False).normalized if cleaned else None
-    except EmailNotValidError:
-        errors["email"] = _("Bitte geben Sie eine gültige E-Mail-Adresse an.")
-        return None
-
-
-def _ordered_on(value, errors: dict) -> dt.date | None:
-    if not value:
-        return None
-    value = str(value).strip()
-    german = _GERMAN_DATE.match(value)
-    try:
-        if german:
-            return dt.date(int(german["year"]), int(german["month"]), int(german["day"]))
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        errors["ordered_on"] = _("Bitte geben Sie das Bestelldatum als Datum an, z. B. 2. 11. 2026.")
-        return None
 
 
 def _item_line(item: dict) -> str:
@@ -177,19 +133,8 @@ def prepare(req: WithdrawalRequest, user) -> Declaration:
     """Validate the input and build the declaration; nothing is stored. The same answer whether the
     order exists or not — only a signed-in owner sees their order's items and date in it."""
     errors: dict[str, str] = {}
-    number = _text(req.order_number, "order_number", errors)
-    if not number and "order_number" not in errors:
-        errors["order_number"] = _("Bitte geben Sie die Bestellnummer an.")
-    name = _text(req.name, "name", errors)
-    if not name and "name" not in errors:
-        errors["name"] = _("Bitte geben Sie Ihren Namen an.")
-    email = _email(req.email, errors)
-    if not email and "email" not in errors:
-        errors["email"] = _("Bitte geben Sie Ihre E-Mail-Adresse an, damit wir den Eingang bestätigen können.")
-    items_text = _text(req.items_text, "items_text", errors, multiline=True)
-    reason = _text(req.reason, "reason", errors, multiline=True)
-    ordered_on = _ordered_on(req.ordered_on, errors)
-
+    number, name, email = req.order_number, req.name, req.email
+    items_text, reason, ordered_on = req.items_text, req.reason, req.ordered_on
     order = order_by_number(number) if number else None
     owner = order is not None and is_owner(order, user)
     items: tuple[dict, ...] = ()

@@ -1,6 +1,7 @@
 """'Vertrag widerrufen' (/widerruf): name the contract, check the declaration, confirm it."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 
@@ -9,12 +10,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.core.errors import InvalidInput
+from app.core.forms import FORM_ERROR_STATUS, parse_form_input, parse_form_into, show_errors
 from app.core.requests import form_parsed_by_schema
 from app.extensions import limiter
 from app.i18n import current_language
 from app.selfservice.guest import guest_posts_form, guest_proof_limit
 from app.shop.orders import orders_of
 from app.withdrawal.forms import ConfirmForm, WithdrawalForm
+from app.withdrawal.schemas import DraftInput, WithdrawalInput
 from app.withdrawal.service import (Declaration, WithdrawalConflict, WithdrawalInvalid, WithdrawalRequest,
                                     declared_at_text, items_of, key_taken_by_other, label_path, prepare,
                                     submit_and_commit, withdrawal_by_number)
@@ -35,28 +39,16 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _sign(req: WithdrawalRequest, declaration: Declaration) -> str:
-    data = req.to_dict()
-    data["skus"] = list(req.skus)
-    return _serializer().dumps({"request": data, "text_sha256": declaration.text_sha256})
+    return _serializer().dumps({"request": req.to_dict(), "text_sha256": declaration.text_sha256})
 
 
 def _posted_draft() -> tuple[WithdrawalRequest, str] | None:
     """Step 1's input and the hash of the declaration shown for it, if the posted draft is ours and fresh."""
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        return None
     try:
-        data = _serializer().loads(form.draft.data or "", max_age=DRAFT_MAX_AGE)
+        data = _serializer().loads(parse_form_input(DraftInput).draft, max_age=DRAFT_MAX_AGE)
         return WithdrawalRequest.from_dict(data["request"]), str(data["text_sha256"])
-    except (BadSignature, AttributeError, KeyError, TypeError, ValueError):
+    except (BadSignature, InvalidInput, KeyError, TypeError, ValueError):
         return None
-
-
-def _request_from(form: WithdrawalForm) -> WithdrawalRequest:
-    return WithdrawalRequest(
-        order_number=form.order_number.data, name=form.name.data, email=form.email.data,
-        skus=tuple(form.skus.data or ()), items_text=form.items_text.data, ordered_on=form.ordered_on.data,
-        reason=form.reason.data, lang=current_language(), submission_id=(form.submission_id.data or "")[:64] or None)
 
 
 def _form_from(req: WithdrawalRequest) -> WithdrawalForm:
@@ -99,18 +91,18 @@ def review():
     """Step 2: show exactly what will be declared; nothing is stored yet."""
     orders = orders_of(current_user)
     form = WithdrawalForm()
-    if not form.validate_on_submit():
-        return _step1(form, orders, 422)
-    req = _request_from(form)
+    given = parse_form_into(WithdrawalInput, form)
+    if given is None:
+        return _step1(form, orders, FORM_ERROR_STATUS)
+    req = WithdrawalRequest.from_input(given, current_language())
     try:
         declaration = prepare(req, current_user)
     except WithdrawalInvalid as exc:
-        for name, message in exc.errors.items():
-            getattr(form, name).errors = [message]
-        return _step1(form, orders, 422)
+        show_errors(form, exc.errors)
+        return _step1(form, orders, FORM_ERROR_STATUS)
     if key_taken_by_other(req, declaration):
         # Back to step 1, changed and sent again: a new declaration, so a new submission id.
-        req = WithdrawalRequest(**{**req.to_dict(), "submission_id": uuid.uuid4().hex})
+        req = dataclasses.replace(req, submission_id=uuid.uuid4().hex)
     return _step2(req, declaration)
 
 
@@ -136,11 +128,10 @@ def confirm():
         submission = submit_and_commit(req, current_user, now())
     except WithdrawalInvalid as exc:
         retry = _form_from(req)
-        for name, message in exc.errors.items():
-            getattr(retry, name).errors = [message]
-        return _step1(retry, orders_of(current_user), 422)
+        show_errors(retry, exc.errors)
+        return _step1(retry, orders_of(current_user), FORM_ERROR_STATUS)
     except WithdrawalConflict:
-        req = WithdrawalRequest(**{**req.to_dict(), "submission_id": uuid.uuid4().hex})
+        req = dataclasses.replace(req, submission_id=uuid.uuid4().hex)
         return _step2(req, declaration, _("Bitte prüfen Sie Ihre Erklärung noch einmal und bestätigen Sie dann."))
     numbers = [n for n in session.get(_SESSION_KEY, []) if n != submission.withdrawal.number][-9:]
     session[_SESSION_KEY] = numbers + [submission.withdrawal.number]
