@@ -1,27 +1,24 @@
-"""Sign-in and password forms."""
+"""Sign-in and password forms: rendering and CSRF only — app/accounts/schemas.py parses what is sent."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-_required = _l("Bitte füllen Sie dieses Feld aus.")
+_REQUIRED = {"required": True}
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(_required), Length(max=254)])
-    password = PasswordField(_l("Passwort"), validators=[DataRequired(_required), Length(max=256)])
+    email = EmailField(_l("E-Mail-Adresse"), render_kw=_REQUIRED)
+    password = PasswordField(_l("Passwort"), render_kw=_REQUIRED)
     next = HiddenField()
 
 
 class PasswordForgottenForm(FlaskForm):
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(_required), Length(max=254),
-                                                         Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse ein."))])
+    email = EmailField(_l("E-Mail-Adresse"), render_kw=_REQUIRED)
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(_l("Neues Passwort"), validators=[DataRequired(_required), Length(max=256)])
-    confirm = PasswordField(_l("Neues Passwort wiederholen"),
-                            validators=[DataRequired(_required), EqualTo("password", _l("Die Passwörter stimmen nicht überein."))])
+    password = PasswordField(_l("Neues Passwort"), render_kw=_REQUIRED)
+    confirm = PasswordField(_l("Neues Passwort wiederholen"), render_kw=_REQUIRED)
 
 
 class NotificationForm(FlaskForm):

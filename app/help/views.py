@@ -9,15 +9,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.articles.library import ArticleLibrary
+from app.core.errors import InvalidInput
+from app.core.forms import FORM_ERROR_STATUS, parse_form_input, parse_form_into, show_errors
 from app.core.hosts import external_url
+from app.core.requests import form_parsed_by_schema
 from app.database import optional_database_work
 from app.extensions import db
 from app.help.forms import SearchForm, VoteCommentForm, VoteForm
+from app.help.schemas import MAX_QUERY_LENGTH, SearchPageQuery, VoteCommentInput, VoteInput
 from app.i18n import current_language
 from app.insights.models import ArticleVote
 from app.insights.service import log_search, most_read, save_vote, save_vote_comment
 from app.privacy.retention import periods
-from app.search.service import clean_query, help_search
+from app.search.service import help_search
 from app.selfservice.trail import record
 from app.shop.orders import orders_of
 from app.tracking.notices import notices_for
@@ -93,21 +97,26 @@ def article(category, slug):
         abort(404)
     if found.category != category:
         return redirect(url_for("help.article", category=found.category, slug=slug), 301)
-    vote = _vote_state(slug)
     record("article", slug=slug, title=found.title)
+    return _article_page(found, request.args.get("sid", type=int))
+
+
+def _article_page(found, search_id: int | None = None, vote_form: VoteForm | None = None,
+                  comment_form: VoteCommentForm | None = None, status: int = 200):
     return render_template(
         "help/article.html",
         article=found,
         category=library().category(found.category),
         related=library().related(found),
-        vote=vote,
-        vote_form=VoteForm(),
-        comment_form=VoteCommentForm(),
-        search_id=request.args.get("sid", type=int),
-    )
+        vote=_vote_state(found.slug),
+        vote_form=vote_form or VoteForm(formdata=None),
+        comment_form=comment_form or VoteCommentForm(formdata=None),
+        search_id=search_id,
+    ), status
 
 
 @bp.post("/hilfe/<category>/<slug>/feedback")
+@form_parsed_by_schema
 def feedback(category, slug):
     """Store 'Was this article helpful?' and the optional comment; one vote per visit and article."""
     found = library().article(slug)
@@ -121,21 +130,20 @@ def feedback(category, slug):
         if vote is None:
             flash(_("Bitte bewerten Sie den Artikel zuerst mit Ja oder Nein."), "error")
             return redirect(target)
-        if not form.validate():
-            for error in form.comment.errors:
-                flash(str(error), "error")
-            return redirect(target)
-        save_vote_comment(vote, form.comment.data or "")
+        given = parse_form_into(VoteCommentInput, form)
+        if given is None:
+            return _article_page(found, comment_form=form, status=FORM_ERROR_STATUS)
+        save_vote_comment(vote, given.comment)
         db.session.commit()
         session["votes_commented"] = sorted(set(session.get("votes_commented", [])) | {slug})
         flash(_("Vielen Dank für Ihren Hinweis! Wir verbessern den Artikel damit."), "success")
         return redirect(target)
 
     form = VoteForm()
-    if not form.validate():
-        flash(_("Bitte wählen Sie Ja oder Nein."), "error")
-        return redirect(target)
-    vote = save_vote(slug, found.lang, form.helpful.data == "ja", votes.get(slug))
+    given = parse_form_into(VoteInput, form)
+    if given is None:
+        return _article_page(found, vote_form=form, status=FORM_ERROR_STATUS)
+    vote = save_vote(slug, found.lang, given.helpful, votes.get(slug))
     db.session.commit()
     votes[slug] = vote.id
     session["votes"] = votes
@@ -150,14 +158,18 @@ def search():
     lang = current_language()
     if "q" not in request.args:
         return render_template("help/search.html", form=form, result=None, search_id=None)
-    form.q.data = clean_query(form.q.data or "")
-    if not form.validate():
+    try:
+        query = parse_form_input(SearchPageQuery, request.args).q
+    except InvalidInput as exc:
+        show_errors(form, exc.errors)
+        form.q.data = form.q.data[:MAX_QUERY_LENGTH] if isinstance(form.q.data, str) else ""
         return render_template("help/search.html", form=form, result=None, search_id=None), 400
-    result = help_search().search(form.q.data, lang=lang, limit=SEARCH_PAGE_SIZE)
+    form.q.data = query
+    result = help_search().search(query, lang=lang, limit=SEARCH_PAGE_SIZE)
     # The search log is for the editors' statistics: a search works while the database is away.
-    search_id = optional_database_work(lambda: log_search(form.q.data, lang, result.total, source="page").id,
+    search_id = optional_database_work(lambda: log_search(query, lang, result.total, source="page").id,
                                        None, "the search log")
-    record("search", query=form.q.data, results=result.total)
+    record("search", query=query, results=result.total)
     return render_template("help/search.html", form=form, result=result, search_id=search_id,
                            category_titles={c.slug: c.title_for(lang) for c in library().categories()})
 
