@@ -358,8 +358,9 @@ def test_reply_by_email_goes_through_the_outbox_and_is_the_first_response(shop, 
     clock.advance(minutes=30)
     form_post(agent, number, "antwort", subject="Nachtrag", body="Noch etwas.")
     assert case_row(shop, number).first_response_at == dt.datetime(2026, 11, 16, 9, 30)
-    flashed = agent.get(form_post(agent, number, "antwort", subject="Böse\r\nBcc: x@y.z", body="Hallo").headers["Location"])
-    assert "Der Betreff muss eine Zeile sein." in flashed.get_data(as_text=True)
+    refused = form_post(agent, number, "antwort", subject="Böse\r\nBcc: x@y.z", body="Hallo")
+    # Shown again with the message at the field and what was typed (app/agent/schemas.py ReplyInput).
+    assert refused.status_code == 422 and "Der Betreff muss eine Zeile sein." in refused.get_data(as_text=True)
     with shop.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                  .where(OutboxMessage.dedupe_key.like("case-reply:%"))) == 2

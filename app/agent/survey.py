@@ -19,10 +19,6 @@ VALID_DAYS = 30
 MAX_COMMENT = 2000
 
 
-class SurveyInvalid(ValueError):
-    """The answer cannot be stored; the message says why."""
-
-
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
 
@@ -62,17 +58,9 @@ def queue_survey(case: Case) -> None:
     queue_email(case.contact_email, subject, body, dedupe_key=f"case-survey:{case.number}")
 
 
-def answer_survey(case: Case, score, comment, now: dt.datetime) -> bool:
-    """Store the answer; False when the link was already used (nothing changes then)."""
-    if isinstance(score, str) and score.isdigit():
-        score = int(score)
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise SurveyInvalid(_("Bitte wählen Sie eine Note von 1 bis 5."))
-    if comment is not None and not isinstance(comment, str):
-        raise SurveyInvalid(_("Bitte als Text senden."))
-    text = (comment or "").strip()
-    if len(text) > MAX_COMMENT:
-        raise SurveyInvalid(_("Höchstens %(n)d Zeichen.", n=MAX_COMMENT))
+def answer_survey(case: Case, score: int, comment: str, now: dt.datetime) -> bool:
+    """Store the answer (parsed by app/agent/schemas.py SurveyInput); False when the link was already used."""
+    text = comment.strip()
     moment = to_utc_naive(now)
     # The condition in the UPDATE makes the link single-use even for two answers sent at once.
     stored = db.session.execute(

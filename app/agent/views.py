@@ -16,12 +16,16 @@ from app.agent.forms import (CallbackForm, ChatForm, ClaimForm, NoteForm, Presen
                              ResolveForm, VerifyForm)
 from app.agent.queues import by_channel, callbacks, cases_in_queue, sla_timer
 from app.agent.replies import TEMPLATES, fill, placeholder_values, template
+from app.agent.schemas import (CallbackInput, ChatLineInput, ClaimInput, NoteInput, PresenceInput, ReopenInput,
+                               ReplyInput, ResolveInput, VerifyInput)
 from app.agent.suggestions import suggest
 from app.cases.routing import CHANNELS
 from app.cases.topics import OUTCOMES as CUSTOMER_OUTCOMES
 from app.cases.topics import TOPICS
 from app.chat.service import messages_after, presence_of, set_presence, waiting_chats
 from app.contact import views as contact_views
+from app.core.forms import FORM_ERROR_STATUS, parse_form_into
+from app.core.requests import form_parsed_by_schema
 from app.extensions import db
 from app.returns.vocabulary import REASONS, STATUS_LABELS
 from app.shop.fields import SHOP_TIMEZONE
@@ -71,33 +75,47 @@ def queue(slug):
 def case(number):
     """Everything about one case on one screen, with the suggested solution and the actions."""
     found = _case_or_404(number)
-    now = contact_views.now()
-    skus = json.loads(found.skus) if found.skus else []
-    reply = ReplyForm()
+    reply = ReplyForm(formdata=None)
     chosen = template(request.args.get("vorlage"))
     if chosen is not None:
         with force_locale(found.lang):  # the reply is in the customer's language, not the agent's
             reply.body.data = fill(str(chosen.body), placeholder_values(found, current_user.name))
+    return _case_page(found, {"reply_form": reply}, chosen=chosen)
+
+
+_FORMS = {"claim_form": ClaimForm, "note_form": NoteForm, "reply_form": ReplyForm, "callback_form": CallbackForm,
+          "resolve_form": ResolveForm, "reopen_form": ReopenForm, "chat_form": ChatForm, "verify_form": VerifyForm}
+
+
+def _case_page(found, forms: dict, chosen=None, status: int = 200):
+    """The case screen; `forms` holds the one form shown again with what was typed and its messages."""
+    now = contact_views.now()
+    skus = json.loads(found.skus) if found.skus else []
     policy = current_app.extensions["helpcenter.returns_policy"]
-    return _no_store(render_template(
+    shown = {name: forms[name] if name in forms else form_class(formdata=None) for name, form_class in _FORMS.items()}
+    response = _no_store(render_template(
         "agent/case.html", case=found, order=proven_order(found), topic=TOPICS.get(found.topic), skus=skus,
-        context=customer_context(found), verify_form=VerifyForm(),
+        context=customer_context(found),
         trail=trail_steps(found), suggestions=suggest(found, policy, now.astimezone(SHOP_TIMEZONE).date(), skus),
         sla=sla_timer(found, now), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen,
         customer_outcomes=CUSTOMER_OUTCOMES, outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES,
         event_kinds=actions.EVENT_KINDS, statuses=actions.STATUSES, return_reasons=REASONS,
-        return_statuses=STATUS_LABELS, claim_form=ClaimForm(), note_form=NoteForm(), reply_form=reply,
-        callback_form=CallbackForm(), resolve_form=ResolveForm(), reopen_form=ReopenForm(), chat_form=ChatForm(),
-        messages=messages_after(found) if found.channel == "chat" else []))
+        return_statuses=STATUS_LABELS, messages=messages_after(found) if found.channel == "chat" else [], **shown))
+    response.status_code = status
+    return response
 
-def _act(number: str, form_class, run, done: str):
+
+def _act(number: str, form_name: str, model, run, done: str):
+    """Parse the action's form; a refusal shows the case again with the message at the field (422)."""
     found = _case_or_404(number)
-    form = form_class()
-    if not form.validate_on_submit():
-        flash(_("Das Formular war ungültig. Bitte noch einmal."), "error")
-        return redirect(url_for("agent.case", number=number))
+    form = _FORMS[form_name]()
+    given = parse_form_into(model, form)
+    if given is None:
+        for message in form.form_errors:
+            flash(message, "error")  # a message without a field of its own
+        return _case_page(found, {form_name: form}, status=FORM_ERROR_STATUS)
     try:
-        run(found, form, contact_views.now())
+        run(found, given, contact_views.now())
         db.session.commit()
     except ActionRefused as exc:
         db.session.rollback()
@@ -108,76 +126,88 @@ def _act(number: str, form_class, run, done: str):
 
 
 @bp.post("/anfrage/<number>/uebernehmen")
+@form_parsed_by_schema
 def claim(number):
     """Take the case (for a chat: accept it)."""
-    return _act(number, ClaimForm, lambda c, f, now: actions.claim(c, current_user, now),
+    return _act(number, "claim_form", ClaimInput, lambda c, f, now: actions.claim(c, current_user, now),
                 _("Sie bearbeiten die Anfrage jetzt."))
 
 
 @bp.post("/anfrage/<number>/rueckruf")
+@form_parsed_by_schema
 def callback(number):
     """'Rückruf erledigt' with the outcome of the call."""
-    return _act(number, CallbackForm,
-                lambda c, f, now: actions.callback_done(c, current_user, f.outcome.data, f.note.data, now),
+    return _act(number, "callback_form", CallbackInput,
+                lambda c, f, now: actions.callback_done(c, current_user, f.outcome, f.note, now),
                 _("Rückruf eingetragen."))
 
 
 @bp.post("/anfrage/<number>/antwort")
+@form_parsed_by_schema
 def reply(number):
     """Answer the customer by e-mail (through the outbox)."""
-    return _act(number, ReplyForm,
-                lambda c, f, now: actions.reply_by_email(c, current_user, f.subject.data, f.body.data, now),
+    return _act(number, "reply_form", ReplyInput,
+                lambda c, f, now: actions.reply_by_email(c, current_user, f.subject, f.body, now),
                 _("Antwort ist unterwegs."))
 
 
 @bp.post("/anfrage/<number>/notiz")
+@form_parsed_by_schema
 def note(number):
     """An internal note for the team."""
-    return _act(number, NoteForm, lambda c, f, now: actions.add_note(c, current_user, f.note.data, now),
+    return _act(number, "note_form", NoteInput, lambda c, f, now: actions.add_note(c, current_user, f.note, now),
                 _("Notiz gespeichert."))
 
 
 @bp.post("/anfrage/<number>/erledigen")
+@form_parsed_by_schema
 def resolve(number):
     """Close the case with its outcome (the customer gets the survey)."""
-    return _act(number, ResolveForm,
-                lambda c, f, now: actions.resolve(c, current_user, f.outcome.data, f.note.data, now),
+    return _act(number, "resolve_form", ResolveInput,
+                lambda c, f, now: actions.resolve(c, current_user, f.outcome, f.note, now),
                 _("Anfrage erledigt."))
 
 
 @bp.post("/anfrage/<number>/verifizieren")
+@form_parsed_by_schema
 def verify(number):
     """'Kunde verifiziert': after checking who wrote, show the case's order and history."""
-    return _act(number, VerifyForm, lambda c, f, now: actions.verify_customer(c, current_user, f.note.data, now),
+    return _act(number, "verify_form", VerifyInput,
+                lambda c, f, now: actions.verify_customer(c, current_user, f.note, now),
                 _("Kunde verifiziert. Bestelldaten und Verlauf sind jetzt sichtbar."))
 
 
 @bp.post("/anfrage/<number>/wieder-oeffnen")
+@form_parsed_by_schema
 def reopen(number):
     """Open a resolved case again."""
-    return _act(number, ReopenForm, lambda c, f, now: actions.reopen(c, current_user, f.note.data, now),
+    return _act(number, "reopen_form", ReopenInput, lambda c, f, now: actions.reopen(c, current_user, f.note, now),
                 _("Anfrage wieder geöffnet."))
 
 
 @bp.post("/anfrage/<number>/chat")
+@form_parsed_by_schema
 def chat_message(number):
     """A chat line from the agent without JavaScript (the console's script uses the JSON API)."""
     from app.chat.service import post_message
 
-    return _act(number, ChatForm, lambda c, f, now: post_message(c, "agent", current_user, f.body.data, now),
+    return _act(number, "chat_form", ChatLineInput,
+                lambda c, f, now: post_message(c, "agent", current_user, f.body, now),
                 _("Nachricht gesendet."))
 
 
 @bp.post("/anwesenheit")
+@form_parsed_by_schema
 def presence():
     """Online or away: online agents open the chat for customers."""
-    form = PresenceForm()
-    if form.validate_on_submit():
-        try:
-            set_presence(current_user, form.status.data, contact_views.now())
-            db.session.commit()
-        except ActionRefused as exc:
-            flash(exc.message, "error")
+    given = parse_form_into(PresenceInput, PresenceForm())
+    if given is None:
+        flash(_("Bitte „online“ oder „abwesend“ wählen."), "error")
+        response = console()
+        response.status_code = FORM_ERROR_STATUS
+        return response
+    set_presence(current_user, given.status, contact_views.now())
+    db.session.commit()
     return redirect(url_for("agent.console"))
 
 

@@ -21,6 +21,8 @@ from app.cases.service import CaseInvalid, CaseRequest, expected_response, submi
 from app.cases.topics import OUTCOMES, TOPICS, resolve_topic
 from app.chat.service import chat_state
 from app.contact.forms import ContactForm
+from app.core.forms import FORM_ERROR_STATUS, parse_form_into
+from app.core.requests import form_parsed_by_schema
 from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
 from app.idempotency import IdempotencyConflict
@@ -145,10 +147,12 @@ def suggestion_opened():
 
 
 @bp.route("/umfrage/<token>", methods=["GET", "POST"])
+@form_parsed_by_schema
 @limiter.limit("30 per hour", methods=["POST"])
 def survey(token):
     """The one-question survey after a resolution, from the e-mail link; answerable once."""
-    from app.agent.survey import SurveyInvalid, answer_survey, case_for_token
+    from app.agent.schemas import SurveyInput
+    from app.agent.survey import answer_survey, case_for_token
     from app.contact.forms import SurveyForm
 
     found = case_for_token(token)
@@ -156,13 +160,12 @@ def survey(token):
         abort(404)
     form = SurveyForm()
     status = 200
-    if found.survey_answered_at is None and form.validate_on_submit():
-        try:
-            stored = answer_survey(found, form.score.data, form.comment.data, now())
-        except SurveyInvalid as exc:
-            form.score.errors = [str(exc)]
-            status = 422
+    if found.survey_answered_at is None and request.method == "POST":
+        given = parse_form_into(SurveyInput, form)
+        if given is None:
+            status = FORM_ERROR_STATUS
         else:
+            stored = answer_survey(found, given.score, given.comment, now())
             db.session.commit()
             return render_template("contact/survey_done.html", case=found, already=not stored), 200 if stored else 410
     if found.survey_answered_at is not None:

@@ -1,0 +1,107 @@
+"""What the agent console's forms and the customer's survey accept (one schema per form)."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from flask_babel import lazy_gettext as _l
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from app.agent.actions import CALLBACK_OUTCOMES, MAX_TEXT, OUTCOMES
+from app.agent.survey import MAX_COMMENT
+from app.chat.service import MAX_MESSAGE, PRESENCE_STATES
+from app.core.schemas import Line, Paragraphs, Schema
+
+
+def _written(message):
+    """A text somebody has to write: at least two characters after trimming."""
+    def check(value: str) -> str:
+        if len(value) < 2:
+            raise PydanticCustomError("hc_required", str(message))
+        return value
+    return AfterValidator(check)
+
+
+def _one_of(choices, message):
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise PydanticCustomError("hc_choice", str(message))
+        return value
+    return BeforeValidator(check)
+
+
+def _one_line_subject(value: Any) -> Any:
+    # A line break in a subject would start another mail header: said plainly, like the service does.
+    if isinstance(value, str) and any(c in value for c in "\r\n\x00"):
+        raise PydanticCustomError("hc_subject", str(_l("Der Betreff muss eine Zeile sein.")))
+    return value
+
+
+Note = Paragraphs(MAX_TEXT)
+_NOTE_NEEDED = _l("Bitte schreiben Sie einen Text.")
+
+
+class ClaimInput(Schema):
+    """POST /agent/anfrage/<number>/uebernehmen (nothing but the CSRF token)."""
+
+
+class NoteInput(Schema):
+    """POST /agent/anfrage/<number>/notiz"""
+
+    note: Annotated[Note, _written(_NOTE_NEEDED)] = Field("", validate_default=True)
+
+
+class ReplyInput(Schema):
+    """POST /agent/anfrage/<number>/antwort: an empty subject gets the standard one."""
+
+    subject: Annotated[Line(200), BeforeValidator(_one_line_subject)] = ""
+    body: Annotated[Note, _written(_NOTE_NEEDED)] = Field("", validate_default=True)
+
+
+class CallbackInput(Schema):
+    """POST /agent/anfrage/<number>/rueckruf"""
+
+    outcome: Annotated[str, _one_of(CALLBACK_OUTCOMES, _l("Bitte wählen Sie, wie der Rückruf ausging."))] = \
+        Field(None, validate_default=True)
+    note: Note = ""
+
+
+class ResolveInput(Schema):
+    """POST /agent/anfrage/<number>/erledigen"""
+
+    outcome: Annotated[str, _one_of(OUTCOMES, _l("Bitte wählen Sie ein Ergebnis."))] = Field(None, validate_default=True)
+    note: Note = ""
+
+
+class ReopenInput(Schema):
+    """POST /agent/anfrage/<number>/wieder-oeffnen"""
+
+    note: Note = ""
+
+
+class VerifyInput(Schema):
+    """POST /agent/anfrage/<number>/verifizieren: how the agent checked who wrote."""
+
+    note: Note = ""
+
+
+class ChatLineInput(Schema):
+    """POST /agent/anfrage/<number>/chat: one chat line without JavaScript."""
+
+    body: Annotated[Paragraphs(MAX_MESSAGE), _written(_l("Bitte schreiben Sie eine Nachricht."))] = \
+        Field("", validate_default=True)
+
+
+class PresenceInput(Schema):
+    """POST /agent/anwesenheit"""
+
+    status: Annotated[str, _one_of(PRESENCE_STATES, _l("Bitte „online“ oder „abwesend“ wählen."))] = \
+        Field(None, validate_default=True)
+
+
+class SurveyInput(Schema):
+    """POST /kontakt/umfrage/<token>: a score from 1 to 5 and an optional comment."""
+
+    score: Annotated[int, _one_of(("1", "2", "3", "4", "5"), _l("Bitte wählen Sie eine Note von 1 bis 5."))] = \
+        Field(None, validate_default=True)
+    comment: Paragraphs(MAX_COMMENT) = ""
