@@ -111,8 +111,13 @@ def _act(number: str, form_name: str, model, run, done: str):
     form = _FORMS[form_name]()
     given = parse_form_into(model, form)
     if given is None:
+        # A summary above the case as well as the message at the field: the form may sit further down,
+        # or not be shown at all any more (a callback form on a case that is no longer a callback).
+        for field in form:
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
         for message in form.form_errors:
-            flash(message, "error")  # a message without a field of its own
+            flash(message, "error")
         return _case_page(found, {form_name: form}, status=FORM_ERROR_STATUS)
     try:
         run(found, given, contact_views.now())
@@ -126,7 +131,6 @@ def _act(number: str, form_name: str, model, run, done: str):
 
 
 @bp.post("/anfrage/<number>/uebernehmen")
-@form_parsed_by_schema
 def claim(number):
     """Take the case (for a chat: accept it)."""
     return _act(number, "claim_form", ClaimInput, lambda c, f, now: actions.claim(c, current_user, now),
@@ -200,9 +204,11 @@ def chat_message(number):
 @form_parsed_by_schema
 def presence():
     """Online or away: online agents open the chat for customers."""
-    given = parse_form_into(PresenceInput, PresenceForm())
+    form = PresenceForm()
+    given = parse_form_into(PresenceInput, form)
     if given is None:
-        flash(_("Bitte „online“ oder „abwesend“ wählen."), "error")
+        for message in form.status.errors + form.form_errors:
+            flash(message, "error")
         response = console()
         response.status_code = FORM_ERROR_STATUS
         return response

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import idna
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _
 
 MAX_LENGTH = 254
 
 
 class InvalidEmail(ValueError):
-    """The text is not an address we could send an answer to; str() is the customer's message."""
+    """The text is not an address we could send an answer to; str() is the customer's message.
+
+    The message is lazy: the check also runs where no request chooses a language (CLI imports, the outbox).
+    """
 
 
 def normalize_email(value: str) -> str:
