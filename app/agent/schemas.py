@@ -69,7 +69,8 @@ class CallbackInput(Schema):
 class ResolveInput(Schema):
     """POST /agent/anfrage/<number>/erledigen"""
 
-    outcome: Annotated[str, _one_of(OUTCOMES, _l("Bitte wählen Sie ein Ergebnis."))] = Field(None, validate_default=True)
+    outcome: Annotated[str, _one_of(OUTCOMES, _l("Bitte wählen Sie ein Ergebnis."))] = \
+        Field(None, validate_default=True)
     note: Note = ""
 
 
