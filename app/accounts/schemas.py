@@ -44,17 +44,17 @@ def _safe_next_or_none(value):
 
 
 # Passwords are taken as typed (no stripping); control characters are refused like everywhere else.
-Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=MAX_PASSWORD_LENGTH),
-                     AfterValidator(_no_controls)]
+FormPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1,
+                                                max_length=MAX_PASSWORD_LENGTH), AfterValidator(_no_controls)]
 # Where to go after signing in: an odd value is dropped (the default page), never an error.
 NextPath = Annotated[str | None, BeforeValidator(_safe_next_or_none)]
 
 
-class LoginInput(Schema):
-    """POST /anmelden"""
+class LoginFormInput(Schema):
+    """POST /anmelden (the HTML form; the JSON sign-in /api/auth/login has its own model)."""
 
     email: Email
-    password: Password
+    password: FormPassword
     next: NextPath = None
 
 
@@ -67,8 +67,8 @@ class PasswordForgottenInput(Schema):
 class NewPasswordInput(Schema):
     """POST /konto/passwort-neu/<token>: the password rules are checked by the service."""
 
-    password: Password
-    confirm: Password
+    password: FormPassword
+    confirm: FormPassword
 
 
 class NotificationInput(Schema):

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, logout_user
 
 from app.accounts.forms import LoginForm, NewPasswordForm, NotificationForm, PasswordForgottenForm
 from app.accounts.limits import ADDRESS_LIMITS, failed_logins_per_account, failed_logins_per_address
-from app.accounts.schemas import (LoginInput, NewPasswordInput, NotificationInput, PasswordForgottenInput,
+from app.accounts.schemas import (LoginFormInput, NewPasswordInput, NotificationInput, PasswordForgottenInput,
                                   safe_next)
 from app.accounts.service import (PasswordRejected, authenticate, end_all_sessions, send_password_reset,
                                   set_new_password, user_for_reset_token)
@@ -35,7 +35,7 @@ def login():
         if current_user.is_authenticated:
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.account"))
         return render_template("accounts/login.html", form=form)
-    given = parse_form_into(LoginInput, form)
+    given = parse_form_into(LoginFormInput, form)
     # The page shown again carries only a target that would be followed.
     form.next.data = given.next if given is not None else safe_next(request.form.get("next")) or ""
     if given is None:
