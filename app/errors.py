@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.core.errors import DomainError, ServiceUnavailable, Unauthorized
 from app.core.hosts import base_url_adapter
+from app.core.requests import view_answers_json
 from app.database import database_unavailable, is_transient, log_outage, safe_rollback
 from app.extensions import login_manager
 
@@ -35,7 +36,7 @@ def _messages():
 def wants_json() -> bool:
     """JSON for the API, for requests that sent JSON (chat lines, beacons) and for clients that ask for it."""
     return (request.path.startswith("/api/") or request.is_json
-            or request.accept_mimetypes.best == "application/json")
+            or request.accept_mimetypes.best == "application/json" or view_answers_json())
 
 
 def error_response(status: int, message: str | None = None, code: str | None = None):

@@ -43,9 +43,11 @@ def header_key(scope: str) -> str | None:
     raw = request.headers.get("Idempotency-Key")
     if raw is None:
         return None
-    if not KEY_PATTERN.match(raw):
+    if not KEY_PATTERN.fullmatch(raw):
         raise FieldErrors({"Idempotency-Key": _("8 bis 100 Zeichen: Buchstaben, Ziffern, . _ : -")})
-    return f"api:{scope}:{raw}"
+    scoped = f"api:{scope}:{raw}"
+    # The key columns hold 100 characters; a long key within a long scope is stored as its hash.
+    return scoped if len(scoped) <= 100 else "api:sha256:" + hashlib.sha256(scoped.encode()).hexdigest()
 
 
 def earlier_record(model, key: str | None, fingerprint: str):

@@ -7,40 +7,46 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from app.accounts.limits import failed_logins_per_account, failed_logins_per_address
+from app.accounts.schemas import CsrfToken, LoginInput, SignedIn, UserOut
 from app.accounts.service import authenticate, end_all_sessions
 from app.accounts.sessions import start_session
-from app.core.errors import Unauthorized
+from app.api.openapi import api_operation
+from app.core.errors import DomainError, Unauthorized
+from app.core.schemas import parse_json
 from app.extensions import csrf, db
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/auth")
 
 
 def user_json(user) -> dict:
-    return {"email": user.email, "name": user.name, "role": user.role}
+    return SignedIn(user=UserOut(email=user.email, name=user.name, role=user.role)).model_dump(mode="json")
 
 
 @bp.post("/login")
 @csrf.exempt
 @failed_logins_per_address
 @failed_logins_per_account
+@api_operation("Sign in; the session cookie then authenticates the client", body=LoginInput, parse_body=False,
+               responses={200: SignedIn}, errors=(401, 413, 415, 422), tags=("auth",),
+               description="JSON only (415 otherwise). 400 `invalid_request` without an e-mail address and a "
+                           "password as text; 401 `invalid_credentials` for an unknown address or a wrong password.")
 def login():
     """Sign in with {"email", "password"}; the session cookie then authenticates the client."""
     # Only a JSON body is accepted: a cross-site form cannot send one without a CORS preflight,
     # which is what protects this CSRF-exempt endpoint.
     if not request.is_json:
-        return jsonify({"error": {"code": "unsupported_media_type", "message": _("Bitte senden Sie JSON.")}}), 415
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("email"), str) or not isinstance(body.get("password"), str):
-        return jsonify({"error": {"code": "invalid_request", "message": _("E-Mail und Passwort werden benötigt.")}}), 400
-    user = authenticate(body["email"], body["password"])
+        raise DomainError(_("Bitte senden Sie JSON."), code="unsupported_media_type", status=415)
+    body = parse_json(LoginInput)
+    user = authenticate(body.email, body.password)
     if user is None:
-        return jsonify({"error": {"code": "invalid_credentials", "message": _("E-Mail-Adresse oder Passwort ist falsch.")}}), 401
+        raise Unauthorized(_("E-Mail-Adresse oder Passwort ist falsch."), code="invalid_credentials")
     db.session.commit()
     start_session(user)
-    return jsonify({"user": user_json(user)})
+    return jsonify(user_json(user))
 
 
 @bp.post("/logout")
+@api_operation("Sign out", responses={204: None}, tags=("auth",))
 def logout():
     """Sign out: every session of the account ends, also copies of the cookie and other devices."""
     if current_user.is_authenticated:
@@ -52,12 +58,16 @@ def logout():
 
 
 @bp.get("/csrf")
+@api_operation("The CSRF token of this session", responses={200: CsrfToken}, tags=("auth",))
 def csrf_token():
-    return jsonify({"csrf_token": generate_csrf()})
+    """The token to send as X-CSRFToken with state-changing requests."""
+    return jsonify(CsrfToken(csrf_token=generate_csrf()).model_dump(mode="json"))
 
 
 @bp.get("/me")
+@api_operation("The signed-in account", responses={200: SignedIn}, errors=(401,), auth="session", tags=("auth",))
 def me():
+    """Who is signed in; 401 when nobody is."""
     if not current_user.is_authenticated:
         raise Unauthorized()
-    return jsonify({"user": user_json(current_user)})
+    return jsonify(user_json(current_user))

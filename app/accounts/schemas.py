@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from app.accounts.service import MAX_PASSWORD_LENGTH
-from app.core.schemas import Email, Schema, _no_controls
+from app.core.schemas import Email, Line, Schema, _no_controls
 
 MAX_NEXT_LENGTH = 2000
 # Anything below a space, DEL, C1 controls, white space and the characters browsers read as a slash.
@@ -75,3 +75,38 @@ class NotificationInput(Schema):
     """POST /konto/benachrichtigungen: a checkbox sends "y" when ticked and nothing when not."""
 
     notify_status_changes: bool = False
+
+
+# --- the JSON sign-in (/api/auth/*) --------------------------------------------------------------------
+
+# A password is taken as typed: no stripping, bounded length (control characters never pass the door).
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+
+
+class LoginInput(Schema):
+    """POST /api/auth/login: e-mail address and password."""
+
+    # The documented answer to a body that is not an address and a password is 400 invalid_request.
+    error_codes: ClassVar[dict[str, str]] = {"email": "invalid_request", "password": "invalid_request"}
+    error_status: ClassVar[int] = 400
+
+    email: Line(254, min_length=1) = Field(description="The account's e-mail address")
+    password: Password
+
+
+class UserOut(Schema):
+    email: str
+    name: str
+    role: str = Field(description="customer, agent, editor or admin")
+
+
+class SignedIn(Schema):
+    """The signed-in account; the session cookie now authenticates the client."""
+
+    user: UserOut
+
+
+class CsrfToken(Schema):
+    """The token to send as X-CSRFToken with state-changing requests that ride on the session cookie."""
+
+    csrf_token: str

@@ -1,139 +1,131 @@
 """The agent console as JSON: /api/agent/queues, /cases?queue=, claim, resolve, presence and chat."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.agent import actions
 from app.agent.access import require_agent
-from app.agent.actions import ActionRefused, case_by_number
+from app.agent.actions import case_by_number
 from app.agent.context import proven_order
 from app.agent.queues import cases_in_queue, sla_timer, summaries
+from app.agent.schemas import (CasesQuery, CaseSummary, Presence, PresenceBody, QueueCases, QueueOverview, Queues,
+                               ResolveBody, SlaState)
+from app.api.openapi import api_operation
+from app.chat.schemas import ChatLine, ChatPosted, ChatQuery, ChatState
 from app.chat.service import chat_state, post_message, set_presence
 from app.contact import views as contact_views
-from app.errors import error_response
+from app.core.errors import NotFound
 from app.extensions import db
 
 bp = Blueprint("agent_api", __name__, url_prefix="/api/agent")
 bp.before_request(require_agent)
+
+# Every agent operation: 401 anonymous, 403 customers.
+AGENT_ERRORS = (401, 403)
 
 
 def _iso(moment):
     return moment.isoformat() + "Z" if moment is not None else None
 
 
-def _refused(exc: ActionRefused):
-    db.session.rollback()
-    return error_response(exc.status, exc.message, code=exc.code)
-
-
 def case_summary(case, now) -> dict:
     timer = sla_timer(case, now)
     order = proven_order(case)
-    return {
-        "case_number": case.number, "topic": case.topic, "channel": case.channel, "queue": case.queue,
-        "priority": case.priority, "status": case.status, "verified": case.verified,
-        "contact_name": case.contact_name,
-        "order_number": order.number if order is not None else case.order_number_given,
-        "created_at": _iso(case.created_at), "callback_slot": _iso(case.callback_slot),
-        "sla_due_at": _iso(case.sla_due_at), "sla": {"state": timer.state, "minutes": timer.minutes},
-        "assigned_to": case.assigned_to.name if case.assigned_to else None,
-        "first_response_at": _iso(case.first_response_at), "resolved_at": _iso(case.resolved_at),
-        "outcome": case.outcome,
-    }
-
-
-@bp.get("/queues")
-def queues():
-    """Every queue with open cases, unclaimed, overdue, the oldest waiting and the next SLA due."""
-    rows = summaries(contact_views.routing(), contact_views.now())
-    return jsonify({"queues": [{
-        "name": row.slug, "title": row.name, "channels": list(row.channels), "sla_minutes": row.sla_minutes,
-        "count": row.count, "unclaimed": row.unclaimed, "overdue": row.overdue,
-        "oldest_created_at": _iso(row.oldest_created_at), "next_due_at": _iso(row.next_due_at)} for row in rows]})
-
-
-@bp.get("/cases")
-def cases():
-    """The open cases of one queue in working order (callbacks by slot)."""
-    name = request.args.get("queue", "")
-    if name not in contact_views.routing().queues:
-        return error_response(404, _("Diese Warteschlange gibt es nicht."), code="unknown_queue")
-    now = contact_views.now()
-    return jsonify({"queue": name, "cases": [case_summary(c, now) for c in cases_in_queue(name)]})
+    return CaseSummary(
+        case_number=case.number, topic=case.topic, channel=case.channel, queue=case.queue, priority=case.priority,
+        status=case.status, verified=case.verified, contact_name=case.contact_name,
+        order_number=order.number if order is not None else case.order_number_given,
+        created_at=_iso(case.created_at), callback_slot=_iso(case.callback_slot), sla_due_at=_iso(case.sla_due_at),
+        sla=SlaState(state=timer.state, minutes=timer.minutes),
+        assigned_to=case.assigned_to.name if case.assigned_to else None,
+        first_response_at=_iso(case.first_response_at), resolved_at=_iso(case.resolved_at), outcome=case.outcome,
+    ).model_dump(mode="json")
 
 
 def _case(number):
     case = case_by_number(number)
     if case is None:
-        return None, error_response(404, code="not_found")
-    return case, None
+        raise NotFound()
+    return case
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
+@bp.get("/queues")
+@api_operation("Every queue with open, unclaimed and overdue cases", responses={200: Queues}, errors=AGENT_ERRORS,
+               auth="agent", tags=("agent",))
+def queues():
+    """Every queue with open cases, unclaimed, overdue, the oldest waiting and the next SLA due."""
+    rows = summaries(contact_views.routing(), contact_views.now())
+    return jsonify(Queues(queues=[QueueOverview(
+        name=row.slug, title=row.name, channels=list(row.channels), sla_minutes=row.sla_minutes, count=row.count,
+        unclaimed=row.unclaimed, overdue=row.overdue, oldest_created_at=_iso(row.oldest_created_at),
+        next_due_at=_iso(row.next_due_at)) for row in rows]).model_dump(mode="json"))
+
+
+@bp.get("/cases")
+@api_operation("The open cases of one queue in working order", query=CasesQuery, responses={200: QueueCases},
+               errors=(*AGENT_ERRORS, 404), auth="agent", tags=("agent",),
+               description="404 `unknown_queue` for a queue that does not exist.")
+def cases(query: CasesQuery):
+    """The open cases of one queue in working order (callbacks by slot)."""
+    if query.queue not in contact_views.routing().queues:
+        raise NotFound(_("Diese Warteschlange gibt es nicht."), code="unknown_queue")
+    now = contact_views.now()
+    return jsonify(QueueCases(queue=query.queue, cases=[case_summary(c, now) for c in cases_in_queue(query.queue)])
+                   .model_dump(mode="json"))
 
 
 @bp.post("/cases/<number>/claim")
+@api_operation("Take the case", responses={200: CaseSummary}, errors=(*AGENT_ERRORS, 404, 409), auth="agent",
+               tags=("agent",), description="409 `claimed` when another agent has it, 409 `resolved`.")
 def claim(number):
     """Take the case; 409 when another agent has it or it is resolved."""
-    case, missing = _case(number)
-    if missing:
-        return missing
-    try:
-        actions.claim(case, current_user, contact_views.now())
-    except ActionRefused as exc:
-        return _refused(exc)
+    case = _case(number)
+    actions.claim(case, current_user, contact_views.now())
     db.session.commit()
     return jsonify(case_summary(case, contact_views.now()))
 
 
 @bp.post("/cases/<number>/resolve")
-def resolve(number):
+@api_operation("Resolve the case with its outcome (the customer gets the survey)", body=ResolveBody,
+               responses={200: CaseSummary}, errors=(*AGENT_ERRORS, 404, 409, 413), auth="agent", tags=("agent",),
+               description="422 `invalid_outcome`; 409 `resolved`.")
+def resolve(number, body: ResolveBody):
     """Resolve with {"outcome": …, "note"?: …}; the customer gets the survey."""
-    case, missing = _case(number)
-    if missing:
-        return missing
-    body = _body()
-    try:
-        actions.resolve(case, current_user, body.get("outcome"), body.get("note"), contact_views.now())
-    except ActionRefused as exc:
-        return _refused(exc)
+    case = _case(number)
+    actions.resolve(case, current_user, body.outcome, body.note, contact_views.now())
     db.session.commit()
     return jsonify(case_summary(case, contact_views.now()))
 
 
 @bp.post("/presence")
-def presence():
+@api_operation("Online or away (the console sends it every 30 seconds while open)", body=PresenceBody,
+               responses={200: Presence}, errors=(*AGENT_ERRORS, 413), auth="agent", tags=("agent",),
+               description="422 `invalid_status`.")
+def presence(body: PresenceBody):
     """{"status": "online"|"away"}; the console sends it every 30 seconds while open."""
-    try:
-        state = set_presence(current_user, _body().get("status"), contact_views.now())
-    except ActionRefused as exc:
-        return _refused(exc)
+    state = set_presence(current_user, body.status, contact_views.now())
     db.session.commit()
-    return jsonify({"status": state.status})
+    return jsonify(Presence(status=state.status).model_dump(mode="json"))
 
 
 @bp.get("/cases/<number>/chat")
-def chat(number):
+@api_operation("The chat's state and the messages after ?after=<id>", query=ChatQuery, responses={200: ChatState},
+               errors=(*AGENT_ERRORS, 404), auth="agent", tags=("agent",))
+def chat(number, query: ChatQuery):
     """The chat's state and the messages after ?after=<id>."""
-    case, missing = _case(number)
-    if missing:
-        return missing
-    return jsonify(chat_state(case, request.args.get("after", 0, type=int), "agent"))
+    case = _case(number)
+    return jsonify(ChatState(**chat_state(case, query.after, "agent")).model_dump(mode="json"))
 
 
 @bp.post("/cases/<number>/chat")
-def chat_post(number):
+@api_operation("A chat line from the agent (accepts the chat if nobody has it)", body=ChatLine,
+               responses={201: ChatPosted}, errors=(*AGENT_ERRORS, 404, 409, 413), auth="agent", tags=("agent",),
+               description="409 `not_a_chat`, `resolved` or `claimed`.")
+def chat_post(number, body: ChatLine):
     """{"body": …}: a chat line from the agent (accepts the chat if nobody has it)."""
-    case, missing = _case(number)
-    if missing:
-        return missing
-    try:
-        message = post_message(case, "agent", current_user, _body().get("body"), contact_views.now())
-    except ActionRefused as exc:
-        return _refused(exc)
+    case = _case(number)
+    message = post_message(case, "agent", current_user, body.body, contact_views.now())
     db.session.commit()
-    return jsonify({"id": message.id}), 201
+    return jsonify(ChatPosted(id=message.id).model_dump(mode="json")), 201

@@ -1,7 +1,7 @@
-"""What the agent console's forms and the customer's survey accept (one schema per form)."""
+"""What the agent console's forms, the customer's survey and the agent JSON API accept, and what the API answers."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -9,7 +9,8 @@ from pydantic_core import PydanticCustomError
 
 from app.agent.actions import CALLBACK_OUTCOMES, MAX_TEXT, OUTCOMES
 from app.agent.survey import MAX_COMMENT
-from app.chat.service import MAX_MESSAGE, PRESENCE_STATES
+from app.chat.schemas import MAX_MESSAGE
+from app.chat.service import PRESENCE_STATES
 from app.core.schemas import Line, Paragraphs, Schema
 
 
@@ -106,3 +107,86 @@ class SurveyInput(Schema):
     score: Annotated[int, _one_of(("1", "2", "3", "4", "5"), _l("Bitte wählen Sie eine Note von 1 bis 5."))] = \
         Field(None, validate_default=True)
     comment: Paragraphs(MAX_COMMENT) = ""
+
+
+# --- the agent JSON API (/api/agent/*) -------------------------------------------------------------------
+
+class CasesQuery(Schema):
+    """GET /api/agent/cases?queue=<name>"""
+
+    queue: Line(80) = Field("", description="The queue's name from GET /api/agent/queues")
+
+
+class ResolveBody(Schema):
+    """Resolve a case with its outcome; the customer gets the survey."""
+
+    error_codes: ClassVar[dict[str, str]] = {"outcome": "invalid_outcome"}
+
+    outcome: Literal[tuple(OUTCOMES)] = Field(description="How the case ended")  # type: ignore[valid-type]
+    note: Paragraphs(MAX_TEXT) | None = Field(None, description="Internal note on the solution")
+
+
+class PresenceBody(Schema):
+    """Online or away: online agents open the chat for customers."""
+
+    error_codes: ClassVar[dict[str, str]] = {"status": "invalid_status"}
+
+    status: Literal["online", "away"]
+
+
+class SlaState(Schema):
+    state: str = Field(description="due, overdue, met or missed")
+    minutes: int = Field(description="Minutes left (due) or past (overdue, missed); 0 when met")
+
+
+class CaseSummary(Schema):
+    """A case as the console lists it."""
+
+    case_number: str
+    topic: str
+    channel: str
+    queue: str
+    priority: str
+    status: str
+    verified: bool
+    contact_name: str
+    order_number: str | None
+    created_at: str | None
+    callback_slot: str | None
+    sla_due_at: str | None
+    sla: SlaState
+    assigned_to: str | None
+    first_response_at: str | None
+    resolved_at: str | None
+    outcome: str | None
+
+
+class QueueCases(Schema):
+    """The open cases of one queue in working order (callbacks by slot)."""
+
+    queue: str
+    cases: list[CaseSummary]
+
+
+class QueueOverview(Schema):
+    name: str
+    title: str
+    channels: list[str]
+    sla_minutes: int
+    count: int
+    unclaimed: int
+    overdue: int
+    oldest_created_at: str | None
+    next_due_at: str | None
+
+
+class Queues(Schema):
+    """Every queue with its open, unclaimed and overdue cases."""
+
+    queues: list[QueueOverview]
+
+
+class Presence(Schema):
+    """The agent's status now."""
+
+    status: str

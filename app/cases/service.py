@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -15,7 +14,7 @@ from app.cases.availability import chat_available, find_slot, next_opening, to_u
 from app.cases.models import Case, ContactDeflection
 from app.cases.numbering import next_case_number
 from app.cases.routing import CHANNELS, RoutingConfig
-from app.cases.topics import OUTCOMES, resolve_topic
+from app.cases.topics import resolve_topic
 from app.extensions import db
 from app.idempotency import FieldErrors, commit_once, earlier_record, request_fingerprint
 from app.i18n import date_pattern
@@ -23,9 +22,6 @@ from app.privacy.redaction import mask_card_numbers
 from app.shop.fields import SHOP_TIMEZONE
 from app.shop.orders import order_by_number, prove_order
 
-MAX_MESSAGE = 5000
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()/-]{5,28}[0-9]$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class CaseInvalid(FieldErrors):
@@ -34,6 +30,8 @@ class CaseInvalid(FieldErrors):
 
 @dataclass(frozen=True)
 class CaseRequest:
+    """A case as the customer asked for it, parsed by app/cases/schemas.py (CaseInput)."""
+
     topic: str | None
     message: str | None
     channel: str | None
@@ -61,38 +59,33 @@ class Submission:
     created: bool
 
 
-def _clean(value, limit: int) -> str | None:
-    if value is None:
-        return None
-    value = " ".join(str(value).split()) if limit <= 300 else str(value).strip()
-    return value[:limit] if value else None
+def input_context(user) -> dict:
+    """What the case schema needs to know about the visitor (app/cases/schemas.py)."""
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    customer = user.customer if signed_in and user.customer_id else None
+    return {"signed_in": signed_in, "phone_on_file": bool(customer is not None and customer.phone)}
+
+
+def request_from(data, lang: str, trail: list, idempotency_key: str | None) -> CaseRequest:
+    """The case request from the parsed form or API body (app/cases/schemas.py CaseInput)."""
+    return CaseRequest(
+        topic=data.topic, message=data.message, channel=data.channel, order_number=data.order_number,
+        skus=tuple(data.skus), desired_outcome=data.desired_outcome, phone=data.phone,
+        phone_consent=data.phone_consent, callback_slot=data.callback_slot, name=data.name, email=data.email,
+        postcode=data.postcode, article_slug=data.article, lang=lang, trail=trail, idempotency_key=idempotency_key)
 
 
 def _validate(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime, state: str):
+    """What the schema could not decide alone: the order, its items, the slot, whether chat is open."""
     errors: dict[str, str] = {}
     topic = resolve_topic(req.topic)
-    if topic is None:
-        errors["topic"] = _("Bitte wählen Sie ein Thema.")
-    message = (req.message or "").strip()
-    if len(message) < 10:
-        errors["message"] = _("Bitte beschreiben Sie Ihr Anliegen in ein paar Worten (mindestens 10 Zeichen).")
-    elif len(message) > MAX_MESSAGE:
-        errors["message"] = _("Bitte fassen Sie sich etwas kürzer (höchstens %(n)d Zeichen).", n=MAX_MESSAGE)
-    if req.channel not in CHANNELS:
-        errors["channel"] = _("Bitte wählen Sie, wie wir Sie erreichen sollen.")
-
     signed_in = bool(getattr(user, "is_authenticated", False))
     customer = user.customer if signed_in and user.customer_id else None
-    name = user.name if signed_in else _clean(req.name, 200)
-    email = user.email if signed_in else _clean(req.email, 254)
-    if not signed_in:
-        if not name:
-            errors["name"] = _("Bitte geben Sie Ihren Namen an.")
-        if not email or not _EMAIL.match(email) or any(c in email for c in "\r\n,;<>"):
-            errors["email"] = _("Bitte geben Sie eine gültige E-Mail-Adresse an, damit wir antworten können.")
+    name = user.name if signed_in else req.name
+    email = user.email if signed_in else req.email
 
     order, verified = None, signed_in and customer is not None
-    number = _clean(req.order_number, 40)
+    number = req.order_number
     if number:
         if signed_in and customer is not None:
             order = order_by_number(number)
@@ -105,24 +98,16 @@ def _validate(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime, s
             if order is not None and email and order.customer.email.lower() != email.lower():
                 # The pair is right, but the answer would go to another address: the agent checks.
                 verified = False
-    if topic is not None and topic.needs_order and not number and "topic" not in errors:
-        errors["order_number"] = _("Bitte geben Sie die Bestellung an, um die es geht.")
-    skus = tuple(dict.fromkeys(s for s in req.skus if isinstance(s, str) and s))
-    if topic is not None and topic.needs_items and order is not None and not skus:
+    skus = req.skus
+    if topic.needs_items and order is not None and not skus:
         errors["skus"] = _("Bitte wählen Sie die betroffenen Artikel.")
     if order is not None and skus and not set(skus) <= {item.sku for item in order.items}:
         errors["skus"] = _("Diese Artikel gehören nicht zur gewählten Bestellung.")
-    if req.desired_outcome and req.desired_outcome not in OUTCOMES:
-        errors["desired_outcome"] = _("Bitte wählen Sie eine der angebotenen Lösungen.")
 
     phone, slot = None, None
     if req.channel == "phone":
-        phone = _clean(req.phone, 40) or (customer.phone if customer is not None else None)
-        if not phone or not _PHONE.match(phone):
-            errors["phone"] = _("Bitte geben Sie eine Telefonnummer an, unter der wir Sie erreichen.")
-        if not req.phone_consent:
-            errors["phone_consent"] = _("Bitte stimmen Sie zu, dass wir Ihre Nummer für den Rückruf verwenden.")
-        slot = find_slot(config, now, state, req.callback_slot) if req.callback_slot else None
+        phone = req.phone or (customer.phone if customer is not None else None)
+        slot = find_slot(config, now, state, req.callback_slot)
         if slot is None:
             errors["callback_slot"] = _("Bitte wählen Sie einen freien Termin für den Rückruf.")
     elif req.channel == "chat" and not chat_available(config, now, state):
@@ -132,7 +117,7 @@ def _validate(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime, s
                              _("Der Chat ist gerade nicht besetzt."))
     if errors:
         raise CaseInvalid(errors)
-    return topic, message, name, email, phone, slot, order, verified, skus, customer
+    return topic, req.message, name, email, phone, slot, order, verified, skus, customer
 
 
 def expected_response(case: Case) -> str:
@@ -202,11 +187,11 @@ def submit_case(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime,
         priority=route.priority, sla_due_at=route.sla_due(created), verified=verified,
         user_id=user.id if getattr(user, "is_authenticated", False) else None,
         customer_id=customer.id if customer is not None else (order.customer_id if verified and order else None),
-        order_id=order.id if order is not None else None, order_number_given=_clean(req.order_number, 40),
+        order_id=order.id if order is not None else None, order_number_given=req.order_number,
         skus=json.dumps(list(skus)) if skus else None, contact_name=name, contact_email=email.lower(),
         contact_phone=phone, phone_consent_at=created if req.channel == "phone" else None,
         callback_slot=to_utc_naive(slot.start) if slot is not None else None,
-        article_slug=_clean(req.article_slug, 120), trail=json.dumps(req.trail[-40:]) if req.trail else None,
+        article_slug=req.article_slug, trail=json.dumps(req.trail[-40:]) if req.trail else None,
         idempotency_key=req.idempotency_key, request_fingerprint=fingerprint, lang=req.lang, created_at=created,
     )
     db.session.add(case)

@@ -13,14 +13,12 @@ from app.extensions import db
 from app.privacy.redaction import mask_card_numbers
 
 PRESENCE_STATES = ("online", "away")
-MAX_MESSAGE = 2000
 SENDERS = ("customer", "agent")
 
 
-def set_presence(agent, status, now: dt.datetime) -> AgentPresence:
-    """Online or away, and a sign of life; online agents open the chat (app/cases/availability.py)."""
-    if status not in PRESENCE_STATES:
-        raise ActionRefused("invalid_status", _("Bitte „online“ oder „abwesend“ wählen."), 422)
+def set_presence(agent, status: str, now: dt.datetime) -> AgentPresence:
+    """Online or away (parsed by app/agent/schemas.py PresenceInput), and a sign of life; online agents open
+    the chat (app/cases/availability.py)."""
     presence = db.session.get(AgentPresence, agent.id)
     if presence is None:
         presence = AgentPresence(user_id=agent.id)
@@ -57,24 +55,14 @@ def queue_position(case: Case) -> int | None:
     return (ahead or 0) + 1
 
 
-def _clean(body) -> str:
-    if not isinstance(body, str):
-        raise ActionRefused("invalid_request", _("Bitte als Text senden."), 422)
-    text = "".join(c for c in body if c in "\n\t" or c.isprintable()).strip()
-    if not text:
-        raise ActionRefused("invalid_request", _("Bitte schreiben Sie eine Nachricht."), 422)
-    if len(text) > MAX_MESSAGE:
-        raise ActionRefused("invalid_request", _("Höchstens %(n)d Zeichen.", n=MAX_MESSAGE), 422)
-    return mask_card_numbers(text)
-
-
-def post_message(case: Case, sender: str, author, body, now: dt.datetime) -> ChatMessage:
-    """One chat line; an agent's first line accepts the chat and is the first response."""
+def post_message(case: Case, sender: str, author, body: str, now: dt.datetime) -> ChatMessage:
+    """One chat line (parsed by app/chat/schemas.py ChatLine); an agent's first line accepts the chat and is the
+    first response."""
     if case.channel != "chat":
         raise ActionRefused("not_a_chat", _("Diese Anfrage ist kein Chat."))
     if case.status == "resolved":
         raise ActionRefused("resolved", _("Der Chat ist beendet."))
-    text = _clean(body)
+    text = mask_card_numbers(body)
     moment = to_utc_naive(now)
     if sender == "agent":
         claim(case, author, now)

@@ -17,22 +17,22 @@ def topic_choices():
 
 
 class ContactForm(FlaskForm):
-    # Every field is optional here: which ones are needed depends on topic and channel, and the
-    # case service decides that in one place (app/cases/service.py).
+    # Renders the form and checks CSRF. What was sent is parsed by the one case schema
+    # (app/cases/schemas.py ContactFormInput), which POST /api/cases uses too.
     topic = SelectField(_l("Worum geht es?"), choices=topic_choices, validate_choice=False)
-    order_number = StringField(_l("Bestellung"), validators=[Optional(), Length(max=40)])
+    order_number = StringField(_l("Bestellung"), render_kw={"maxlength": 40})
     skus = SelectMultipleField(_l("Welche Artikel sind betroffen?"), choices=[], validate_choice=False)
-    message = TextAreaField(_l("Was ist passiert?"), validators=[Optional(), Length(max=5000)])
+    message = TextAreaField(_l("Was ist passiert?"), render_kw={"maxlength": 5000})
     desired_outcome = RadioField(_l("Was wünschen Sie sich?"),
                                  choices=[SelectChoice(k, v) for k, v in OUTCOMES.items()], validate_choice=False)
     channel = RadioField(_l("Wie sollen wir uns melden?"), validate_choice=False, choices=[
         SelectChoice("phone", _l("Rückruf")), SelectChoice("email", _l("E-Mail")), SelectChoice("chat", _l("Chat"))])
-    phone = TelField(_l("Telefonnummer für den Rückruf"), validators=[Optional(), Length(max=40)])
+    phone = TelField(_l("Telefonnummer für den Rückruf"), render_kw={"maxlength": 40})
     phone_consent = BooleanField(_l("Ich bin einverstanden, dass Sie mich unter dieser Nummer zu meiner Anfrage anrufen."))
     callback_slot = RadioField(_l("Wann dürfen wir anrufen?"), choices=[], validate_choice=False)
-    name = StringField(_l("Ihr Name"), validators=[Optional(), Length(max=200)])
-    email = EmailField(_l("Ihre E-Mail-Adresse"), validators=[Optional(), Length(max=254)])
-    postcode = StringField(_l("Postleitzahl der Lieferadresse (optional)"), validators=[Optional(), Length(max=10)])
+    name = StringField(_l("Ihr Name"), render_kw={"maxlength": 200})
+    email = EmailField(_l("Ihre E-Mail-Adresse"), render_kw={"maxlength": 254})
+    postcode = StringField(_l("Postleitzahl der Lieferadresse (optional)"), render_kw={"maxlength": 10})
     attachments = MultipleFileField(_l("Fotos oder Dokumente (optional)"))
     article = HiddenField()
     submission_id = HiddenField()

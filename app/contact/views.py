@@ -6,8 +6,7 @@ import json
 import secrets
 import uuid
 
-from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,15 +16,18 @@ from app.cases.attachments import UploadRejected, check_uploads
 from app.cases.availability import callback_slots, chat_available, next_opening
 from app.cases.models import ContactDeflection
 from app.cases.routing import RoutingConfig
-from app.cases.service import CaseInvalid, CaseRequest, expected_response, submit_and_commit
+from app.cases.schemas import ContactFormInput
+from app.cases.service import expected_response, input_context, request_from, submit_and_commit
 from app.cases.topics import OUTCOMES, TOPICS, resolve_topic
 from app.chat.service import chat_state
 from app.contact.forms import ContactForm
+from app.contact.schemas import SuggestionOpened
+from app.core.errors import IdempotencyConflict, InvalidInput, NotFound
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
-from app.core.requests import form_parsed_by_schema
+from app.core.requests import form_parsed_by_schema, json_route
+from app.core.schemas import parse_form, parse_json
 from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
-from app.idempotency import IdempotencyConflict
 from app.selfservice.guest import guest_posts_form, guest_proof_limit
 from app.selfservice.trail import current_trail, record
 from app.shop.orders import orders_of
@@ -59,19 +61,15 @@ def _prepare(form: ContactForm, orders) -> None:
     form.skus.choices = [(i.sku, i.name) for o in orders for i in o.items]
 
 
-def _request_from(form: ContactForm) -> CaseRequest:
-    return CaseRequest(
-        topic=form.topic.data, message=form.message.data, channel=form.channel.data,
-        order_number=form.order_number.data or None, skus=tuple(form.skus.data or ()),
-        desired_outcome=form.desired_outcome.data or None, phone=form.phone.data,
-        phone_consent=bool(form.phone_consent.data), callback_slot=form.callback_slot.data or None,
-        name=form.name.data, email=form.email.data, postcode=form.postcode.data,
-        article_slug=form.article.data or None, lang=current_language(), trail=current_trail(),
-        idempotency_key=f"form:{form.submission_id.data}" if form.submission_id.data else None,
-    )
+def _show_errors(form: ContactForm, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name.split(".")[0], None)
+        if field is not None and not field.errors:
+            field.errors = [message]
 
 
 @bp.route("", methods=["GET", "POST"])
+@form_parsed_by_schema
 @limiter.limit("20 per hour", methods=["POST"])
 @guest_proof_limit(lambda: guest_posts_form("order_number", "postcode"))
 def contact():
@@ -93,14 +91,17 @@ def contact():
     _prepare(form, orders)
     if request.method == "POST" and form.validate_on_submit():
         try:
+            # WTForms rendered the form and checked CSRF; the one case schema reads what was sent.
             uploads = check_uploads(request.files.getlist(form.attachments.name))
-            submission = submit_and_commit(_request_from(form), current_user, routing(), now(), federal_state(),
+            data = parse_form(ContactFormInput, context=input_context(current_user))
+            key = f"form:{data.submission_id}" if data.submission_id else None
+            submission = submit_and_commit(request_from(data, current_language(), current_trail(), key),
+                                           current_user, routing(), now(), federal_state(),
                                            visit=session.get("visit"), uploads=uploads)
         except UploadRejected as exc:
             form.attachments.errors = [str(exc)]
-        except CaseInvalid as exc:
-            for name, message in exc.errors.items():
-                getattr(form, name).errors = [message]
+        except InvalidInput as exc:
+            _show_errors(form, exc.errors)
         except IdempotencyConflict:
             form.message.errors = [_("Dieses Formular wurde schon mit anderem Inhalt gesendet. Bitte laden Sie die "
                                      "Seite neu.")]
@@ -134,14 +135,13 @@ def case(number):
 
 
 @bp.post("/vorschlag-geoeffnet")
+@json_route
 def suggestion_opened():
     """The customer opened a suggested article from the form (counted as deflected unless they send)."""
-    payload = request.get_json(silent=True)
-    slug = payload.get("slug") if isinstance(payload, dict) else None
-    library = current_app.extensions["helpcenter.library"]
-    if not isinstance(slug, str) or library.article(slug) is None:
-        return jsonify({"error": {"code": "not_found", "message": _("Unbekannter Artikel.")}}), 404
-    db.session.add(ContactDeflection(visit=visit_id(), slug=slug))
+    data = parse_json(SuggestionOpened)
+    if current_app.extensions["helpcenter.library"].article(data.slug) is None:
+        raise NotFound(_("Unbekannter Artikel."))
+    db.session.add(ContactDeflection(visit=visit_id(), slug=data.slug))
     db.session.commit()
     return "", 204
 

@@ -71,6 +71,20 @@ def form_parsed_by_schema(view):
     return view
 
 
+def json_route(view):
+    """Mark a view outside /api that always answers JSON (chat polling, beacons): its errors are JSON too,
+    whatever the client's Accept header says."""
+    view.answers_json = True
+    return view
+
+
+def view_answers_json() -> bool:
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "answers_json", False))
+
+
 def _form_checked_by_view() -> bool:
     from flask import current_app
 

@@ -28,6 +28,9 @@ INT32_MAX = 2 ** 31 - 1
 # C0/C1 controls and DEL. Line breaks and tabs are allowed in multi-line text only.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The same rules for the OpenAPI document, so that clients (and the fuzzer) know what is refused.
+_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+_PARAGRAPHS_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 # Bidi overrides and isolates (Trojan Source), zero-width characters.
 _BIDI = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -66,13 +69,13 @@ def _none_if_blank(value: Any) -> Any:
 def Line(max_length: int = 200, min_length: int = 0):  # noqa: N802 - reads like a type
     """One line of text (names, numbers, codes): no control characters, bounded length."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(_no_controls)]
+                     AfterValidator(_no_controls), Field(json_schema_extra={"pattern": _LINE_PATTERN})]
 
 
 def Paragraphs(max_length: int = 5000, min_length: int = 0):  # noqa: N802
     """Free text that may span lines (messages, comments): line breaks and tabs kept, other controls refused."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(_no_controls_multiline)]
+                     AfterValidator(_no_controls_multiline), Field(json_schema_extra={"pattern": _PARAGRAPHS_PATTERN})]
 
 
 Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email",
@@ -141,14 +144,15 @@ def field_errors(exc: ValidationError, prefix: str = "") -> dict[str, str]:
     return fields
 
 
-def parse_data(model: type[M], data: Any, *, strict: bool | None = None) -> M:
+def parse_data(model: type[M], data: Any, *, strict: bool | None = None, context: dict | None = None) -> M:
     """Validate data already read (a dict from a webhook, an import record, a TOML table) into model.
 
     A model may keep the documented error codes of an older endpoint: `error_codes` maps a field
     to its code and `error_status` sets the status (the search API answers 400 `bad_limit`).
+    `context` reaches the model's validators (e.g. whether the visitor is signed in).
     """
     try:
-        return model.model_validate(data, strict=strict)
+        return model.model_validate(data, strict=strict, context=context)
     except ValidationError as exc:
         fields = field_errors(exc)
         codes = getattr(model, "error_codes", None)
@@ -162,17 +166,17 @@ def parse_data(model: type[M], data: Any, *, strict: bool | None = None) -> M:
         raise InvalidInput(fields) from None
 
 
-def parse_json(model: type[M]) -> M:
+def parse_json(model: type[M], context: dict | None = None) -> M:
     """The request's JSON body as model; a body that is not a JSON object is refused with 422."""
     if not request.get_data(cache=True):
         # No body at all: the model decides (an all-optional model accepts it).
-        return parse_data(model, {})
+        return parse_data(model, {}, context=context)
     body = request.get_json(silent=True)
     if not request.is_json:
         raise InvalidInput({"body": _("Bitte senden Sie ein JSON-Objekt (Content-Type: application/json).")})
     if not isinstance(body, dict):
         raise InvalidInput({"body": _("Bitte senden Sie ein JSON-Objekt.")})
-    return parse_data(model, body)
+    return parse_data(model, body, context=context)
 
 
 def multidict_to_dict(data, lists: frozenset[str] | set[str] = frozenset()) -> dict:
@@ -194,10 +198,10 @@ def parse_query(model: type[M]) -> M:
     return parse_data(model, multidict_to_dict(request.args, _list_fields(model)))
 
 
-def parse_form(model: type[M], formdata=None) -> M:
+def parse_form(model: type[M], formdata=None, context: dict | None = None) -> M:
     """A form post as model; WTForms only renders the form and checks CSRF."""
     formdata = request.form if formdata is None else formdata
-    return parse_data(model, multidict_to_dict(formdata, _list_fields(model)))
+    return parse_data(model, multidict_to_dict(formdata, _list_fields(model)), context=context)
 
 
 def refuse(message: str, field: str | None = None) -> None:
