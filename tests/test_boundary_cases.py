@@ -15,7 +15,7 @@ from app.extensions import db
 from app.outbox.models import OutboxMessage
 from tests.agent_helpers import (AGENT, agent_client, clock, customer_client, email_case, open_case,  # noqa: F401
                                  post_json, shop)
-from tests.conftest import api_token, csrf_token_from, login
+from tests.conftest import api_token, csrf_token_from
 
 GUEST = {"topic": "sonstiges", "message": "Eine Frage per E-Mail, bitte melden.", "channel": "email",
          "name": "Kim Berg", "email": "kim.berg@example.com"}
@@ -297,7 +297,8 @@ AGENT_POSTS = (
     + [("resolve", {"outcome": "solved", "note": "a\x00b"}, 400, "bad_characters")]
     + [("resolve", {"outcome": "solved", "note": "x" * 5001}, 422, "invalid_request")]
     + [("resolve", deep(25), 400, "bad_json")]
-    + [("chat", {"body": value}, 422, "invalid_request") for value in (2 ** 64, 1.5, [], {}, None, "", "   ", "x" * 2001)]
+    + [("chat", {"body": value}, 422, "invalid_request")
+       for value in (2 ** 64, 1.5, [], {}, None, "", "   ", "x" * 2001)]
     + [("chat", {"body": "Hallo\x00"}, 400, "bad_characters")]
 )
 
@@ -335,7 +336,9 @@ def test_agent_presence_refuses_odd_states(shop, work, body, status, code):
     ("after=1.5", 422, "invalid_request"),
     ("after=eins", 422, "invalid_request"),
     ("after=%00", 400, "bad_characters"),
-    ("after=9223372036854775807", 200, None),
+    ("after=9223372036854775807", 422, "invalid_request"),
+    ("after=2147483648", 422, "invalid_request"),
+    ("after=2147483647", 200, None),
 ])
 def test_chat_polls_refuse_odd_positions(shop, work, query, status, code):
     agent, _number, chat = work

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from app.cases.availability import chat_available, find_slot, next_opening, to_utc_naive
 from app.cases.models import Case, ContactDeflection
 from app.cases.numbering import next_case_number
-from app.cases.routing import CHANNELS, RoutingConfig
+from app.cases.routing import RoutingConfig
 from app.cases.topics import resolve_topic
 from app.extensions import db
 from app.idempotency import FieldErrors, commit_once, earlier_record, request_fingerprint

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from app.core.schemas import INT64_MAX, Paragraphs, Schema
+from app.core.schemas import INT32_MAX, Paragraphs, Schema
 
 MAX_MESSAGE = 2000
 
@@ -17,7 +17,8 @@ class ChatLine(Schema):
 class ChatQuery(Schema):
     """?after=<id>: only the messages after the last one the page has."""
 
-    after: int = Field(0, ge=0, le=INT64_MAX, description="The id of the last message already shown")
+    # Message ids are 32-bit columns: PostgreSQL refuses a larger number in the comparison.
+    after: int = Field(0, ge=0, le=INT32_MAX, description="The id of the last message already shown")
 
 
 class ChatMessageOut(Schema):
