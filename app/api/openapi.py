@@ -37,6 +37,14 @@ ERROR_DESCRIPTIONS = {
 }
 ALWAYS = (400, 429, 503)
 
+# The optional header of endpoints that create a record once (app/idempotency.py).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,100}$"},
+    "description": "Repeat a request safely: the same key again answers with the first record; the same key with "
+                   "another body answers 422 `idempotency_conflict`; a malformed key answers 422.",
+}
+
 
 class ErrorDetail(Schema):
     code: str
@@ -62,12 +70,13 @@ class Operation:
     auth: str | None = None  # "session", "agent", "signature" …
     description: str = ""
     body_content_type: str = "application/json"
+    headers: tuple[dict, ...] = ()  # request headers as OpenAPI parameter objects (e.g. IDEMPOTENCY_KEY)
 
 
 def api_operation(summary: str, *, query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
                   responses: dict[int, Any] | None = None, errors: tuple[int, ...] = (), tags: tuple[str, ...] = (),
                   auth: str | None = None, description: str = "", parse_body: bool = True,
-                  body_content_type: str = "application/json") -> Callable:
+                  body_content_type: str = "application/json", headers: tuple[dict, ...] = ()) -> Callable:
     """Declare and parse one JSON endpoint.
 
     responses maps a status to a pydantic model, to a media type string ("application/pdf",
@@ -77,7 +86,7 @@ def api_operation(summary: str, *, query: type[BaseModel] | None = None, body: t
     """
     operation = Operation(summary=summary, query=query, body=body, responses=responses or {200: None},
                           errors=tuple(errors), tags=tuple(tags), auth=auth, description=description,
-                          body_content_type=body_content_type)
+                          body_content_type=body_content_type, headers=tuple(headers))
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -156,6 +165,7 @@ def build_spec(app: Flask) -> dict:
         path, parameters = _openapi_path(rule)
         if op.query is not None:
             parameters += _query_parameters(op.query, schemas)
+        parameters += [dict(header, **{"in": "header"}) for header in op.headers]
         entry: dict[str, Any] = {"summary": op.summary, "operationId": f"{rule.endpoint}.{method}",
                                  "tags": list(op.tags) or [rule.endpoint.split(".")[0]], "responses": {}}
         if op.description:

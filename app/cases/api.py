@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, session
 from flask_login import current_user
 
-from app.api.openapi import api_operation
+from app.api.openapi import IDEMPOTENCY_KEY, api_operation
 from app.cases.access import remember_case, visible_case
 from app.cases.availability import callback_slots, chat_available, next_opening
 from app.cases.schemas import (Availability, CallbackSlot, CaseCreated, CaseDetail, CaseInput, ChatAvailability)
@@ -27,7 +27,7 @@ bp = Blueprint("cases_api", __name__, url_prefix="/api")
 @guest_proof_limit(lambda: guest_posts_json("order_number", "postcode"))
 @api_operation(
     "Open a case", body=CaseInput, parse_body=False, responses={201: CaseCreated, 200: CaseCreated},
-    errors=(413, 422), tags=("cases",),
+    errors=(413, 422), tags=("cases",), headers=(IDEMPOTENCY_KEY,),
     description="Signed-in customers send only what the form asks; the server fills in who they are. With an "
                 "`Idempotency-Key` header (8–100 characters: letters, digits, `. _ : -`) a retried request answers "
                 "200 with the first case; the same key with another body answers 422 `idempotency_conflict`.")
