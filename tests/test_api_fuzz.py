@@ -43,7 +43,12 @@ NOT_YET_DOCUMENTED: set[str] = set()
 @pytest.fixture
 def app(make_app, fixture_index):
     """The fixture content without rate limits, so that the fuzzer reaches the views, not the limiter."""
-    return make_app(FIXTURE_CONTENT, fixture_index, RATELIMIT_ENABLED=False)
+    from app.extensions import limiter
+
+    enabled = limiter.enabled
+    yield make_app(FIXTURE_CONTENT, fixture_index, RATELIMIT_ENABLED=False)
+    # The limiter is one object for every app of the process: the next test's app must have limits again.
+    limiter.enabled = enabled
 
 
 def _openapi_path(rule: str) -> str:
