@@ -184,14 +184,14 @@ def reopen(case: Case, agent, note, now: dt.datetime) -> CaseEvent:
     return _log(case, agent, "reopen", moment, note=text)
 
 
-def verify_customer(case: Case, agent, note, now: dt.datetime) -> CaseEvent:
+def verify_customer(case: Case, agent, note: str | None, now: dt.datetime) -> CaseEvent:
     """'Kunde verifiziert': the agent has checked who wrote (e.g. called back on the order's number);
     from now on the case shows the customer's order and history and templates are filled with them."""
     from app.shop.orders import order_by_number
 
     if case.verified:
         raise ActionRefused("already_verified", _("Die Kundin/der Kunde ist schon verifiziert."))
-    text = _text(note, False, _("Notiz"))
+    text = _masked(note)
     moment = to_utc_naive(now)
     order = case.order
     if order is None and case.order_number_given:
