@@ -66,13 +66,13 @@ def busy() -> Conflict:
                       "Bitte versuchen Sie es noch einmal."))
 
 
-def commit_once(submit: Callable[[], T], model, key: str | None, fingerprint: str, on_twin: Callable[[object], T],
-                cleanup: Callable[[], None] = lambda: None) -> T:
-    """Run submit and commit. On failure roll back and call cleanup (files written before the commit).
+def commit_with_retries(submit: Callable[[], T], find_twin: Callable[[], T | None] = lambda: None,
+                        cleanup: Callable[[], None] = lambda: None) -> T:
+    """Run submit and commit; on failure roll back and call cleanup (files written before the commit).
 
-    A concurrent twin with the same key makes the unique key refuse our insert; then the first
-    record counts, handed to on_twin. A deadlock or serialization failure runs submit again, at
-    most ATTEMPTS times, and then answers 409.
+    A unique key that refuses our insert may mean a concurrent twin got there first: find_twin
+    returns its result (or None). A deadlock or serialization failure runs submit again, at most
+    ATTEMPTS times, and then answers 409.
     """
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -82,13 +82,27 @@ def commit_once(submit: Callable[[], T], model, key: str | None, fingerprint: st
         except BaseException as exc:
             db.session.rollback()
             cleanup()
-            if isinstance(exc, IntegrityError) and key:
-                existing = db.session.scalar(select(model).where(model.idempotency_key == key))
-                if existing is not None and existing.request_fingerprint == fingerprint:
-                    return on_twin(existing)
+            if isinstance(exc, IntegrityError):
+                twin = find_twin()
+                if twin is not None:
+                    return twin
             if is_transient(exc):
                 if attempt < ATTEMPTS:
                     continue
                 raise busy() from exc
             raise
     raise AssertionError("unreachable")
+
+
+def commit_once(submit: Callable[[], T], model, key: str | None, fingerprint: str, on_twin: Callable[[object], T],
+                cleanup: Callable[[], None] = lambda: None) -> T:
+    """commit_with_retries for a record with an idempotency key: the twin with the same key and request counts."""
+    def find_twin():
+        if not key:
+            return None
+        existing = db.session.scalar(select(model).where(model.idempotency_key == key))
+        if existing is not None and existing.request_fingerprint == fingerprint:
+            return on_twin(existing)
+        return None
+
+    return commit_with_retries(submit, find_twin, cleanup)

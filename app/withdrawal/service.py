@@ -11,14 +11,12 @@ from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.cases.numbering import next_number
 from app.core.errors import InvalidInput
 from app.core.schemas import parse_data
-from app.database import is_transient
 from app.extensions import db
-from app.idempotency import ATTEMPTS, busy
+from app.idempotency import commit_with_retries
 from app.i18n import current_language
 from app.privacy.redaction import mask_card_numbers
 from app.shop.fields import SHOP_TIMEZONE
@@ -262,23 +260,7 @@ def submit_and_commit(req: WithdrawalRequest, user, now: dt.datetime) -> Submiss
     The twin's insert waits for the first one's unique key and is then refused; a deadlock or
     serialization failure runs it again (at most ATTEMPTS times, then 409).
     """
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            submission = submit(req, user, now)
-            db.session.commit()
-            return submission
-        except BaseException as exc:
-            db.session.rollback()
-            if isinstance(exc, IntegrityError):
-                twin = _twin(req, user)
-                if twin is not None:
-                    return twin
-            if is_transient(exc):
-                if attempt < ATTEMPTS:
-                    continue
-                raise busy() from exc
-            raise
-    raise AssertionError("unreachable")
+    return commit_with_retries(lambda: submit(req, user, now), lambda: _twin(req, user))
 
 
 def _twin(req: WithdrawalRequest, user) -> Submission | None:
