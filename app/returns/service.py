@@ -32,8 +32,10 @@ class ReturnInvalid(FieldErrors):
 
 @dataclass(frozen=True)
 class ReturnLine:
-    sku: str | None
-    quantity: object
+    """One item to return, as the schemas (app/returns/schemas.py) parsed it from the form or the API."""
+
+    sku: str
+    quantity: int
     reason: str | None
     comment: str | None = None
     exchange_for: str | None = None
@@ -82,37 +84,25 @@ def product_code_of(sku: str) -> str | None:
     return db.session.scalar(select(ProductVariant.product_code).where(ProductVariant.sku == sku))
 
 
-def _quantity(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def _check_line(index: int, line: ReturnLine, by_sku: dict, resolution: str | None, errors: dict) -> _Checked | None:
     key = f"items.{index}"
-    eligibility = by_sku.get(line.sku) if isinstance(line.sku, str) else None
+    eligibility = by_sku.get(line.sku)
     if eligibility is None:
         errors[f"{key}.sku"] = _("Dieser Artikel gehört nicht zu der Bestellung.")
         return None
     if not eligibility.eligible:
         errors[f"{key}.sku"] = eligibility.reason_if_not
         return None
-    quantity = _quantity(line.quantity)
-    if quantity is None or quantity < 1:
+    quantity = line.quantity
+    if quantity < 1:
         errors[f"{key}.quantity"] = _("Bitte geben Sie an, wie viele Sie zurücksenden.")
     elif quantity > eligibility.returnable_quantity:
         errors[f"{key}.quantity"] = _("Sie können höchstens %(n)d Stück zurücksenden.",
                                       n=eligibility.returnable_quantity)
     if line.reason not in REASONS:
         errors[f"{key}.reason"] = _("Bitte wählen Sie einen Grund.")
-    comment = " ".join(str(line.comment).split()) if isinstance(line.comment, str) else None
-    if line.comment is not None and not isinstance(line.comment, str):
-        errors[f"{key}.comment"] = _("Muss Text sein.")
-    elif comment and len(comment) > MAX_COMMENT:
+    comment = " ".join(line.comment.split()) if line.comment else None
+    if comment and len(comment) > MAX_COMMENT:
         errors[f"{key}.comment"] = _("Bitte fassen Sie sich kürzer (höchstens %(n)d Zeichen).", n=MAX_COMMENT)
     elif line.reason == "sonstiges" and not comment:
         errors[f"{key}.comment"] = _("Bitte beschreiben Sie kurz den Grund.")
@@ -128,7 +118,7 @@ def _check_exchange(key: str, line: ReturnLine, quantity: int, errors: dict) -> 
         errors[f"{key}.exchange_for"] = _("Für diesen Artikel ist kein Umtausch möglich. Bitte wählen Sie "
                                           "„Geld zurück“.")
         return None
-    variant = options.get(line.exchange_for) if isinstance(line.exchange_for, str) else None
+    variant = options.get(line.exchange_for) if line.exchange_for else None
     if variant is None:
         errors[f"{key}.exchange_for"] = _("Bitte wählen Sie die Größe oder Farbe, die Sie stattdessen möchten.")
     elif variant.stock < quantity:
