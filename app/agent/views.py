@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,6 +26,7 @@ from app.chat.service import messages_after, presence_of, set_presence, waiting_
 from app.contact import views as contact_views
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
+from app.core.schemas import PrefillQuery, parse_prefill
 from app.extensions import db
 from app.returns.vocabulary import REASONS, STATUS_LABELS
 from app.shop.fields import SHOP_TIMEZONE
@@ -76,7 +77,7 @@ def case(number):
     """Everything about one case on one screen, with the suggested solution and the actions."""
     found = _case_or_404(number)
     reply = ReplyForm(formdata=None)
-    chosen = template(request.args.get("vorlage"))
+    chosen = template(parse_prefill(PrefillQuery).vorlage)
     if chosen is not None:
         with force_locale(found.lang):  # the reply is in the customer's language, not the agent's
             reply.body.data = fill(str(chosen.body), placeholder_values(found, current_user.name))

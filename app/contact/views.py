@@ -25,7 +25,7 @@ from app.contact.schemas import SuggestionOpened
 from app.core.errors import IdempotencyConflict, InvalidInput, NotFound
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema, json_route
-from app.core.schemas import parse_form, parse_json
+from app.core.schemas import PrefillQuery, parse_form, parse_json, parse_prefill
 from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
 from app.selfservice.guest import guest_posts_form, guest_proof_limit
@@ -77,11 +77,12 @@ def contact():
     orders = orders_of(current_user)
     form = ContactForm()
     if request.method == "GET":
-        topic = resolve_topic(request.args.get("topic"))
+        prefill = parse_prefill(PrefillQuery)
+        topic = resolve_topic(prefill.topic)
         form.topic.data = topic.slug if topic else ""
-        wanted_order = request.args.get("order", "")
+        wanted_order = prefill.order or ""
         form.order_number.data = wanted_order if any(o.number == wanted_order for o in orders) or not orders else ""
-        form.article.data = request.args.get("article", "")[:120]
+        form.article.data = prefill.article or ""
         form.submission_id.data = uuid.uuid4().hex
         form.channel.data = "phone"
         if current_user.is_authenticated and current_user.customer is not None:

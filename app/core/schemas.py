@@ -13,8 +13,16 @@ from typing import Annotated, Any, TypeVar
 
 from flask import request
 from flask_babel import gettext as _
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
-from pydantic import WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from app.core.emails import InvalidEmail, normalize_email
@@ -198,6 +206,21 @@ def parse_query(model: type[M]) -> M:
     return parse_data(model, multidict_to_dict(request.args, _list_fields(model)))
 
 
+def parse_prefill(model: type[M]) -> M:
+    """Query parameters that only fill in a page (a link's ?order=, ?topic=, ?sku=): parsed by the model,
+    and a value the model refuses is left out, as a page from a mistyped link should still open."""
+    data = multidict_to_dict(request.args, _list_fields(model))
+    for _attempt in range(len(data) + 1):
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            bad = {str(error["loc"][0]) for error in exc.errors(include_url=False) if error["loc"]}
+            if not bad & set(data):
+                raise InvalidInput(field_errors(exc)) from None
+            data = {name: value for name, value in data.items() if name not in bad}
+    return model.model_validate({})
+
+
 def parse_form(model: type[M], formdata=None, context: dict | None = None) -> M:
     """A form post as model; WTForms only renders the form and checks CSRF."""
     formdata = request.form if formdata is None else formdata
@@ -210,4 +233,17 @@ def refuse(message: str, field: str | None = None) -> None:
 
 
 __all__ = ["Schema", "Line", "Paragraphs", "Email", "Int64", "Id", "OptionalBlank", "parse_json", "parse_query",
+           "parse_prefill", "PrefillQuery",
            "parse_form", "parse_data", "field_errors", "clean_filename", "refuse", "BadRequest", "InvalidInput"]
+
+
+class PrefillQuery(Schema):
+    """Links into a flow carry what to fill in: ?order=, ?topic=, ?article=, ?sku= (several), ?vorlage=, ?sid=."""
+
+    order: Line(40) | None = None
+    topic: Line(60) | None = None
+    article: Line(120) | None = None
+    sku: list[Line(64)] = []
+    vorlage: Line(80) | None = None
+    # A query string is text: the id is converted (Id itself is strict, for JSON).
+    sid: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None

@@ -13,6 +13,7 @@ from app.core.errors import InvalidInput
 from app.core.forms import FORM_ERROR_STATUS, parse_form_input, parse_form_into, show_errors
 from app.core.hosts import external_url
 from app.core.requests import form_parsed_by_schema
+from app.core.schemas import PrefillQuery, parse_prefill
 from app.database import optional_database_work
 from app.extensions import db
 from app.help.forms import SearchForm, VoteCommentForm, VoteForm
@@ -98,7 +99,7 @@ def article(category, slug):
     if found.category != category:
         return redirect(url_for("help.article", category=found.category, slug=slug), 301)
     record("article", slug=slug, title=found.title)
-    return _article_page(found, request.args.get("sid", type=int))
+    return _article_page(found, parse_prefill(PrefillQuery).sid)
 
 
 def _article_page(found, search_id: int | None = None, vote_form: VoteForm | None = None,

@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.cases.access import remember_case
 from app.core.errors import InvalidInput
 from app.core.requests import form_parsed_by_schema
-from app.core.schemas import parse_data, parse_query
+from app.core.schemas import PrefillQuery, parse_data, parse_prefill, parse_query
 from app.extensions import db, limiter
 from app.i18n import current_language
 from app.idempotency import IdempotencyConflict
@@ -71,7 +71,7 @@ def _start_page(form, status=200):
 @bp.get("")
 def start():
     """Signed in: pick one of your orders. Guest: order number and postcode."""
-    wanted = request.args.get("order", "")[:40]
+    wanted = parse_prefill(PrefillQuery).order or ""
     if wanted and returnable_order(wanted, current_user) is not None:
         return redirect(url_for("returns.choose", number=wanted))
     record("flow", flow="returns", step="start")
@@ -164,7 +164,7 @@ def choose(number):
     eligibility = item_eligibility(order, policy(), today())
     form = ReturnForm()
     if request.method == "GET":
-        wanted = set(request.args.getlist("sku"))
+        wanted = set(parse_prefill(PrefillQuery).sku)
         for e in eligibility:
             if e.eligible:
                 form.items.append_entry({"sku": e.item.sku, "selected": e.item.sku in wanted, "quantity": "1"})

@@ -5,7 +5,7 @@ import dataclasses
 import datetime as dt
 import uuid
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from app.core.errors import InvalidInput
 from app.core.forms import FORM_ERROR_STATUS, parse_form_input, parse_form_into, show_errors
 from app.core.requests import form_parsed_by_schema
+from app.core.schemas import PrefillQuery, parse_prefill
 from app.extensions import limiter
 from app.i18n import current_language
 from app.selfservice.guest import guest_posts_form, guest_proof_limit
@@ -75,7 +76,7 @@ def start():
     """Step 1: which contract — order number, name, e-mail, optionally items and a reason."""
     orders = orders_of(current_user)
     form = WithdrawalForm()
-    wanted = request.args.get("order", "")[:40]
+    wanted = parse_prefill(PrefillQuery).order or ""
     form.order_number.data = wanted if not orders or any(o.number == wanted for o in orders) else ""
     if current_user.is_authenticated:
         form.name.data, form.email.data = current_user.name, current_user.email
