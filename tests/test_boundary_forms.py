@@ -4,25 +4,152 @@ agent console, search page): odd input is a 4xx or the form again with the field
 leads to a path on this site."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
 from app.accounts.models import User
-from app.extensions import db
-from tests.agent_helpers import (agent_client, clock, customer_client, email_case, open_case,  # noqa: F401
-                                 post_json, shop)
-from tests.conftest import csrf_token_from, login
+from app.extensions import db, limiter
+from app.shop.cli import apply_import
+from app.shop.models import Customer
+from tests.agent_helpers import (AGENT, DEFECT_ITEMS, OTHER_AGENT, clock, email_case, open_case,  # noqa: F401
+                                 post_json)
+from tests.conftest import FIXTURE_CONTENT, _base_config, _clear_tables, csrf_token_from, login
+from tests.shop_factory import customer, document, event, order, shipment
 
 KIM = ("kim.berg@example.com", "richtig-gutes-passwort")
 
 
+# --- one app per database for the whole module ----------------------------------------------------------------
+# Building an app, seeding a shop (four password hashes) and signing in (two more) cost ~0.5 s, and the
+# tables below have hundreds of cases. So the app is built once per database, each state ("kim": just Kim's
+# account; "shop": the agent tests' shop) is seeded and signed into once, and every case starts from that
+# state restored row by row (and with empty rate-limit counters), as if its fixture had just built it.
+
+
+def _add_user(app, email=KIM[0], password=KIM[1], role="customer", customer_ref=None, name="Kim Berg"):
+    """What conftest's make_user does, on the module's app."""
+    with app.app_context():
+        user = User(email=email, name=name, role=role)
+        user.set_password(password)
+        if customer_ref:
+            user.customer_id = db.session.scalar(sa.select(Customer.id).where(Customer.external_id == customer_ref))
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
+def _seed_kim(app):
+    _add_user(app)
+    return {KIM[0]: KIM}
+
+
+def _seed_shop(app):
+    """The body of tests.agent_helpers.shop: Kim (K-1) with three orders, Jan (K-2), two agents."""
+    with app.app_context():
+        apply_import(document(
+            [customer(), customer("K-2", "jan.ode@example.com", "Jan", "Ode", "10115")],
+            [order("500001", status="delivered", items=DEFECT_ITEMS,
+                   shipments=[shipment("00340434165000000001", "delivered",
+                                       [event(dt.date(2026, 11, 12), "in_transit", "Im Paketzentrum bearbeitet"),
+                                        event(dt.date(2026, 11, 13), "delivered", "Zugestellt an Nachbar Meier")])]),
+             order("500002", status="lost",
+                   shipments=[shipment("00340434165000000002", "lost",
+                                       [event(dt.date(2026, 11, 10), "lost", "Sendung nicht auffindbar")])]),
+             order("500009", cid="K-2", postcode="10115")]))
+    _add_user(app, customer_ref="K-1")
+    _add_user(app, email="jan.ode@example.com", name="Jan Ode", customer_ref="K-2")
+    _add_user(app, email=AGENT[0], password=AGENT[1], role="agent", name="Jonas Weber")
+    _add_user(app, email=OTHER_AGENT[0], password=OTHER_AGENT[1], role="agent", name="Mia Roth")
+    return {KIM[0]: KIM, AGENT[0]: AGENT}
+
+
+class SharedApp:
+    """The module's app, its seeded states (every row of every table) and the cookies of their sign-ins."""
+
+    seeders: ClassVar[dict] = {"kim": _seed_kim, "shop": _seed_shop}
+
+    def __init__(self, app):
+        self.app = app
+        self.rows: dict[str, dict] = {}
+        self.cookies: dict[str, dict] = {}
+        self.current: str | None = None
+
+    def _capture(self) -> dict:
+        with self.app.app_context(), db.engine.connect() as conn:
+            return {table.name: [dict(row._mapping) for row in
+                                 conn.execute(table.select().order_by(*table.primary_key.columns))]
+                    for table in db.metadata.sorted_tables}
+
+    def _seed(self, state: str) -> None:
+        with self.app.app_context():
+            _clear_tables()
+        limiter.reset()
+        accounts = self.seeders[state](self.app)
+        cookies = {}
+        for email, (_, password) in accounts.items():
+            client = self.app.test_client()
+            assert login(client, email, password).status_code == 302
+            cookies[email] = dict(client._cookies)  # werkzeug's jar replaces a Cookie, never edits it
+        self.cookies[state] = cookies
+        self.rows[state] = self._capture()
+
+    def restore(self, state: str):
+        """The database exactly as `state` was seeded and signed into; no rate limit counted yet."""
+        if state not in self.rows:
+            self._seed(state)
+        else:
+            with self.app.app_context(), db.engine.begin() as conn:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                for table in db.metadata.sorted_tables:
+                    if self.rows[state][table.name]:
+                        conn.execute(table.insert(), self.rows[state][table.name])
+        self.current = state
+        limiter.reset()
+        return self.app
+
+    def signed_in(self, email: str):
+        """A new browser holding the cookies of a fresh sign-in of `email` (as login() leaves them)."""
+        client = self.app.test_client()
+        client._cookies = dict(self.cookies[self.current][email])
+        return client
+
+
+@pytest.fixture(scope="module")
+def shared(database_url, fixture_index):
+    app = create_app(_base_config(database_url, FIXTURE_CONTENT, fixture_index))
+    shared_app = SharedApp(app)
+    app.extensions["tests.shared"] = shared_app
+    yield shared_app
+    with app.app_context():
+        _clear_tables()
+        db.engine.dispose()
+    limiter.reset()
+
+
 @pytest.fixture
-def kim(app, make_user):
+def kim(shared):
     """Just Kim's account: enough for the e-mail and `next` tables (the shop fixture is slower)."""
-    make_user()
-    return app
+    return shared.restore("kim")
+
+
+@pytest.fixture
+def shop(shared, clock):  # noqa: F811  (the contact views see the tests' clock)
+    """Kim (K-1) with a delivered, a lost and a damaged order; Jan (K-2) with his own; two agents."""
+    return shared.restore("shop")
+
+
+def customer_client(app, email=KIM[0]):
+    return app.extensions["tests.shared"].signed_in(email)
+
+
+def agent_client(app, who=AGENT):
+    return app.extensions["tests.shared"].signed_in(who[0])
 EMAIL_MESSAGE = "Bitte prüfen Sie Ihre E-Mail-Adresse (Beispiel: name@beispiel.de)."
 
 
@@ -367,8 +494,8 @@ def test_password_reset_form_names_each_problem_at_its_field(shop):
     assert login(shop.test_client(), KIM[0], "ein langer neuer Satz").status_code == 302
 
 
-def test_a_password_is_taken_as_typed(kim, make_user):
-    make_user(email="leer@example.com", password="  mit Leerzeichen  ")
+def test_a_password_is_taken_as_typed(kim):
+    _add_user(kim, email="leer@example.com", password="  mit Leerzeichen  ")
     assert login(kim.test_client(), "leer@example.com", "  mit Leerzeichen  ").status_code == 302
     assert login(kim.test_client(), "leer@example.com", "mit Leerzeichen").status_code == 401
 
