@@ -4,6 +4,7 @@ Every string field and path segment gets NUL and other control characters, numbe
 floats, lists and objects where text or a whole number belongs, deep JSON; the forms get the same
 and show the form again with a message on the field.
 """
+import datetime as dt
 import io
 
 import pytest
@@ -14,8 +15,166 @@ from app.core.uploads import _NAME_STEM_LENGTH as STEM
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.returns.models import ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest
-from tests.conftest import api_token, login
-from tests.test_returns import _form, jacket, post_return, shop  # noqa: F401  (fixture)
+from tests.conftest import (
+    FIXTURE_CONTENT,
+    _base_config,
+    _clear_tables,
+    api_token,
+    login,
+)
+from tests.shop_factory import customer, document, event, order, shipment
+from tests.test_returns import NOW, _delivered, _form, jacket, post_return
+from tests.test_returns import _item as _order_item
+
+# --- one seeded shop per module and database -------------------------------------------------------
+# The same shop as tests/test_returns.py's `shop` fixture, built once. Each case starts from exactly the
+# seeded content: rows a case adds are deleted after it, and if the tables then differ in any way from
+# the seeded snapshot (or another fixture cleared them) the shop is cleared and seeded again.
+
+def _seed_shop(app):
+    from werkzeug.security import generate_password_hash
+
+    from app.accounts.models import User
+    from app.returns.models import ProductVariant
+    from app.shop.cli import apply_import
+    from app.shop.models import Customer
+
+    with pytest.MonkeyPatch.context() as patch, app.app_context():
+        patch.setattr("app.returns.views.now", lambda: NOW)
+        apply_import(document(
+            [customer(), customer("K-2", "jan.ode@example.com", "Jan", "Ode", "10115")],
+            [_delivered("600001", dt.date(2026, 11, 13), [
+                _order_item("NL-JKT-M-NAVY", "Steppjacke Hamburg", "79.95", size="M", colour="Navy"),
+                _order_item("NL-PUL-M", "Strickpullover Merino", "59.95", quantity=2),
+                _order_item("NL-HCR", "Handcreme Sanddorn", "7.95", category="Kosmetik"),
+                _order_item("NL-SOCK", "Socken", "5.95"),
+                _order_item("NL-LMP", "Stehleuchte Bogen", "149.00", category="Wohnen"),
+                _order_item("NL-ENG", "Gravierter Becher", "19.95", category="Wohnen", returnable=False)]),
+             _delivered("600002", dt.date(2026, 10, 1), [_order_item("NL-OLD", "Chino", "54.95")],
+                        tracking="00340434169999"),
+             order("600003", status="shipped", shipments=[shipment("00340434160003", "in_transit",
+                                                                  [event(dt.date(2026, 11, 15), "in_transit")])]),
+             _delivered("600009", dt.date(2026, 11, 13), [_order_item("NL-X", "Schal", "19.95")], cid="K-2",
+                        postcode="10115", tracking="00340434160009")]))
+        db.session.add_all([
+            ProductVariant(sku="NL-JKT-M-NAVY", product_code="JKT", name="Steppjacke Hamburg", size="M",
+                           colour="Navy", stock=3),
+            ProductVariant(sku="NL-JKT-L-NAVY", product_code="JKT", name="Steppjacke Hamburg", size="L",
+                           colour="Navy", stock=1),
+            ProductVariant(sku="NL-JKT-S-NAVY", product_code="JKT", name="Steppjacke Hamburg", size="S",
+                           colour="Navy", stock=0),
+        ])
+        db.session.commit()
+        # As conftest's make_user: K-1's and K-2's accounts and an agent.
+        for email, name, role, ref in [("kim.berg@example.com", "Kim Berg", "customer", "K-1"),
+                                       ("jan.ode@example.com", "Jan Ode", "customer", "K-2"),
+                                       ("agent@example.com", "Agent", "agent", None)]:
+            user = User(email=email, name=name, role=role)
+            user.set_password("richtig-gutes-passwort")
+            # The same password, hashed with few rounds: each case's sign-in then checks it in microseconds,
+            # not the 0.2 s of the default scrypt (these cases are about odd input, not password hashing).
+            user.password_hash = generate_password_hash("richtig-gutes-passwort", method="pbkdf2:sha256:1000")
+            if ref:
+                user.customer_id = db.session.scalar(select(Customer.id).where(Customer.external_id == ref))
+            db.session.add(user)
+        db.session.commit()
+
+
+def _snapshot():
+    """Every row of every table, in primary-key order."""
+    with db.engine.connect() as conn:
+        return {table.name: conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+                for table in db.metadata.sorted_tables}
+
+
+def _max_ids():
+    with db.engine.connect() as conn:
+        return {table.name: conn.scalar(select(func.max(table.c.id)))
+                for table in db.metadata.sorted_tables if "id" in table.c and list(table.primary_key.columns) == [table.c.id]}
+
+
+def _reseed(state):
+    app = state["app"]
+    with app.app_context():
+        _clear_tables()
+    _seed_shop(app)
+    with app.app_context():
+        state["snapshot"], state["max_ids"] = _snapshot(), _max_ids()
+    state["dirty"] = False
+
+
+@pytest.fixture(scope="module")
+def _module_shop(database_url, fixture_index):
+    from app import create_app
+
+    app = create_app(_base_config(database_url, FIXTURE_CONTENT, fixture_index))
+    state = {"app": app}
+    _reseed(state)
+    state["dirty"] = False
+    yield state
+    with app.app_context():
+        _clear_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def shop(_module_shop, monkeypatch):
+    from app.extensions import limiter
+
+    app = _module_shop["app"]
+    if _module_shop["dirty"]:
+        _reseed(_module_shop)
+    limiter.reset()  # the memory storage: no case spends another case's rate-limit budget
+    monkeypatch.setattr("app.returns.views.now", lambda: NOW)
+    yield app
+    # Delete what the case added (newest tables first), put back what it changed, and check the tables are
+    # exactly as seeded; if not, the next case gets a freshly seeded shop.
+    _module_shop["dirty"] = True
+    with app.app_context(), db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name in _module_shop["max_ids"]:
+                newest = _module_shop["max_ids"][table.name]
+                conn.execute(table.delete().where(table.c.id > newest) if newest is not None else table.delete())
+    # Put back the seeded values of rows a case changed (signing in stamps user_account.last_login_at).
+    with app.app_context():
+        current = _snapshot()
+        restored = False
+        with db.engine.begin() as conn:
+            for table in db.metadata.sorted_tables:
+                seeded = _module_shop["snapshot"][table.name]
+                if current[table.name] == seeded:
+                    continue
+                restored = True
+                if not seeded:  # e.g. the return and case number sequences
+                    conn.execute(table.delete())
+                    continue
+                keys = list(table.primary_key.columns)
+                now = {tuple(getattr(row, key.name) for key in keys): row for row in current[table.name]}
+                for row in seeded:
+                    changed = now.get(tuple(getattr(row, key.name) for key in keys))
+                    if changed is not None and changed != row:
+                        values = {name: value for name, value in row._asdict().items()
+                                  if getattr(changed, name) != value}
+                        conn.execute(table.update().where(*(key == getattr(row, key.name) for key in keys))
+                                     .values(values))
+        _module_shop["dirty"] = restored and _snapshot() != _module_shop["snapshot"]
+    limiter.reset()
+
+
+@pytest.fixture
+def empty_tables(_module_shop):
+    """For the cases that seed their own data on a fresh app: the tables empty, as make_app leaves them."""
+    from app.extensions import limiter
+
+    with _module_shop["app"].app_context():
+        _clear_tables()
+    _module_shop["dirty"] = True
+    limiter.reset()
+
+
+@pytest.fixture
+def client(shop):
+    return shop.test_client()
 
 
 def _counts(app):
@@ -222,7 +381,7 @@ LOOKUPS = [
 
 
 @pytest.mark.parametrize("chunk", [LOOKUPS[:7], LOOKUPS[7:]], ids=["first", "second"])
-def test_tracking_lookup_refuses_odd_bodies(app, make_user, chunk):
+def test_tracking_lookup_refuses_odd_bodies(empty_tables, app, make_user, chunk):
     from tests.test_tracking_flow import _setup
 
     _setup(app, make_user)
