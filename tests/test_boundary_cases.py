@@ -5,15 +5,20 @@ with its error code (never a 5xx), on SQLite and PostgreSQL, and write nothing.
 """
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import func, select
+import datetime as dt
 
+import pytest
+from sqlalchemy import func, select, tuple_
+
+from app import create_app
 from app.cases.models import AgentPresence, Case, CaseEvent, ChatMessage, ContactDeflection
-from app.extensions import db
+from app.extensions import db, limiter
 from app.outbox.models import OutboxMessage
-from tests.agent_helpers import (agent_client, clock, customer_client, email_case, open_case,  # noqa: F401
-                                 post_json, shop)
-from tests.conftest import api_token, csrf_token_from
+from app.shop.cli import apply_import
+from tests.agent_helpers import (AGENT, DEFECT_ITEMS, NOW, OTHER_AGENT, Clock, agent_client, customer_client,
+                                 email_case, open_case, post_json)
+from tests.conftest import FIXTURE_CONTENT, _base_config, _clear_tables, api_token, csrf_token_from
+from tests.shop_factory import customer, document, event, order, shipment
 
 GUEST = {"topic": "sonstiges", "message": "Eine Frage per E-Mail, bitte melden.", "channel": "email",
          "name": "Kim Berg", "email": "kim.berg@example.com"}
@@ -21,6 +26,130 @@ CHAT = {"topic": "sonstiges", "message": "Kurze Frage zum Versand bitte.", "chan
 TEXT_FIELDS = ("topic", "message", "channel", "name", "email", "order_number", "postcode", "article", "phone",
                "callback_slot", "desired_outcome")
 RECORDS = (Case, OutboxMessage, CaseEvent, ChatMessage, ContactDeflection, AgentPresence)
+
+
+# --- one shop per module and database; every case gets it back as it was ----------------------------------
+#
+# Building the app, seeding the shop and signing in cost ~0.5 s, far more than a case. So the shop (the same
+# one tests/agent_helpers.py `shop` seeds) is built once per database, Kim and the agent sign in once, and
+# every case starts from the same rows, with rate limits cleared and fresh clients carrying the sign-in cookie.
+# After each case every table is put back as it was before it (rows added are deleted, rows changed or
+# removed are restored), so a case that writes (an accepted value) leaves nothing for the next one.
+
+def _seed_shop(app):
+    """The rows of tests/agent_helpers.py `shop`: Kim (K-1), Jan (K-2), their orders, two agents."""
+    from app.accounts.models import User
+    from app.shop.models import Customer
+
+    with app.app_context():
+        apply_import(document(
+            [customer(), customer("K-2", "jan.ode@example.com", "Jan", "Ode", "10115")],
+            [order("500001", status="delivered", items=DEFECT_ITEMS,
+                   shipments=[shipment("00340434165000000001", "delivered",
+                                       [event(dt.date(2026, 11, 12), "in_transit", "Im Paketzentrum bearbeitet"),
+                                        event(dt.date(2026, 11, 13), "delivered", "Zugestellt an Nachbar Meier")])]),
+             order("500002", status="lost",
+                   shipments=[shipment("00340434165000000002", "lost",
+                                       [event(dt.date(2026, 11, 10), "lost", "Sendung nicht auffindbar")])]),
+             order("500009", cid="K-2", postcode="10115")]))
+        for email, password, role, name, ref in (
+                ("kim.berg@example.com", "richtig-gutes-passwort", "customer", "Kim Berg", "K-1"),
+                ("jan.ode@example.com", "richtig-gutes-passwort", "customer", "Jan Ode", "K-2"),
+                (AGENT[0], AGENT[1], "agent", "Jonas Weber", None),
+                (OTHER_AGENT[0], OTHER_AGENT[1], "agent", "Mia Roth", None)):
+            user = User(email=email, name=name, role=role)
+            user.set_password(password)
+            if ref:
+                user.customer_id = db.session.scalar(select(Customer.id).where(Customer.external_id == ref))
+            db.session.add(user)
+            db.session.commit()
+
+
+def _snapshot() -> dict:
+    """Every row of every table, by primary key."""
+    rows = {}
+    with db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            key = [column.name for column in table.primary_key.columns]
+            rows[table.name] = {tuple(row[name] for name in key): dict(row)
+                                for row in conn.execute(table.select()).mappings()}
+    return rows
+
+
+def _restore(before: dict) -> None:
+    """Put every table back to the snapshot: delete added rows, restore changed and removed ones."""
+    tables = db.metadata.sorted_tables
+    after = _snapshot()
+    with db.engine.begin() as conn:
+        for table in reversed(tables):
+            added = [pk for pk in after[table.name] if pk not in before[table.name]]
+            key = list(table.primary_key.columns)
+            for pk in added:
+                conn.execute(table.delete().where(tuple_(*key) == tuple_(*pk) if len(key) > 1 else key[0] == pk[0]))
+        for table in tables:
+            key = list(table.primary_key.columns)
+            for pk, row in before[table.name].items():
+                where = tuple_(*key) == tuple_(*pk) if len(key) > 1 else key[0] == pk[0]
+                now = after[table.name].get(pk)
+                if now is None:
+                    conn.execute(table.insert().values(**row))
+                elif now != row:
+                    conn.execute(table.update().where(where).values(**row))
+    assert _snapshot() == before, "a case left rows behind"
+
+
+def _reset_limits() -> None:
+    """Clear every count of the shared limiter: its storage and the in-memory fallback it switches to
+    when it takes the storage for dead (with memory:// this happens, and reset() alone misses it)."""
+    limiter.reset()
+    fallback = getattr(limiter, "_fallback_storage", None)
+    if fallback is not None:
+        fallback.reset()
+
+
+@pytest.fixture(scope="module")
+def shared_shop(database_url, fixture_index):
+    """The seeded shop once per database, with the sign-in cookies of Kim and the agent."""
+    with pytest.MonkeyPatch.context() as patch:
+        # The clock of tests/agent_helpers.py: Monday 16 November 2026, 10:00 in Hamburg (the service is open).
+        patch.setattr("app.contact.views.now", Clock(NOW))
+        app = create_app(_base_config(database_url, FIXTURE_CONTENT, fixture_index))
+        try:
+            _seed_shop(app)
+            cookies = {"kim": customer_client(app).get_cookie("session").value,
+                       "agent": agent_client(app).get_cookie("session").value}
+            with app.app_context():
+                rows = _snapshot()
+            yield app, cookies, rows
+        finally:
+            with app.app_context():
+                _clear_tables()
+                db.engine.dispose()
+            _reset_limits()
+
+
+@pytest.fixture
+def shop(shared_shop):
+    """The shared shop as it was seeded, rate limits cleared; put back as it was after the case."""
+    app, _cookies, rows = shared_shop
+    _reset_limits()
+    yield app
+    _reset_limits()
+    with app.app_context():
+        _restore(rows)
+
+
+def _signed_in(shared_shop, who: str):
+    app, cookies, _rows = shared_shop
+    client = app.test_client()
+    client.set_cookie("session", cookies[who])
+    return client
+
+
+@pytest.fixture
+def kim(shop, shared_shop):
+    """A fresh client signed in as Kim (the session cookie of her sign-in)."""
+    return _signed_in(shared_shop, "kim")
 
 
 def counts(app) -> dict[str, int]:
@@ -110,9 +239,9 @@ def test_case_api_refuses_malformed_idempotency_keys(shop, key):
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
-def test_longest_idempotency_key_is_stored_and_answers_the_retry(shop, signed_in):
+def test_longest_idempotency_key_is_stored_and_answers_the_retry(shop, kim, signed_in):
     # 100 characters within the caller's scope used to overflow the 100-character key column (a 500 on PostgreSQL).
-    client = customer_client(shop) if signed_in else shop.test_client()
+    client = kim if signed_in else shop.test_client()
     body = email_case() if signed_in else GUEST
     key = "k" * 100
     first = post_json_with_key(client, body, key)
@@ -280,12 +409,12 @@ def test_login_api_wants_json_and_a_json_object(shop):
 # --- the agent API ------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def work(shop):
+def work(shop, shared_shop):
     """An e-mail case of Kim's, a chat case, the agent's client; counts taken after."""
-    number = open_case(customer_client(shop), email_case())
-    agent = agent_client(shop)
+    number = open_case(_signed_in(shared_shop, "kim"), email_case())
+    agent = _signed_in(shared_shop, "agent")
     post_json(agent, "/api/agent/presence", {"status": "online"})
-    chat = open_case(customer_client(shop), CHAT)
+    chat = open_case(_signed_in(shared_shop, "kim"), CHAT)
     return agent, number, chat
 
 
@@ -338,9 +467,8 @@ def test_agent_presence_refuses_odd_states(shop, work, body, status, code):
     ("after=2147483648", 422, "invalid_request"),
     ("after=2147483647", 200, None),
 ])
-def test_chat_polls_refuse_odd_positions(shop, work, query, status, code):
+def test_chat_polls_refuse_odd_positions(shop, work, kim, query, status, code):
     agent, _number, chat = work
-    kim = customer_client(shop)
     for client, url in ((agent, f"/api/agent/cases/{chat}/chat"), (kim, f"/kontakt/anfrage/{chat}/chat")):
         # No Accept header: the chat poll answers JSON anyway, also its errors.
         response = client.get(f"{url}?{query}")
@@ -374,9 +502,8 @@ def test_agent_queue_listing_refuses_odd_names(shop, work, query, status, code):
     ({"body": "Hallo\x00"}, 400, "bad_characters"),
     ({"body": deep(30)}, 400, "bad_json"),
 ])
-def test_customer_chat_line_refuses_odd_bodies(shop, work, body, status, code):
+def test_customer_chat_line_refuses_odd_bodies(shop, work, kim, body, status, code):
     chat = work[2]
-    kim = customer_client(shop)
     before = counts(shop)
     response = post_json(kim, f"/kontakt/anfrage/{chat}/chat", body)
     assert response.status_code == status and error_of(response)["code"] == code
@@ -384,9 +511,8 @@ def test_customer_chat_line_refuses_odd_bodies(shop, work, body, status, code):
 
 
 @pytest.mark.parametrize("value", ["Hallo\x00", "\x1b[2J", "", "x" * 2001])
-def test_customer_chat_form_refuses_odd_lines_with_a_message(shop, work, value):
+def test_customer_chat_form_refuses_odd_lines_with_a_message(shop, work, kim, value):
     chat = work[2]
-    kim = customer_client(shop)
     before = counts(shop)
     token = csrf_token_from(kim, f"/kontakt/anfrage/{chat}")
     response = kim.post(f"/kontakt/anfrage/{chat}/chat", data={"csrf_token": token, "body": value})
@@ -394,8 +520,8 @@ def test_customer_chat_form_refuses_odd_lines_with_a_message(shop, work, value):
     assert counts(shop) == before
 
 
-def test_unknown_chat_answers_json_without_accept_header(shop, work):
-    response = customer_client(shop).get("/kontakt/anfrage/NL-2026-999999/chat")
+def test_unknown_chat_answers_json_without_accept_header(shop, work, kim):
+    response = kim.get("/kontakt/anfrage/NL-2026-999999/chat")
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
 
 
