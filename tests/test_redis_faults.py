@@ -57,18 +57,28 @@ def fresh_limiter():
 def test_the_site_keeps_serving_when_redis_is_stopped_or_hung(make_app, fixture_index, closed_port, silent_port,
                                                              fresh_limiter, caplog, redis):
     port = closed_port if redis == "stopped" else silent_port
-    app = make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0")
-    client = app.test_client()
-    caplog.set_level(logging.INFO)
     requests = [("GET", "/", None, 200), ("GET", "/api/search?q=versand", None, 200),
                 ("POST", "/api/tracking/lookup", {"order_number": "1", "postcode": "1"}, 404),
                 ("GET", "/hilfe/versand/sendungsverfolgung", None, 200)] * 3
-    for method, path, body, status in requests:
-        started = time.monotonic()
-        response = client.open(path, method=method, json=body)
-        elapsed = time.monotonic() - started
-        assert response.status_code == status, (path, response.get_data(as_text=True)[:200])
-        assert elapsed < 1.0, (path, elapsed)
+
+    def timed_run(app):
+        client, times = app.test_client(), []
+        for method, path, body, status in requests:
+            started = time.monotonic()
+            response = client.open(path, method=method, json=body)
+            times.append(time.monotonic() - started)
+            assert response.status_code == status, (path, response.get_data(as_text=True)[:200])
+        return times
+
+    # The same requests on a twin app with in-memory limits: what the pages themselves cost on this
+    # machine right now (a first request compiles templates), so that only Redis's share is measured.
+    baseline = timed_run(make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI="memory://"))
+    limiter._storage_dead = False
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    with_redis = timed_run(make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0"))
+    for (_method, path, _body, _status), plain, elapsed in zip(requests, baseline, with_redis):
+        assert elapsed - plain < 1.0, (path, elapsed, plain)
     warnings = [record for record in caplog.records
                 if record.levelno >= logging.WARNING and "storage" in record.getMessage().lower()]
     assert len(warnings) == 1, [record.getMessage() for record in warnings]
