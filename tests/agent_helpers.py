@@ -41,9 +41,8 @@ def clock(monkeypatch):
     return moment
 
 
-@pytest.fixture
-def shop(app, make_user, clock):
-    """Kim (K-1) with a delivered, a lost and a damaged order; Jan (K-2) with his own; two agents."""
+def seed_shop_orders(app) -> None:
+    """Kim (K-1) with a delivered, a lost and a damaged order; Jan (K-2) with his own (no accounts)."""
     with app.app_context():
         apply_import(document(
             [customer(), customer("K-2", "jan.ode@example.com", "Jan", "Ode", "10115")],
@@ -55,6 +54,12 @@ def shop(app, make_user, clock):
                    shipments=[shipment("00340434165000000002", "lost",
                                        [event(dt.date(2026, 11, 10), "lost", "Sendung nicht auffindbar")])]),
              order("500009", cid="K-2", postcode="10115")]))
+
+
+@pytest.fixture
+def shop(app, make_user, clock):
+    """Kim (K-1) with a delivered, a lost and a damaged order; Jan (K-2) with his own; two agents."""
+    seed_shop_orders(app)
     make_user(customer_ref="K-1")
     make_user(email="jan.ode@example.com", name="Jan Ode", customer_ref="K-2")
     make_user(email=AGENT[0], password=AGENT[1], role="agent", name="Jonas Weber")

@@ -5,7 +5,6 @@ with its error code (never a 5xx), on SQLite and PostgreSQL, and write nothing.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from sqlalchemy import func, select, tuple_
@@ -14,11 +13,9 @@ from app import create_app
 from app.cases.models import AgentPresence, Case, CaseEvent, ChatMessage, ContactDeflection
 from app.extensions import db, limiter
 from app.outbox.models import OutboxMessage
-from app.shop.cli import apply_import
-from tests.agent_helpers import (AGENT, DEFECT_ITEMS, NOW, OTHER_AGENT, Clock, agent_client, customer_client,
-                                 email_case, open_case, post_json)
+from tests.agent_helpers import (AGENT, NOW, OTHER_AGENT, Clock, agent_client, customer_client, email_case,
+                                 open_case, post_json, seed_shop_orders)
 from tests.conftest import FIXTURE_CONTENT, _base_config, _clear_tables, api_token, csrf_token_from
-from tests.shop_factory import customer, document, event, order, shipment
 
 GUEST = {"topic": "sonstiges", "message": "Eine Frage per E-Mail, bitte melden.", "channel": "email",
          "name": "Kim Berg", "email": "kim.berg@example.com"}
@@ -41,17 +38,8 @@ def _seed_shop(app):
     from app.accounts.models import User
     from app.shop.models import Customer
 
+    seed_shop_orders(app)
     with app.app_context():
-        apply_import(document(
-            [customer(), customer("K-2", "jan.ode@example.com", "Jan", "Ode", "10115")],
-            [order("500001", status="delivered", items=DEFECT_ITEMS,
-                   shipments=[shipment("00340434165000000001", "delivered",
-                                       [event(dt.date(2026, 11, 12), "in_transit", "Im Paketzentrum bearbeitet"),
-                                        event(dt.date(2026, 11, 13), "delivered", "Zugestellt an Nachbar Meier")])]),
-             order("500002", status="lost",
-                   shipments=[shipment("00340434165000000002", "lost",
-                                       [event(dt.date(2026, 11, 10), "lost", "Sendung nicht auffindbar")])]),
-             order("500009", cid="K-2", postcode="10115")]))
         for email, password, role, name, ref in (
                 ("kim.berg@example.com", "richtig-gutes-passwort", "customer", "Kim Berg", "K-1"),
                 ("jan.ode@example.com", "richtig-gutes-passwort", "customer", "Jan Ode", "K-2"),

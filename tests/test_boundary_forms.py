@@ -4,7 +4,6 @@ agent console, search page): odd input is a 4xx or the form again with the field
 leads to a path on this site."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -14,12 +13,10 @@ import sqlalchemy as sa
 from app import create_app
 from app.accounts.models import User
 from app.extensions import db, limiter
-from app.shop.cli import apply_import
 from app.shop.models import Customer
-from tests.agent_helpers import (AGENT, DEFECT_ITEMS, OTHER_AGENT, clock, email_case, open_case,  # noqa: F401
-                                 post_json)
+from tests.agent_helpers import (AGENT, OTHER_AGENT, clock, email_case, open_case, post_json,  # noqa: F401
+                                 seed_shop_orders)
 from tests.conftest import FIXTURE_CONTENT, _base_config, _clear_tables, csrf_token_from, login
-from tests.shop_factory import customer, document, event, order, shipment
 
 KIM = ("kim.berg@example.com", "richtig-gutes-passwort")
 
@@ -50,17 +47,7 @@ def _seed_kim(app):
 
 def _seed_shop(app):
     """The body of tests.agent_helpers.shop: Kim (K-1) with three orders, Jan (K-2), two agents."""
-    with app.app_context():
-        apply_import(document(
-            [customer(), customer("K-2", "jan.ode@example.com", "Jan", "Ode", "10115")],
-            [order("500001", status="delivered", items=DEFECT_ITEMS,
-                   shipments=[shipment("00340434165000000001", "delivered",
-                                       [event(dt.date(2026, 11, 12), "in_transit", "Im Paketzentrum bearbeitet"),
-                                        event(dt.date(2026, 11, 13), "delivered", "Zugestellt an Nachbar Meier")])]),
-             order("500002", status="lost",
-                   shipments=[shipment("00340434165000000002", "lost",
-                                       [event(dt.date(2026, 11, 10), "lost", "Sendung nicht auffindbar")])]),
-             order("500009", cid="K-2", postcode="10115")]))
+    seed_shop_orders(app)
     _add_user(app, customer_ref="K-1")
     _add_user(app, email="jan.ode@example.com", name="Jan Ode", customer_ref="K-2")
     _add_user(app, email=AGENT[0], password=AGENT[1], role="agent", name="Jonas Weber")
