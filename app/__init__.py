@@ -99,6 +99,19 @@ def register_blueprints(app: Flask) -> None:
                       contact_bp, cases_api_bp, returns_bp, returns_api_bp, withdrawal_bp):
         app.register_blueprint(blueprint)
     register_agent_blueprints(app)
+    register_people_blueprints(app)
+
+
+def register_people_blueprints(app: Flask) -> None:
+    """Staff sign-in steps, administration, the editors' workspace and the shop's single sign-on."""
+    from app.accounts.staff_views import bp as staff_signin_bp
+    from app.admin.views import bp as admin_bp
+    from app.editorial.views import bp as editorial_bp
+    from app.sso.jwt_views import bp as sso_jwt_bp
+    from app.sso.oidc_views import bp as sso_oidc_bp
+
+    for blueprint in (staff_signin_bp, admin_bp, editorial_bp, sso_jwt_bp, sso_oidc_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_agent_blueprints(app: Flask) -> None:
@@ -127,7 +140,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from app.accounts.cli import accounts_cli
+    from app.accounts.cli import accounts_cli, users_cli
     from app.cli import content_cli, index_cli
     from app.outbox.cli import outbox_cli
     from app.privacy.cli import privacy_cli
@@ -141,6 +154,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(privacy_cli)
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(users_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -55,6 +55,52 @@ def _positive(value: int, name: str) -> int:
     return value
 
 
+def _choice(env, name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or "").strip().lower() or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(a for a in allowed if a)}, got {value!r}")
+    return value
+
+
+def _pem_or_file(env, name: str) -> str:
+    """A PEM key given inline (with \\n for line breaks in one-line settings) or as a path to a file."""
+    value = (env.get(name) or "").strip()
+    if not value:
+        return ""
+    if value.startswith("-----BEGIN"):
+        return value.replace("\\n", "\n")
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(f"{name} must be a PEM public key or the path of a file holding one")
+    return path.read_text(encoding="ascii").strip()
+
+
+def _people_settings(env) -> dict:
+    """Staff second factor, the shop's single sign-on and what the customers' sign-in page offers."""
+    settings = {
+        # "" = admins must use a second factor, other staff may; "required"/"optional" for every staff member.
+        "HELPCENTER_STAFF_2FA": _choice(env, "HELPCENTER_STAFF_2FA", ("", "required", "optional"), ""),
+        "HELPCENTER_SSO_JWT_SECRET": env.get("HELPCENTER_SSO_JWT_SECRET", ""),
+        "HELPCENTER_SSO_JWT_PUBLIC_KEY": _pem_or_file(env, "HELPCENTER_SSO_JWT_PUBLIC_KEY"),
+        # The shop's page that signs the customer in and sends them back with a token (remote login URL).
+        "HELPCENTER_SSO_JWT_LOGIN_URL": env.get("HELPCENTER_SSO_JWT_LOGIN_URL", "").strip(),
+        "HELPCENTER_OIDC_ISSUER": env.get("HELPCENTER_OIDC_ISSUER", "").strip().rstrip("/"),
+        "HELPCENTER_OIDC_CLIENT_ID": env.get("HELPCENTER_OIDC_CLIENT_ID", "").strip(),
+        "HELPCENTER_OIDC_CLIENT_SECRET": env.get("HELPCENTER_OIDC_CLIENT_SECRET", ""),
+        "HELPCENTER_OIDC_CUSTOMER_CLAIM": env.get("HELPCENTER_OIDC_CUSTOMER_CLAIM", "").strip() or "sub",
+        "HELPCENTER_OIDC_SCOPES": env.get("HELPCENTER_OIDC_SCOPES", "").strip() or "openid email profile",
+        "HELPCENTER_CUSTOMER_LOGIN": _choice(env, "HELPCENTER_CUSTOMER_LOGIN", ("password", "sso", "both"), "both"),
+    }
+    if settings["HELPCENTER_SSO_JWT_SECRET"] and len(settings["HELPCENTER_SSO_JWT_SECRET"]) < 32:
+        raise ConfigError("HELPCENTER_SSO_JWT_SECRET must be at least 32 characters (HS256 needs a long random key)")
+    if settings["HELPCENTER_OIDC_ISSUER"] and not settings["HELPCENTER_OIDC_CLIENT_ID"]:
+        raise ConfigError("HELPCENTER_OIDC_CLIENT_ID must be set when HELPCENTER_OIDC_ISSUER is")
+    sso_offered = settings["HELPCENTER_SSO_JWT_LOGIN_URL"] or settings["HELPCENTER_OIDC_ISSUER"]
+    if settings["HELPCENTER_CUSTOMER_LOGIN"] == "sso" and not sso_offered:
+        raise ConfigError("HELPCENTER_CUSTOMER_LOGIN=sso needs HELPCENTER_OIDC_ISSUER or HELPCENTER_SSO_JWT_LOGIN_URL")
+    return settings
+
+
 def _secret_key(env, instance_path: Path, production: bool) -> str:
     key = env.get("SECRET_KEY")
     if key:
@@ -169,6 +215,7 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_RETENTION_ATTACHMENT_DAYS": _env_days(env, "HELPCENTER_RETENTION_ATTACHMENT_DAYS", 90),
         "HELPCENTER_RETENTION_OUTBOX_DAYS": _env_days(env, "HELPCENTER_RETENTION_OUTBOX_DAYS", 30),
         "HELPCENTER_RETENTION_CASE_DAYS": _env_days(env, "HELPCENTER_RETENTION_CASE_DAYS", 1095),
+        "HELPCENTER_RETENTION_AUDIT_DAYS": _env_days(env, "HELPCENTER_RETENTION_AUDIT_DAYS", 730),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Explicit: Flask-Limiter otherwise keeps the previous app's setting on its shared object
         # (an app created with RATELIMIT_ENABLED=False would switch the limits off for later apps).
@@ -184,4 +231,5 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": default_lang,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+        **_people_settings(env),
     }

@@ -1,6 +1,7 @@
 """Every table of the app, imported in one place so migrations see them all."""
 from app.insights.models import ArticleViewDay, ArticleVote, SearchLog  # noqa: F401
-from app.accounts.models import User  # noqa: F401
+from app.accounts.models import RecoveryCode, SsoTokenUse, User  # noqa: F401
+from app.audit.models import AuditEvent  # noqa: F401
 from app.shop.models import Address, Customer, Order, OrderItem, Shipment, ShipmentEvent  # noqa: F401
 from app.cases.models import AgentPresence, Case, CaseAttachment, CaseSequence, ContactDeflection  # noqa: F401
 from app.outbox.models import OutboxMessage  # noqa: F401

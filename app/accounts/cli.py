@@ -42,3 +42,6 @@ def sign_out(email):
     end_all_sessions(_user(email))
     db.session.commit()
     click.echo("Every session of the account has ended.")
+
+
+users_cli = AppGroup("users", help="The shop's team: create staff accounts, list them, change roles, (de)activate.")

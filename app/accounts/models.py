@@ -33,15 +33,42 @@ class User(UserMixin, db.Model):
     active = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime, nullable=True)
+    # None while an invited staff member has not chosen a password yet (the hash is unusable then).
+    password_set_at = db.Column(db.DateTime, nullable=True)
+    # TOTP second factor: the base32 secret, confirmed once the first code from the app matched.
+    # A secret without confirmation is an enrolment in progress and is not asked for at sign-in.
+    totp_secret = db.Column(db.String(64), nullable=True)
+    totp_confirmed_at = db.Column(db.DateTime, nullable=True)
+    # The last TOTP time step accepted: a code is accepted once, never replayed within its window.
+    totp_last_step = db.Column(db.BigInteger, nullable=True)
+    # How the account was created: "password" (own sign-up/demo), "invite" (staff), "sso-jwt", "sso-oidc".
+    origin = db.Column(db.String(20), nullable=False, default="password", server_default="password")
 
     customer = db.relationship("Customer")
+    recovery_codes = db.relationship("RecoveryCode", cascade="all, delete-orphan", order_by="RecoveryCode.id",
+                                     back_populates="user")
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.password_set_at = utcnow()
         self.end_sessions()
+
+    def clear_password(self) -> None:
+        """No password signs in any more (an invited account, or one signed in only through the shop)."""
+        self.password_hash = "!" + secrets.token_hex(16)  # never a werkzeug hash, so never matches
+        self.password_set_at = None
+        self.end_sessions()
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash) and not self.password_hash.startswith("!")
+
+    @property
+    def has_second_factor(self) -> bool:
+        return bool(self.totp_secret) and self.totp_confirmed_at is not None
 
     def end_sessions(self) -> None:
         """Every session of this account, on every device and worker, ends with its next request."""
@@ -52,8 +79,35 @@ class User(UserMixin, db.Model):
         return bool(self.active)
 
     def check_password(self, password: str) -> bool:
+        if not self.password_hash or self.password_hash.startswith("!"):
+            return False
         return check_password_hash(self.password_hash, password)
 
     @property
     def is_staff(self) -> bool:
         return self.role in ("agent", "editor", "admin")
+
+
+class RecoveryCode(db.Model):
+    """One-time codes for signing in without the authenticator app; only their hashes are kept."""
+
+    __tablename__ = "recovery_code"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    code_hash = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    used_at = db.Column(db.DateTime, nullable=True)
+
+    user = db.relationship("User", back_populates="recovery_codes")
+
+
+class SsoTokenUse(db.Model):
+    """A single-sign-on token id (JWT `jti`) already used: the primary key makes a replay fail even
+    when two requests race. Rows are kept until the token would have expired anyway, then purged."""
+
+    __tablename__ = "sso_token_use"
+
+    jti_hash = db.Column(db.String(64), primary_key=True)
+    used_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(db.DateTime, nullable=False, index=True)

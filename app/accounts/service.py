@@ -14,6 +14,8 @@ from app.extensions import db
 from app.insights.models import utcnow
 
 MIN_PASSWORD_LENGTH = 8
+# Staff see personal data of every customer: their passwords are longer.
+MIN_STAFF_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 RESET_LINK_HOURS = 24
 
@@ -32,19 +34,44 @@ def _dummy_hash() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of public leaks (zxcvbn's list, kept with the library) and
+    our own list of German ones ("passwort", "hallo123", "schalke04" …)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     path = Path(__file__).with_name("common_passwords.txt")
-    return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    ours = (line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return frozenset(ours) | frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
 
 
-def check_password_rules(password: str) -> None:
+def is_common_password(password: str) -> bool:
+    return password.lower() in _common_passwords()
+
+
+def _resembles_email(password: str, email: str) -> bool:
+    """The address itself, its name part, or the name part with a few characters around it."""
+    lowered, email = password.lower(), (email or "").strip().lower()
+    if not email:
+        return False
+    local = email.partition("@")[0]
+    if lowered == email or lowered == local:
+        return True
+    # "anna.schmidt2024" or "!anna.schmidt!": the name part is most of the password.
+    return len(local) >= 4 and local in lowered and len(lowered) - len(local) <= 4
+
+
+def check_password_rules(password: str, *, email: str = "", staff: bool = False) -> None:
+    """Refuse a password that breaks a rule; staff passwords need 12 characters instead of 8."""
     from flask_babel import gettext as _
 
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordRejected(_("Das Passwort muss mindestens %(n)d Zeichen lang sein.", n=MIN_PASSWORD_LENGTH))
+    minimum = MIN_STAFF_PASSWORD_LENGTH if staff else MIN_PASSWORD_LENGTH
+    if len(password) < minimum:
+        raise PasswordRejected(_("Das Passwort muss mindestens %(n)d Zeichen lang sein.", n=minimum))
     if len(password) > MAX_PASSWORD_LENGTH:
         raise PasswordRejected(_("Das Passwort darf höchstens %(n)d Zeichen lang sein.", n=MAX_PASSWORD_LENGTH))
-    if password.lower() in _common_passwords():
+    if is_common_password(password):
         raise PasswordRejected(_("Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte wählen Sie ein anderes."))
+    if _resembles_email(password, email):
+        raise PasswordRejected(_("Das Passwort darf nicht Ihre E-Mail-Adresse sein oder ihr ähneln."))
 
 
 def find_user(email: str) -> User | None:
@@ -112,7 +139,7 @@ def send_password_reset(email: str) -> None:
 
 
 def set_new_password(user: User, password: str) -> None:
-    check_password_rules(password)
+    check_password_rules(password, email=user.email, staff=user.is_staff)
     user.set_password(password)
     db.session.flush()
 
