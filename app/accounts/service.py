@@ -43,8 +43,21 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(ours) | frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
 
 
-def is_common_password(password: str) -> bool:
-    return password.lower() in _common_passwords()
+# Fewer estimated guesses than this (zxcvbn's "score 1 or 0") means a listed password with a trivial
+# change — "passwort1234", "123456789012", "passwordpassword" — which attackers try first as well.
+_MIN_GUESSES_LOG10 = 6
+# zxcvbn's matching grows quickly with length; the start of a long password tells enough.
+_ESTIMATE_CHARS = 64
+
+
+def is_common_password(password: str, hints: tuple[str, ...] = ()) -> bool:
+    """Listed, or a listed one with digits, a repetition or a keyboard run added (zxcvbn's estimate)."""
+    from zxcvbn import zxcvbn
+
+    if password.lower() in _common_passwords():
+        return True
+    estimate = zxcvbn(password[:_ESTIMATE_CHARS], user_inputs=[hint for hint in hints if hint])
+    return estimate["guesses_log10"] < _MIN_GUESSES_LOG10
 
 
 def _resembles_email(password: str, email: str) -> bool:
@@ -68,10 +81,10 @@ def check_password_rules(password: str, *, email: str = "", staff: bool = False)
         raise PasswordRejected(_("Das Passwort muss mindestens %(n)d Zeichen lang sein.", n=minimum))
     if len(password) > MAX_PASSWORD_LENGTH:
         raise PasswordRejected(_("Das Passwort darf höchstens %(n)d Zeichen lang sein.", n=MAX_PASSWORD_LENGTH))
-    if is_common_password(password):
-        raise PasswordRejected(_("Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte wählen Sie ein anderes."))
     if _resembles_email(password, email):
         raise PasswordRejected(_("Das Passwort darf nicht Ihre E-Mail-Adresse sein oder ihr ähneln."))
+    if is_common_password(password):
+        raise PasswordRejected(_("Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte wählen Sie ein anderes."))
 
 
 def find_user(email: str) -> User | None:
