@@ -89,6 +89,9 @@ def _people_settings(env) -> dict:
         "HELPCENTER_OIDC_CLIENT_SECRET": env.get("HELPCENTER_OIDC_CLIENT_SECRET", ""),
         "HELPCENTER_OIDC_CUSTOMER_CLAIM": env.get("HELPCENTER_OIDC_CUSTOMER_CLAIM", "").strip() or "sub",
         "HELPCENTER_OIDC_SCOPES": env.get("HELPCENTER_OIDC_SCOPES", "").strip() or "openid email profile",
+        # Each call to the provider (discovery, keys, token, userinfo) gives up after this many seconds.
+        "HELPCENTER_OIDC_TIMEOUT_SECONDS": _positive(_env_int(env, "HELPCENTER_OIDC_TIMEOUT_SECONDS", 5),
+                                                     "HELPCENTER_OIDC_TIMEOUT_SECONDS"),
         "HELPCENTER_CUSTOMER_LOGIN": _choice(env, "HELPCENTER_CUSTOMER_LOGIN", ("password", "sso", "both"), "both"),
     }
     if settings["HELPCENTER_SSO_JWT_SECRET"] and len(settings["HELPCENTER_SSO_JWT_SECRET"]) < 32:
