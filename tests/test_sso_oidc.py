@@ -463,3 +463,26 @@ def test_the_same_new_customer_twice_at_once_gets_one_account(oidc_app, provider
     with oidc_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+# --- settings --------------------------------------------------------------------------------------------
+
+def test_the_timeout_setting_is_read_and_checked(tmp_path):
+    from app.config import ConfigError, config_from_env
+
+    env = {"SECRET_KEY": "x", "HELPCENTER_OIDC_ISSUER": "https://login.shop.example", "HELPCENTER_OIDC_CLIENT_ID": "c"}
+    assert config_from_env(tmp_path, env)["HELPCENTER_OIDC_TIMEOUT_SECONDS"] == 5
+    assert config_from_env(tmp_path, {**env, "HELPCENTER_OIDC_TIMEOUT_SECONDS": "3"})[
+        "HELPCENTER_OIDC_TIMEOUT_SECONDS"] == 3
+    with pytest.raises(ConfigError, match="HELPCENTER_OIDC_TIMEOUT_SECONDS"):
+        config_from_env(tmp_path, {**env, "HELPCENTER_OIDC_TIMEOUT_SECONDS": "0"})
+
+
+def test_openid_is_always_asked_for(make_app, fixture_index, provider):
+    app = make_app(FIXTURE_CONTENT, fixture_index, **oidc_settings(provider.url, HELPCENTER_OIDC_SCOPES="email"))
+    client = app.test_client()
+
+    location = client.get("/sso/oidc/login").headers["Location"]
+
+    assert parse_qs(urlsplit(location).query)["scope"] == ["openid email"]
+    assert sign_in(client).status_code == 302  # and so there is an ID token to check
