@@ -171,7 +171,7 @@ class TestProvider:
     def id_token(self, nonce: str | None) -> str:
         now = int(time.time())
         only_in_userinfo = self.behaviour.get("userinfo_only", ())
-        claims = {"iss": self.url, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": nonce,
+        claims = {"iss": self.behaviour.get("discovery_issuer", self.url), "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": nonce,
                   **{name: value for name, value in self.user.items() if name not in only_in_userinfo}}
         claims.update(self.behaviour.get("claims", {}))
         for name in self.behaviour.get("drop_claims", ()):

@@ -181,6 +181,21 @@ def test_a_returning_customer_signs_in_again(client, oidc_app, provider):
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
+def test_an_issuer_with_a_trailing_slash_is_the_configured_one(client, provider):
+    """Some providers name themselves "https://shop.eu.auth0.com/"; the setting loses the slash."""
+    provider.behaviour["discovery_issuer"] = provider.url + "/"
+
+    assert sign_in(client).status_code == 302
+
+
+def test_an_id_token_of_the_issuer_without_its_slash_is_refused(client, provider, caplog):
+    provider.behaviour["discovery_issuer"] = provider.url + "/"
+    provider.behaviour["claims"] = {"iss": provider.url}
+    caplog.set_level(logging.INFO, logger="helpcenter.sso")
+
+    assert_refused(sign_in(client), caplog, "invalid_claim")
+
+
 @pytest.mark.parametrize("path", ["/sso/oidc/login", "/sso/oidc/callback?code=a&state=b"])
 def test_not_configured_is_not_found(app, path):
     assert app.test_client().get(path).status_code == 404

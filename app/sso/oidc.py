@@ -93,8 +93,10 @@ class ShopProviderClient(FlaskOAuth2App):
 def _checked_metadata(metadata, issuer: str) -> dict:
     if not isinstance(metadata, dict):
         raise BadProviderAnswer("the discovery document is not a JSON object")
-    # OpenID Connect Discovery 1.0, 4.3: the document's issuer is exactly the configured one.
-    if metadata.get("issuer") != issuer:
+    # OpenID Connect Discovery 1.0, 4.3: the document's issuer is the configured one. The setting is kept
+    # without a trailing slash, which some providers' issuers have ("https://shop.eu.auth0.com/"); the ID
+    # token's iss is then checked against the document's exact value.
+    if not isinstance(metadata.get("issuer"), str) or metadata["issuer"].rstrip("/") != issuer:
         raise BadProviderAnswer("the discovery document names another issuer")
     for endpoint in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(metadata.get(endpoint), str) or not metadata[endpoint].startswith(("https://", "http://")):
