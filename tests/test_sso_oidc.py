@@ -76,6 +76,7 @@ def assert_refused(response, caplog, reason: str, status: int = 400):
     html = response.get_data(as_text=True)
     assert response.status_code == status
     assert (TRY_LATER if status == 503 else REFUSED) in html
+    assert ("Retry-After" in response.headers) == (status == 503)
     assert "Kontaktformular ohne Anmeldung" in html
     lines = refusal_lines(caplog)
     assert len(lines) == 1 and f"method=oidc reason={reason} " in lines[0] + " ", lines

@@ -25,7 +25,9 @@ def only_when_configured():
 def _refused(refusal: SsoRefused):
     log_refusal(METHOD, refusal)
     status = getattr(refusal, "status", 400)
-    return render_template("sso/refused.html", unavailable=status == 503), status
+    # The provider's trouble is usually over soon, as the database's is (app/errors.py answers the same).
+    headers = {"Retry-After": "30"} if status == 503 else {}
+    return render_template("sso/refused.html", unavailable=status == 503), status, headers
 
 
 @bp.get("/login")
