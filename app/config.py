@@ -75,6 +75,23 @@ def _pem_or_file(env, name: str) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def _check_jwt_public_key(pem: str) -> None:
+    """The shop's token key must be one the JWT hand-off can use: RSA of 2048 bits or more (RS256) or P-256 (ES256)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise ConfigError("HELPCENTER_SSO_JWT_PUBLIC_KEY is not a PEM public key") from exc
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
+        return
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return
+    raise ConfigError("HELPCENTER_SSO_JWT_PUBLIC_KEY must be an RSA key of at least 2048 bits (RS256) "
+                      "or a P-256 key (ES256)")
+
+
 def _people_settings(env) -> dict:
     """Staff second factor, the shop's single sign-on and what the customers' sign-in page offers."""
     settings = {
@@ -96,6 +113,8 @@ def _people_settings(env) -> dict:
     }
     if settings["HELPCENTER_SSO_JWT_SECRET"] and len(settings["HELPCENTER_SSO_JWT_SECRET"]) < 32:
         raise ConfigError("HELPCENTER_SSO_JWT_SECRET must be at least 32 characters (HS256 needs a long random key)")
+    if settings["HELPCENTER_SSO_JWT_PUBLIC_KEY"]:
+        _check_jwt_public_key(settings["HELPCENTER_SSO_JWT_PUBLIC_KEY"])
     if settings["HELPCENTER_OIDC_ISSUER"] and not settings["HELPCENTER_OIDC_CLIENT_ID"]:
         raise ConfigError("HELPCENTER_OIDC_CLIENT_ID must be set when HELPCENTER_OIDC_ISSUER is")
     sso_offered = settings["HELPCENTER_SSO_JWT_LOGIN_URL"] or settings["HELPCENTER_OIDC_ISSUER"]
