@@ -1,14 +1,14 @@
 """Session sign-in for JSON clients: /api/auth/login, /logout, /csrf."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, session
+from flask import Blueprint, current_app, jsonify, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from app.accounts.limits import failed_logins_per_account, failed_logins_per_address
 from app.accounts.schemas import CsrfToken, LoginInput, SignedIn, UserOut
-from app.accounts.service import authenticate, end_all_sessions
+from app.accounts.service import authenticate, end_all_sessions, password_sign_in_allowed
 from app.accounts.sessions import start_session
 from app.api.openapi import api_operation
 from app.core.errors import DomainError, Unauthorized
@@ -27,9 +27,10 @@ def user_json(user) -> dict:
 @failed_logins_per_address
 @failed_logins_per_account
 @api_operation("Sign in; the session cookie then authenticates the client", body=LoginInput, parse_body=False,
-               responses={200: SignedIn}, errors=(401, 413, 415, 422), tags=("auth",),
+               responses={200: SignedIn}, errors=(401, 403, 413, 415, 422), tags=("auth",),
                description="JSON only (415 otherwise). 400 `invalid_request` without an e-mail address and a "
-                           "password as text; 401 `invalid_credentials` for an unknown address or a wrong password.")
+                           "password as text; 401 `invalid_credentials` for an unknown address or a wrong password; "
+                           "403 `sso_required` for a customer when HELPCENTER_CUSTOMER_LOGIN=sso.")
 def login():
     """Sign in with {"email", "password"}; the session cookie then authenticates the client."""
     # Only a JSON body is accepted: a cross-site form cannot send one without a CORS preflight,
@@ -40,6 +41,10 @@ def login():
     user = authenticate(body.email, body.password)
     if user is None:
         raise Unauthorized(_("E-Mail-Adresse oder Passwort ist falsch."), code="invalid_credentials")
+    if not password_sign_in_allowed(user, current_app.config):
+        db.session.rollback()
+        raise DomainError(_("Bitte melden Sie sich mit Ihrem Kundenkonto bei %(shop)s an.",
+                            shop=current_app.config["HELPCENTER_SHOP_NAME"]), code="sso_required", status=403)
     db.session.commit()
     start_session(user)
     return jsonify(user_json(user))

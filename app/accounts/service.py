@@ -169,3 +169,9 @@ def set_active(user: User, active: bool) -> None:
     if not active:
         user.end_sessions()
     db.session.flush()
+
+
+def password_sign_in_allowed(user: User, config) -> bool:
+    """Whether this account may sign in with a password here: with HELPCENTER_CUSTOMER_LOGIN=sso the shop
+    vouches for its customers, so only staff use the help center's own password."""
+    return user.is_staff or config.get("HELPCENTER_CUSTOMER_LOGIN", "both") != "sso"

@@ -1,7 +1,7 @@
 """Sign in and out, "Mein Konto", password reset by e-mail link."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -9,8 +9,8 @@ from app.accounts.forms import LoginForm, NewPasswordForm, NotificationForm, Pas
 from app.accounts.limits import ADDRESS_LIMITS, failed_logins_per_account, failed_logins_per_address
 from app.accounts.schemas import (LoginFormInput, NewPasswordInput, NotificationInput, PasswordForgottenInput,
                                   safe_next)
-from app.accounts.service import (PasswordRejected, authenticate, end_all_sessions, send_password_reset,
-                                  set_new_password, user_for_reset_token)
+from app.accounts.service import (PasswordRejected, authenticate, end_all_sessions, password_sign_in_allowed,
+                                  send_password_reset, set_new_password, user_for_reset_token)
 from app.accounts.sessions import start_session
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
@@ -44,6 +44,11 @@ def login():
     if user is None:
         form.password.errors = [_("E-Mail-Adresse oder Passwort ist falsch.")]
         return render_template("accounts/login.html", form=form), 401
+    if not password_sign_in_allowed(user, current_app.config):
+        db.session.rollback()
+        form.email.errors = [_("Bitte melden Sie sich mit Ihrem Kundenkonto bei %(shop)s an (Schaltfläche oben).",
+                               shop=current_app.config["HELPCENTER_SHOP_NAME"])]
+        return render_template("accounts/login.html", form=form), 403
     db.session.commit()
     start_session(user)
     return redirect(given.next or url_for("accounts.account"))
