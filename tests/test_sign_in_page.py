@@ -84,7 +84,7 @@ def test_sso_mode_keeps_the_form_for_staff_and_sends_customers_to_the_shop(site)
     response = login(client)  # a customer with a correct password
     assert response.status_code == 403
     refused = html_lib.unescape(response.get_data(as_text=True))
-    assert "Bitte melden Sie sich mit Ihrem Kundenkonto bei Nordlicht an" in refused and SHOP_BUTTON in refused
+    assert "Bitte melden Sie sich oben mit Ihrem Kundenkonto bei Nordlicht an" in refused and SHOP_BUTTON in refused
     assert client.get("/konto").status_code == 302  # not signed in
 
     staff = app.test_client()

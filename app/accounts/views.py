@@ -46,7 +46,7 @@ def login():
         return render_template("accounts/login.html", form=form), 401
     if not password_sign_in_allowed(user, current_app.config):
         db.session.rollback()
-        form.email.errors = [_("Bitte melden Sie sich mit Ihrem Kundenkonto bei %(shop)s an (Schaltfläche oben).",
+        form.email.errors = [_("Bitte melden Sie sich oben mit Ihrem Kundenkonto bei %(shop)s an.",
                                shop=current_app.config["HELPCENTER_SHOP_NAME"])]
         return render_template("accounts/login.html", form=form), 403
     db.session.commit()
