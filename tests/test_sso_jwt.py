@@ -264,6 +264,15 @@ def test_every_refusal_shows_one_page_and_logs_the_reason_without_the_token(app_
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
+def test_request_lines_in_the_log_show_no_token(app_hs, caplog):
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    value = token()
+    logging.getLogger("werkzeug").info('127.0.0.1 - - "GET /sso/jwt?jwt=%s&return_to=/konto HTTP/1.1" 302 -', value)
+    logging.getLogger("werkzeug").info('"GET /sso/jwt?return_to=%%2Fkontakt&jwt=%s HTTP/1.1" 302 -', value)
+    assert value not in caplog.text and value.split(".")[2] not in caplog.text
+    assert "/sso/jwt?jwt=[token]&return_to=/konto" in caplog.text and "&jwt=[token] HTTP/1.1" in caplog.text
+
+
 def test_request_without_the_jwt_parameter_is_refused(app_hs, sso_log):
     response = app_hs.test_client().get("/sso/jwt")
     assert response.status_code == 400 and REFUSED in response.get_data(as_text=True)

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import logging
+import re
 import urllib.parse
 
 from app.privacy.redaction import mask_card_numbers
 
 _MASKED = "_card_numbers_masked"
+# The shop's sign-in token in /sso/jwt?jwt=… as the development server logs request lines (gunicorn's
+# access log format has the path only): short-lived and used once, but a credential until then.
+_SSO_TOKEN = re.compile(r"([?&]jwt=)[^&\s\"']+")
 
 
 def mask_log_text(text: str) -> str:
-    """Mask card numbers, also in URLs and query strings as servers log them (%20, + for a blank)."""
-    masked = mask_card_numbers(text)
+    """Mask card numbers, also in URLs and query strings as servers log them (%20, + for a blank), and
+    single-sign-on tokens in logged URLs."""
+    masked = mask_card_numbers(_SSO_TOKEN.sub(r"\1[token]", text) if "jwt=" in text else text)
     if "%" in text or "+" in text:
         decoded = urllib.parse.unquote_plus(masked)
         decoded_masked = mask_card_numbers(decoded)

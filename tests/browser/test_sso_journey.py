@@ -1,9 +1,11 @@
 """A shop customer in a real browser: the shop signs a token, the help center opens the contact form
 verified and filled in — no order number and postcode to prove, no password."""
 import re
+import threading
 import time
 import uuid
-from urllib.parse import urlencode
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
@@ -93,3 +95,45 @@ def test_a_spent_or_broken_link_shows_the_refusal_page(page, demo_shop, shop_cus
     expect(page.get_by_role("heading", name="Die Anmeldung über Nordlicht hat nicht geklappt")).to_be_visible()
     expect(page.get_by_role("link", name="Kontaktformular ohne Anmeldung")).to_be_visible()
     assert_accessible(page)
+
+
+class _ShopLogin(BaseHTTPRequestHandler):
+    """The shop's sign-in page (remote login URL): the customer is signed in at the shop already, so it
+    signs a token at once and sends them back to the help center with the return_to it was given."""
+
+    def do_GET(self):  # noqa: N802 — http.server's name
+        query = parse_qs(urlsplit(self.path).query)
+        self.send_response(302)
+        self.send_header("Location", self.server.help_center + shop_link(self.server.customer, query["return_to"][0]))
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def shop_site(shop_customer, demo_shop):
+    server = HTTPServer(("127.0.0.1", 0), _ShopLogin)
+    server.customer, server.help_center = shop_customer, demo_shop.url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/kunden/anmelden"
+    server.shutdown()
+    server.server_close()
+
+
+def test_sign_in_page_sends_customers_to_the_shop_and_back(browser, demo_shop, shop_customer, shop_site, monkeypatch):
+    monkeypatch.setitem(demo_shop.app.config, "HELPCENTER_CUSTOMER_LOGIN", "sso")
+    monkeypatch.setitem(demo_shop.app.config, "HELPCENTER_SSO_JWT_LOGIN_URL", shop_site)
+    context = browser.new_context(locale="de-DE", viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(demo_shop.url + "/konto")  # signed out: to the sign-in page, next=/konto
+        expect(page.get_by_role("heading", name="Anmeldung für Mitarbeitende")).to_be_visible()
+        assert_accessible(page)
+        page.get_by_role("link", name="Mit Ihrem Kundenkonto bei Nordlicht anmelden").click()
+        expect(page).to_have_url(demo_shop.url + "/konto")
+        expect(page.get_by_text(shop_customer.number).first).to_be_visible()
+    finally:
+        context.close()
