@@ -237,6 +237,7 @@ def _refusal_cases():
         ("three-garbage-parts", lambda: "a.b.c", "malformed_token"),
         ("payload-not-json", lambda: forged({"alg": "HS256"}, b"\xff\xfe{", SECRET.encode()), "malformed_token"),
         ("payload-a-list", lambda: forged({"alg": "HS256"}, b"[1, 2]", SECRET.encode()), "malformed_token"),
+        ("header-nested-deep", lambda: _b64(b"[" * 3000) + ".e30.", "malformed_token"),
         ("far-too-long", lambda: "a" * 9000, "malformed_token"),
         ("no-token", lambda: "", "no_token"),
     ]
@@ -341,6 +342,15 @@ def test_staff_address_is_refused(app_hs, make_user, sso_log):
         assert db.session.scalar(select(User).where(User.email == "agent@example.com")).customer_id is None
         # The refused token was not spent: nothing of the refused request is kept.
         assert db.session.scalar(select(func.count()).select_from(SsoTokenUse)) == 0
+
+
+def test_address_of_another_customer_number_is_refused(app_hs, sso_log):
+    assert hand_off(app_hs.test_client(), token()).status_code == 302  # Kim, K-1
+    client = app_hs.test_client()
+    response = hand_off(client, token(sub="K-2", email="kim.berg@example.com"))
+    assert response.status_code == 400 and REFUSED in response.get_data(as_text=True)
+    assert "reason=address_of_other_customer" in refusals(sso_log)[0]
+    assert client.get("/konto").status_code == 302
 
 
 def test_deactivated_account_is_refused(app_hs, sso_log):
