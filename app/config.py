@@ -115,6 +115,9 @@ def _people_settings(env) -> dict:
         raise ConfigError("HELPCENTER_SSO_JWT_SECRET must be at least 32 characters (HS256 needs a long random key)")
     if settings["HELPCENTER_SSO_JWT_PUBLIC_KEY"]:
         _check_jwt_public_key(settings["HELPCENTER_SSO_JWT_PUBLIC_KEY"])
+    if settings["HELPCENTER_SSO_JWT_LOGIN_URL"] and not re.match(r"^https?://[^/\s?#]+(/\S*)?$",
+                                                                 settings["HELPCENTER_SSO_JWT_LOGIN_URL"]):
+        raise ConfigError("HELPCENTER_SSO_JWT_LOGIN_URL must be the shop's sign-in page as an http(s) URL")
     if settings["HELPCENTER_OIDC_ISSUER"] and not settings["HELPCENTER_OIDC_CLIENT_ID"]:
         raise ConfigError("HELPCENTER_OIDC_CLIENT_ID must be set when HELPCENTER_OIDC_ISSUER is")
     sso_offered = settings["HELPCENTER_SSO_JWT_LOGIN_URL"] or settings["HELPCENTER_OIDC_ISSUER"]

@@ -438,3 +438,11 @@ def test_public_key_is_checked_at_start(tmp_path):
     inline = RSA_PEM.strip().replace("\n", "\\n")
     assert config_from_env(tmp_path, {"HELPCENTER_SSO_JWT_PUBLIC_KEY": inline})["HELPCENTER_SSO_JWT_PUBLIC_KEY"] == \
         RSA_PEM.strip()
+
+
+def test_remote_login_url_is_checked_at_start(tmp_path):
+    for bad in ["shop.example/login", "javascript:alert(1)", "https:///login", "https://shop.example/ein login"]:
+        with pytest.raises(ConfigError, match="HELPCENTER_SSO_JWT_LOGIN_URL"):
+            config_from_env(tmp_path, {"HELPCENTER_SSO_JWT_LOGIN_URL": bad})
+    good = "https://shop.example/kunden/anmelden?lang=de"
+    assert config_from_env(tmp_path, {"HELPCENTER_SSO_JWT_LOGIN_URL": good})["HELPCENTER_SSO_JWT_LOGIN_URL"] == good
