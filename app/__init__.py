@@ -124,12 +124,14 @@ def register_agent_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from app.accounts.signin import require_second_factor_setup
     from app.core.requests import refuse_unsafe_input
     from app.i18n import remember_language_choice
     from app.security import add_security_headers
 
     app.before_request(refuse_unsafe_input)
     app.before_request(remember_language_choice)
+    app.before_request(require_second_factor_setup)
     app.after_request(add_security_headers)
 
 

@@ -5,6 +5,7 @@ import json
 import re
 import threading
 
+import pyotp
 from sqlalchemy import func, select
 
 from app.agent.actions import ActionRefused, claim
@@ -20,6 +21,7 @@ from app.withdrawal.models import Withdrawal
 from tests.agent_helpers import (AGENT, NOW, OTHER_AGENT, agent_client, api_token, callback_case,  # noqa: F401
                                  clock, customer_client, email_case, open_case, post_json, shop)
 from tests.conftest import csrf_token_from, login
+from tests.staff_helpers import give_second_factor, sign_in_with_code
 
 SLOT_11 = "2026-11-16T11:00:00+01:00"
 SLOT_12 = "2026-11-16T12:00:00+01:00"
@@ -76,7 +78,13 @@ def test_admin_may_work_cases_editor_may_not(shop, make_user):
     make_user(email="admin@example.com", role="admin", name="Admin")
     make_user(email="editor@example.com", role="editor", name="Editor")
     admin, editor = shop.test_client(), shop.test_client()
+    # Admins must use a second factor (HELPCENTER_STAFF_2FA unset): without one only its set-up opens.
     login(admin, "admin@example.com")
+    assert admin.get("/api/agent/queues").get_json()["error"]["code"] == "second_factor_setup_required"
+    secret = give_second_factor(shop, "admin@example.com")
+    admin = shop.test_client()
+    assert sign_in_with_code(admin, "admin@example.com", "richtig-gutes-passwort", pyotp.TOTP(secret).now()
+                             ).status_code == 302
     login(editor, "editor@example.com")
     assert admin.get("/api/agent/queues").status_code == 200
     assert editor.get("/api/agent/queues").status_code == 403 and editor.get("/agent").status_code == 403

@@ -1,7 +1,7 @@
 """Sign-in and password forms: rendering and CSRF only — app/accounts/schemas.py parses what is sent."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 
 _REQUIRED = {"required": True}
 
@@ -23,3 +23,19 @@ class NewPasswordForm(FlaskForm):
 
 class NotificationForm(FlaskForm):
     notify_status_changes = BooleanField(_l("Bei jeder Statusänderung meiner Sendungen eine E-Mail erhalten"))
+
+
+class SecondFactorForm(FlaskForm):
+    """A code from the authenticator app or a recovery code (sign-in, and confirming changes)."""
+
+    code = StringField(_l("Code"), render_kw={"required": True, "inputmode": "text", "autocomplete": "one-time-code",
+                                              "spellcheck": "false", "autocapitalize": "off"})
+
+
+class ConfirmSecondFactorForm(FlaskForm):
+    code = StringField(_l("Code aus der App (6 Ziffern)"),
+                       render_kw={"required": True, "inputmode": "numeric", "autocomplete": "one-time-code"})
+
+
+class StartSecondFactorForm(FlaskForm):
+    """Only the button and its CSRF token."""

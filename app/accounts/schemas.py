@@ -71,6 +71,12 @@ class NewPasswordInput(Schema):
     confirm: FormPassword
 
 
+class CodeInput(Schema):
+    """A second-factor code: 6 digits from the app or a recovery code (spaces and dashes are ignored)."""
+
+    code: Line(40, min_length=1)
+
+
 class NotificationInput(Schema):
     """POST /konto/benachrichtigungen: a checkbox sends "y" when ticked and nothing when not."""
 
@@ -92,6 +98,9 @@ class LoginInput(Schema):
 
     email: Line(254, min_length=1) = Field(description="The account's e-mail address")
     password: Password
+    otp: Line(40, min_length=1) | None = Field(
+        default=None, description="The current 6-digit code of the authenticator app, or an unused recovery "
+                                  "code; required for an account with a second factor")
 
 
 class UserOut(Schema):

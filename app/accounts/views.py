@@ -11,7 +11,7 @@ from app.accounts.schemas import (LoginFormInput, NewPasswordInput, Notification
                                   safe_next)
 from app.accounts.service import (PasswordRejected, authenticate, end_all_sessions, password_sign_in_allowed,
                                   send_password_reset, set_new_password, user_for_reset_token)
-from app.accounts.sessions import start_session
+from app.accounts.signin import after_password
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
 from app.extensions import db, limiter
@@ -49,9 +49,9 @@ def login():
         form.email.errors = [_("Bitte melden Sie sich oben mit Ihrem Kundenkonto bei %(shop)s an.",
                                shop=current_app.config["HELPCENTER_SHOP_NAME"])]
         return render_template("accounts/login.html", form=form), 403
+    step = after_password(user, next_path=given.next)
     db.session.commit()
-    start_session(user)
-    return redirect(given.next or url_for("accounts.account"))
+    return redirect(step.target)
 
 
 @bp.post("/abmelden")
@@ -70,6 +70,9 @@ def logout():
 @login_required
 def account():
     """'Mein Konto': the customer's orders with their status and a way to each next step."""
+    if current_user.is_staff:
+        # Staff have no orders: their account is the security page (password, second factor).
+        return redirect(url_for("staff_signin.security"))
     return _account_page(NotificationForm(notify_status_changes=current_user.notify_status_changes))
 
 
@@ -131,8 +134,10 @@ def password_reset(token):
         except PasswordRejected as exc:
             form.password.errors = [str(exc)]
         else:
+            # The e-mail link replaces the password, not the second factor: that is still asked for.
+            step = after_password(user)
             db.session.commit()
-            start_session(user)
-            flash(_("Ihr neues Passwort ist gespeichert. Sie sind angemeldet."), "success")
-            return redirect(url_for("accounts.account"))
+            flash(_("Ihr neues Passwort ist gespeichert. Sie sind angemeldet.") if step.signed_in else
+                  _("Ihr neues Passwort ist gespeichert."), "success")
+            return redirect(step.target)
     return render_template("accounts/password_reset.html", form=form), FORM_ERROR_STATUS
