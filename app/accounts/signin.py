@@ -61,8 +61,9 @@ def hold_pending(user: User, next_path: str | None) -> None:
     keep = {key: session[key] for key in ("lang",) if key in session}
     session.clear()
     session.update(keep)
-    session[PENDING_KEY] = {"uid": user.id, "tok": user.session_token, "email": user.email,
-                            "until": sessions._epoch(sessions.now() + dt.timedelta(minutes=PENDING_MINUTES)), "next": next_path or ""}
+    until = sessions._epoch(sessions.now() + dt.timedelta(minutes=PENDING_MINUTES))
+    session[PENDING_KEY] = {"uid": user.id, "tok": user.session_token, "email": user.email, "until": until,
+                            "next": next_path or ""}
 
 
 def pending_user() -> User | None:
@@ -99,10 +100,11 @@ def drop_pending() -> None:
 
 
 # What a staff member who must still set up the second factor may reach: the set-up itself, signing
-# out, who-am-I, and what pages are made of.
+# out or in (as somebody else), who-am-I, and what pages are made of.
 _SETUP_ALLOWED = frozenset({
     "static", "help.theme_css", "staff_signin.security", "staff_signin.security_start", "staff_signin.security_confirm",
-    "accounts.logout", "accounts_api.logout", "accounts_api.me", "accounts_api.csrf_token",
+    "staff_signin.welcome", "staff_signin.second_factor", "accounts.login", "accounts.logout", "accounts_api.login",
+    "accounts_api.logout", "accounts_api.me", "accounts_api.csrf_token",
 })
 
 

@@ -85,7 +85,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     if not user.totp_secret:
         raise SecondFactorRefused(_msg("no_enrolment"))
     if not _accept_totp(user, code):
-        raise SecondFactorRefused(_msg("wrong_code"))
+        raise SecondFactorRefused(_msg("wrong_setup_code"))
     user.totp_confirmed_at = utcnow()
     codes = _replace_recovery_codes(user)
     record("account.second_factor_on", "account", user.email, actor=user)
@@ -175,8 +175,8 @@ def _recovery_hash(user: User, code: str) -> str:
 
 def _use_recovery_code(user: User, code: str) -> bool:
     used = db.session.execute(
-        update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _recovery_hash(user, code),
-                                   RecoveryCode.used_at.is_(None))
+        update(RecoveryCode).where(RecoveryCode.user_id == user.id,
+                                   RecoveryCode.code_hash == _recovery_hash(user, code), RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
     if used != 1:
@@ -206,6 +206,8 @@ def _msg(reason: str) -> str:
     return {
         "wrong_code": _("Der Code stimmt nicht oder wurde schon verwendet. Bitte nehmen Sie den aktuellen Code "
                         "aus Ihrer App oder einen unbenutzten Wiederherstellungscode."),
+        "wrong_setup_code": _("Der Code stimmt nicht. Bitte geben Sie den Code ein, den Ihre App gerade zeigt, "
+                              "und prüfen Sie, ob die Uhrzeit Ihres Telefons stimmt."),
         "already_on": _("Der zweite Faktor ist schon eingerichtet."),
         "not_on": _("Der zweite Faktor ist nicht eingerichtet."),
         "no_enrolment": _("Bitte beginnen Sie die Einrichtung neu."),
