@@ -97,6 +97,12 @@ def test_an_invited_agent_sets_password_and_second_factor_and_signs_in_again(bro
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("heading", name="Agenten-Konsole")).to_be_visible()
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+
+    page.get_by_role("link", name="Mein Konto").click()
+    expect(page.locator('[data-second-factor="on"]')).to_contain_text("Eingerichtet")
+    expect(page.get_by_text("noch 10 unbenutzte Wiederherstellungscodes")).to_be_visible()
+    assert fits_the_screen(page)
+    assert_accessible(page)
     context.close()
 
 
