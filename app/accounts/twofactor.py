@@ -16,6 +16,7 @@ import time
 import pyotp
 from flask import current_app
 from sqlalchemy import delete, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import RecoveryCode, User
 from app.audit.trail import record
@@ -164,8 +165,7 @@ def _accept_totp(user: User, code: str) -> bool:
     ).rowcount
     if moved != 1:
         return False
-    user.totp_last_step = step
-    db.session.flush()
+    set_committed_value(user, "totp_last_step", step)  # what the UPDATE wrote; nothing left to flush
     return True
 
 
