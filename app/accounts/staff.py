@@ -10,6 +10,7 @@ import hashlib
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
 from app.audit.trail import record
@@ -88,8 +89,14 @@ def create_staff(email: str, role: str, name: str = "", *, actor=None, actor_lab
     name = " ".join((name or "").split())[:200] or address.partition("@")[0]
     user = User(email=address, name=name, role=role, origin="invite")
     user.clear_password()
-    db.session.add(user)
-    db.session.flush()
+    try:
+        # A savepoint: when the same invitation is sent twice at once, the unique e-mail stops the
+        # second one here, and only this insert is undone, not the caller's transaction.
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise StaffError(_("Zu dieser E-Mail-Adresse gibt es schon ein Konto.")) from exc
     record("account.create", "account", address, f"role={role}", actor=actor, actor_label=actor_label)
     return user
 
@@ -122,6 +129,8 @@ def set_staff_active(user: User, active: bool, *, actor=None, actor_label=None) 
 
     from app.accounts.service import set_active
 
+    if not active and actor is not None and actor.id == user.id:
+        raise StaffError(_("Sie können Ihr eigenes Konto nicht deaktivieren."))
     if not active and user.role == "admin" and _last_active_admin(user):
         raise StaffError(_("Das letzte aktive Admin-Konto kann nicht deaktiviert werden."))
     if bool(user.active) == active:
