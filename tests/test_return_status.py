@@ -194,3 +194,24 @@ def test_nothing_is_half_written_when_the_mail_cannot_be_queued(shop, client, mo
     with shop.app_context():
         assert db.session.scalar(select(ReturnRequest)) is None
         assert db.session.scalar(select(OutboxMessage)) is None
+
+
+def test_an_agents_status_changes_are_in_the_audit_trail_and_the_carriers_are_not(shop, client):
+    from app.audit.models import AuditEvent
+
+    number = _start(shop, client)
+    assert signed(client, {"return_number": number, "status": "received",
+                           "time": "2026-11-18T11:00:00+01:00"}).status_code == 200
+    agent = shop.test_client()
+    login(agent, "agent@example.com")
+    token = api_token(agent)
+    for status in ("inspected", "refunded"):
+        assert agent.post(f"/api/returns/{number}/status", json={"status": status, "note": "Naht offen"},
+                          headers={"X-CSRFToken": token}).status_code == 200
+    assert agent.post(f"/api/returns/{number}/status", json={"status": "inspected"},
+                      headers={"X-CSRFToken": token}).status_code == 409
+    with shop.app_context():
+        rows = [(e.actor_label, e.action, e.object_type, e.object_ref, e.detail)
+                for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert rows == [("agent@example.com", "return.status", "return", number, "status: received → inspected"),
+                    ("agent@example.com", "return.status", "return", number, "status: inspected → refunded")]

@@ -1,4 +1,5 @@
-"""What agents do with a case, each step written to the audit trail (case_event); the caller commits."""
+"""What agents do with a case, each step written to the case's history (case_event) and to the staff
+audit trail (app/audit, without the text written); the caller commits."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
+from app.audit.trail import record
 from app.cases.availability import to_utc_naive
 from app.cases.models import Case, CaseEvent
 from app.core.errors import Conflict
@@ -65,11 +67,20 @@ def _masked(text: str | None) -> str | None:
     return mask_card_numbers(text) if text else None
 
 
+# case_event kind → audit trail action; the audit detail names outcomes and statuses, never the text.
+_AUDIT_ACTIONS = {"claim": "case.claim", "note": "case.note", "reply": "case.reply", "callback_done": "case.callback",
+                  "resolve": "case.resolve", "reopen": "case.reopen", "verify": "case.verify"}
+
+
 def _log(case: Case, agent, kind: str, moment: dt.datetime, outcome: str | None = None,
-         note: str | None = None) -> CaseEvent:
+         note: str | None = None, detail: str = "") -> CaseEvent:
     event = CaseEvent(case=case, actor_id=agent.id if agent is not None else None, kind=kind, outcome=outcome,
                       note=note, created_at=moment)
     db.session.add(event)
+    if kind in _AUDIT_ACTIONS and agent is not None:
+        audit = record(_AUDIT_ACTIONS[kind], "case", case.number, detail or (f"outcome: {outcome}" if outcome else ""),
+                       actor=agent)
+        audit.created_at = moment
     db.session.flush()
     return event
 
@@ -181,7 +192,7 @@ def reopen(case: Case, agent, note, now: dt.datetime) -> CaseEvent:
     text = _masked(note)
     moment = to_utc_naive(now)
     case.status, case.outcome, case.resolved_at = "open", None, None
-    return _log(case, agent, "reopen", moment, note=text)
+    return _log(case, agent, "reopen", moment, note=text, detail="status: resolved → open")
 
 
 def verify_customer(case: Case, agent, note: str | None, now: dt.datetime) -> CaseEvent:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
 from app.agent.actions import ActionRefused, claim
+from app.audit.trail import record
 from app.cases.availability import PRESENCE_TIMEOUT, to_utc_naive
 from app.cases.models import AgentPresence, Case, ChatMessage
 from app.extensions import db
@@ -73,6 +74,9 @@ def post_message(case: Case, sender: str, author, body: str, now: dt.datetime) -
     message = ChatMessage(case=case, sender=sender, author_id=author.id if author is not None else None,
                           body=text, created_at=moment)
     db.session.add(message)
+    if sender == "agent":
+        # The trail says that the agent answered, not what: the transcript stays with the case.
+        record("case.chat_reply", "case", case.number, actor=author).created_at = moment
     db.session.flush()
     return message
 

@@ -7,6 +7,7 @@ import logging
 import click
 from flask.cli import AppGroup
 
+from app.audit.trail import CLI_ACTOR, record
 from app.extensions import db
 from app.insights.models import utcnow
 from app.privacy import retention, subject
@@ -36,6 +37,11 @@ def export_command(email, output):
     found = subject.find_subject(email)
     document = json.dumps(subject.export_subject(found, now()), ensure_ascii=False, indent=2)
     db.session.rollback()
+    if not found.empty:
+        record("customer.export", "customer", subject.audit_reference(found),
+               f"cases={len(found.cases)} returns={len(found.returns)} orders={len(found.orders)}",
+               actor_label=CLI_ACTOR)
+        db.session.commit()
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(document + "\n")
@@ -59,7 +65,9 @@ def erase_command(email, yes):
     if not yes:
         click.confirm(f"Erase {len(found.users)} account(s), {len(found.customers)} customer record(s), "
                       f"{len(found.cases)} case(s) and {len(found.returns)} return(s) of this address?", abort=True)
+    reference = subject.audit_reference(found)
     report, files = subject.erase_subject(found, now())
+    record("customer.erase", "customer", reference, report.summary(), actor_label=CLI_ACTOR)
     db.session.commit()
     subject.remove_files(files)
     log.info("privacy erase: %s", report.summary())

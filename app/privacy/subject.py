@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User, new_session_token
@@ -269,8 +269,25 @@ def erase_subject(subject: Subject, now: dt.datetime) -> tuple[ErasureReport, li
         if message.next_attempt_at is not None:  # not sent yet: it never will be
             message.next_attempt_at, message.claimed_until, message.failed_at = None, None, now
     counts["emails"] = len(subject.messages)
+    _erase_from_audit_trail(subject)
     db.session.flush()
     return ErasureReport(**counts), files
+
+
+def _erase_from_audit_trail(subject: Subject) -> None:
+    """The trail keeps what staff did, but not the person's address as the object or the actor."""
+    from app.audit.models import AuditEvent
+
+    db.session.execute(update(AuditEvent).where(func.lower(AuditEvent.object_ref) == subject.email)
+                       .values(object_ref=ERASED).execution_options(synchronize_session=False))
+    db.session.execute(update(AuditEvent).where(func.lower(AuditEvent.actor_label) == subject.email)
+                       .values(actor_label=ERASED).execution_options(synchronize_session=False))
+
+
+def audit_reference(subject: Subject) -> str:
+    """How the audit trail names the person without personal data: shop customer numbers, else account ids."""
+    refs = [c.external_id for c in subject.customers if c.external_id] or [f"#{u.id}" for u in subject.users]
+    return ", ".join(refs)[:254] or "–"
 
 
 def remove_files(files: list[tuple[str, str]]) -> None:

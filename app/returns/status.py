@@ -65,6 +65,8 @@ def advance(ret: ReturnRequest, status: str, source: str, occurred_at: dt.dateti
     else:
         fingerprint = uuid.uuid4().hex
     check_transition(ret, status, source)
+    if source == "agent":
+        _audit_status_change(ret, ret.status, status, actor_id)
     db.session.add(ReturnEvent(return_id=ret.id, status=status, source=source, actor_id=actor_id,
                                note=note, location=location, occurred_at=occurred_at, fingerprint=fingerprint))
     ret.status = status
@@ -74,6 +76,15 @@ def advance(ret: ReturnRequest, status: str, source: str, occurred_at: dt.dateti
     queue_status_mail(ret)
     queue_shop_webhook(ret)
     return True
+
+
+def _audit_status_change(ret: ReturnRequest, before: str, after: str, actor_id: int | None) -> None:
+    """Staff moving a return on is written to the audit trail (the note stays with the return's events)."""
+    from app.accounts.models import User
+    from app.audit.trail import record
+
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
+    record("return.status", "return", ret.number, f"status: {before} → {after}", actor=actor)
 
 
 def _release_stock(ret: ReturnRequest) -> None:
