@@ -18,6 +18,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
+from app.accounts.models import SsoTokenUse
+from app.audit.models import AuditEvent
 from app.cases.attachments import ATTACHMENT_FOLDER
 from app.cases.models import Case, CaseAttachment, CaseEvent, ChatMessage, ContactDeflection
 from app.core.uploads import upload_dir
@@ -44,6 +46,7 @@ class RetentionPeriods:
     attachment_days: int      # contact attachments and return photos, counted from the case's/return's end
     outbox_days: int          # addresses and text of sent or given-up e-mails and webhooks
     case_days: int            # resolved cases as a whole, counted from their resolution
+    audit_days: int = 730     # the staff audit trail (who did what, when)
 
 
 ENV_NAMES = {
@@ -53,6 +56,7 @@ ENV_NAMES = {
     "attachment_days": "HELPCENTER_RETENTION_ATTACHMENT_DAYS",
     "outbox_days": "HELPCENTER_RETENTION_OUTBOX_DAYS",
     "case_days": "HELPCENTER_RETENTION_CASE_DAYS",
+    "audit_days": "HELPCENTER_RETENTION_AUDIT_DAYS",
 }
 
 
@@ -83,6 +87,8 @@ class PurgeReport:
     outbox_messages: int = 0
     cases: int = 0
     orphan_files: int = 0
+    audit_events: int = 0
+    sso_tokens: int = 0
 
     @property
     def total(self) -> int:
@@ -142,6 +148,11 @@ def purge(now: dt.datetime, retention: RetentionPeriods) -> PurgeReport:
         counts["cases"], names = delete_cases(and_(Case.status == "resolved",
                                                    Case.resolved_at < before(retention.case_days)))
         files += [(ATTACHMENT_FOLDER, name) for name in names]
+    if retention.audit_days:
+        counts["audit_events"] = db.session.execute(
+            delete(AuditEvent).where(AuditEvent.created_at < before(retention.audit_days))).rowcount
+    # A used single-sign-on token id only has to be remembered until the token would have expired anyway.
+    counts["sso_tokens"] = db.session.execute(delete(SsoTokenUse).where(SsoTokenUse.expires_at < now)).rowcount
     db.session.commit()
     for folder, name in files:
         (upload_dir(folder) / name).unlink(missing_ok=True)
