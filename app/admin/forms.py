@@ -16,7 +16,7 @@ def _choices(pairs, everything: bool = False) -> list[SelectChoice]:
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-Mail-Adresse"))
     name = StringField(_l("Name (optional)"))
-    role = SelectField(_l("Rolle"), choices=_choices(ROLE_LABELS.items()), validate_choice=False)
+    role = SelectField(_l("Rolle im Team"), choices=_choices(ROLE_LABELS.items()), validate_choice=False)
 
 
 class RoleForm(FlaskForm):
