@@ -13,7 +13,7 @@ from app.accounts.models import SsoTokenUse
 from app.audit.models import AuditEvent
 from app.audit.queries import safe_cell
 from app.extensions import db
-from tests.admin_helpers import ADMIN, AGENT, EDITOR, OTHER_ADMIN, signed_in, team  # noqa: F401
+from tests.admin_helpers import ADMIN, AGENT, OTHER_ADMIN, signed_in, team  # noqa: F401
 
 
 def add_events(app, *events):
