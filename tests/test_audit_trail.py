@@ -217,3 +217,19 @@ def test_a_shorter_audit_period_from_the_settings(make_app, fixture_index, aged_
     app.test_cli_runner().invoke(args=["privacy", "purge"])
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+@pytest.mark.parametrize(("days", "promise"), [
+    (365, "Protokoll, wer aus unserem Team wann Ihre Anfrage oder Rücksendung bearbeitet hat (ohne Ihre "
+          "Nachrichten): 365 Tage."),
+    (0, None),
+])
+def test_the_privacy_page_states_the_audit_period_the_purge_keeps(make_app, shipped_index, days, promise):
+    from tests.conftest import SHIPPED_CONTENT
+
+    app = make_app(SHIPPED_CONTENT, shipped_index, HELPCENTER_RETENTION_AUDIT_DAYS=days)
+    page = app.test_client().get("/datenschutz").get_data(as_text=True)
+    if promise:
+        assert promise in page
+    else:
+        assert "Protokoll, wer aus unserem Team" not in page  # 0 = kept: no period is promised
