@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 from werkzeug.test import EnvironBuilder
@@ -15,6 +16,7 @@ from werkzeug.test import EnvironBuilder
 from app.accounts.models import User
 from app.accounts.sessions import SEEN_KEY, _epoch, now
 from app.extensions import db, login_manager
+from app.insights.models import utcnow
 from tests.browser.conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -29,6 +31,8 @@ def admin_account(live_server):
         if user is None:
             user = User(email=ADMIN, name="Bea Browser", role="admin", origin="invite")
             user.set_password("ein-langes-gutes-passwort")
+            # The second factor admins must use is set up (the session below is one after both steps).
+            user.totp_secret, user.totp_confirmed_at = pyotp.random_base32(), utcnow()
             db.session.add(user)
             db.session.commit()
     return live_server
