@@ -184,8 +184,11 @@ def aged_trail(app):
     add_events(app, (now - dt.timedelta(days=731), "cli", "account.create", "account", "alt@example.com", ""),
                (now - dt.timedelta(days=729), "cli", "account.create", "account", "neu@example.com", ""))
     with app.app_context():
-        db.session.add_all([SsoTokenUse(jti_hash="a" * 64, expires_at=now - dt.timedelta(seconds=1)),
-                            SsoTokenUse(jti_hash="b" * 64, expires_at=now + dt.timedelta(minutes=4))])
+        db.session.add_all([SsoTokenUse(jti_hash="a" * 64, expires_at=now - dt.timedelta(minutes=5)),
+                            SsoTokenUse(jti_hash="b" * 64, expires_at=now + dt.timedelta(minutes=4)),
+                            # Expired 10 s ago: still accepted within the allowed clock skew, so still
+                            # remembered, or it could be replayed.
+                            SsoTokenUse(jti_hash="c" * 64, expires_at=now - dt.timedelta(seconds=10))])
         db.session.commit()
     return now
 
@@ -200,7 +203,7 @@ def test_purge_removes_audit_events_past_their_period_and_expired_sso_token_ids(
     result = app.test_cli_runner().invoke(args=["privacy", "purge"])
     assert result.exit_code == 0, result.output
     assert "audit_events=1 sso_tokens=1" in result.output
-    assert _left(app) == (["neu@example.com"], ["b"])
+    assert _left(app) == (["neu@example.com"], ["b", "c"])
     again = app.test_cli_runner().invoke(args=["privacy", "purge"])
     assert "audit_events=0 sso_tokens=0" in again.output
 
@@ -209,7 +212,7 @@ def test_an_audit_period_of_0_keeps_the_trail(make_app, fixture_index, aged_trai
     app = make_app(index_dir=fixture_index, HELPCENTER_RETENTION_AUDIT_DAYS=0)
     result = app.test_cli_runner().invoke(args=["privacy", "purge"])
     assert "audit_events=0 sso_tokens=1" in result.output
-    assert _left(app) == (["alt@example.com", "neu@example.com"], ["b"])
+    assert _left(app) == (["alt@example.com", "neu@example.com"], ["b", "c"])
 
 
 def test_a_shorter_audit_period_from_the_settings(make_app, fixture_index, aged_trail):

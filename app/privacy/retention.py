@@ -18,7 +18,6 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
-from app.accounts.models import SsoTokenUse
 from app.audit.models import AuditEvent
 from app.cases.attachments import ATTACHMENT_FOLDER
 from app.cases.models import Case, CaseAttachment, CaseEvent, ChatMessage, ContactDeflection
@@ -151,8 +150,11 @@ def purge(now: dt.datetime, retention: RetentionPeriods) -> PurgeReport:
     if retention.audit_days:
         counts["audit_events"] = db.session.execute(
             delete(AuditEvent).where(AuditEvent.created_at < before(retention.audit_days))).rowcount
-    # A used single-sign-on token id only has to be remembered until the token would have expired anyway.
-    counts["sso_tokens"] = db.session.execute(delete(SsoTokenUse).where(SsoTokenUse.expires_at < now)).rowcount
+    # A used single-sign-on token id is remembered only until its token could not be accepted any more
+    # (its expiry plus the clock skew the hand-off allows): the hand-off's own rule, not a second one.
+    from app.sso.jwt_handoff import purge_used_token_ids
+
+    counts["sso_tokens"] = purge_used_token_ids(now)
     db.session.commit()
     for folder, name in files:
         (upload_dir(folder) / name).unlink(missing_ok=True)
