@@ -64,7 +64,8 @@ def test_other_roles_are_refused_with_403(app, team, who):
     assert client.get("/admin/protokoll.csv").status_code == 403
     response = client.get("/admin/protokoll", headers={"Accept": "application/json"})
     assert response.status_code == 403
-    assert response.get_json() == {"error": {"code": "forbidden", "message": "Sie haben keinen Zugriff auf diese Seite."}}
+    assert response.get_json() == {"error": {"code": "forbidden",
+                                             "message": "Sie haben keinen Zugriff auf diese Seite."}}
     response = post(client, f"/admin/team/{team[OTHER_ADMIN]}/deaktivieren")
     assert response.status_code == 403
     assert member(app, OTHER_ADMIN).active
@@ -160,7 +161,8 @@ def test_a_double_submit_creates_one_account_and_says_so(app, team):
     assert response.status_code == 422
     assert "Zu dieser E-Mail-Adresse gibt es schon ein Konto." in page(response)
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "nele.neu@example.com")) == 1
+        assert db.session.scalar(select(func.count()).select_from(User)
+                                 .where(User.email == "nele.neu@example.com")) == 1
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
     assert [row[1] for row in trail(app)] == ["account.create"]
 
