@@ -90,3 +90,19 @@ def test_privacy_export_and_erase_are_in_the_trail_without_the_address(shop, clo
     assert rows[0][4] == "cases=1 returns=0 orders=2"
     assert rows[2][4].startswith("accounts=1 customer_records=1")
     assert not any("kim" in str(cell).lower() for row in rows for cell in row)
+
+
+def test_every_recorded_action_has_a_name_on_the_admin_pages():
+    """The trail shows "Passwort gewählt", never a bare code, for every action the code records."""
+    import re
+    from pathlib import Path
+
+    from app.admin.vocabulary import ACTION_LABELS
+
+    root = Path(__file__).resolve().parent.parent / "app"
+    recorded = set()
+    for path in root.rglob("*.py"):
+        recorded |= set(re.findall(r'record\(\s*"((?:account|case|return|article|withdrawal|order|customer)\.[a-z_]+)"',
+                                   path.read_text(encoding="utf-8")))
+    recorded |= set(re.findall(r'"((?:case)\.[a-z_]+)"', (root / "agent" / "actions.py").read_text(encoding="utf-8")))
+    assert recorded and recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)

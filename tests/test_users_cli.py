@@ -147,6 +147,10 @@ def test_the_other_admin_can_be_deactivated_but_not_the_last_one(app, team):
     result = run(app, "deactivate", ADMIN)
     assert result.exit_code == 1 and "letzte aktive Admin-Konto" in result.output
     assert member(app, ADMIN).active
+    # The older `accounts deactivate` keeps the same guard.
+    older = app.test_cli_runner().invoke(args=["accounts", "deactivate", ADMIN])
+    assert older.exit_code == 1 and "letzte aktive Admin-Konto" in older.output
+    assert member(app, ADMIN).active
 
 
 def test_invite_gives_a_new_link_and_the_old_one_stops_working(app):

@@ -28,8 +28,15 @@ def _user(email: str):
 def deactivate(email):
     """The account cannot sign in any more; every session of it ends at once."""
     user = _user(email)
-    set_active(user, False)
-    record("account.deactivate", "account", user.email, actor_label=CLI_ACTOR)
+    if user.is_staff:
+        # The same guard as `users deactivate`: the last active admin stays.
+        try:
+            staff.set_staff_active(user, False, actor_label=CLI_ACTOR)
+        except staff.StaffError as exc:
+            raise click.ClickException(str(exc)) from exc
+    else:
+        set_active(user, False)
+        record("account.deactivate", "account", user.email, actor_label=CLI_ACTOR)
     db.session.commit()
     click.echo("Account deactivated; its sessions have ended.")
 
