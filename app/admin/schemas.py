@@ -52,7 +52,7 @@ class TeamQuery(Schema):
 
     rolle: Annotated[Role | None, OptionalBlank] = None
     status: Annotated[Literal["aktiv", "inaktiv"] | None, OptionalBlank,
-                      _one_of(("aktiv", "inaktiv"), _l("Bitte wählen Sie „aktiv“ oder „inaktiv“."))] = None
+                      _one_of(("aktiv", "inaktiv"), _l("Bitte wählen Sie „aktiv“ oder „deaktiviert“."))] = None
     q: Annotated[Line(100) | None, OptionalBlank] = None
 
     @property
