@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
@@ -15,6 +15,7 @@ from app.cases.availability import to_utc_naive
 from app.cases.models import Case, CaseEvent
 from app.core.errors import Conflict
 from app.extensions import db
+from app.i18n import date_pattern
 from app.privacy.redaction import mask_card_numbers
 
 MAX_TEXT = 5000
@@ -158,8 +159,13 @@ def callback_done(case: Case, agent, outcome, note, now: dt.datetime) -> CaseEve
         raise ActionRefused("invalid_outcome", _("Bitte wählen Sie, wie der Rückruf ausging."), 422)
     if case.channel != "phone":
         raise ActionRefused("not_a_callback", _("Diese Anfrage ist kein Rückruf."))
-    text = _masked(note)
     moment = to_utc_naive(now)
+    if case.callback_slot is not None and moment < case.callback_slot:
+        # The customer expects the call in the booked slot; a call before it is not the promised one.
+        raise ActionRefused("too_early", _("Der Rückruf ist für %(when)s vereinbart. Sie können ihn erst ab "
+                                           "Beginn des Termins als erledigt eintragen.",
+                                           when=format_datetime(case.callback_slot, date_pattern("day_at_time"))))
+    text = _masked(note)
     _take(case, agent, moment)
     if outcome != "not_reached":
         _responded(case, moment)

@@ -10,8 +10,8 @@ from app.agent.access import require_agent
 from app.agent.actions import case_by_number
 from app.agent.context import proven_order
 from app.agent.queues import cases_in_queue, sla_timer, summaries
-from app.agent.schemas import (CasesQuery, CaseSummary, Presence, PresenceBody, QueueCases, QueueOverview, Queues,
-                               ResolveBody, SlaState)
+from app.agent.schemas import (CallbackBody, CasesQuery, CaseSummary, Presence, PresenceBody, QueueCases,
+                               QueueOverview, Queues, ResolveBody, SlaState)
 from app.api.openapi import api_operation
 from app.chat.schemas import ChatLine, ChatPosted, ChatQuery, ChatState
 from app.chat.service import chat_state, post_message, set_presence
@@ -31,14 +31,15 @@ def _iso(moment):
 
 
 def case_summary(case, now) -> dict:
-    timer = sla_timer(case, now)
+    timer = sla_timer(case, now, contact_views.routing())
     order = proven_order(case)
     return CaseSummary(
         case_number=case.number, topic=case.topic, channel=case.channel, queue=case.queue, priority=case.priority,
         status=case.status, verified=case.verified, contact_name=case.contact_name,
         order_number=order.number if order is not None else case.order_number_given,
-        created_at=_iso(case.created_at), callback_slot=_iso(case.callback_slot), sla_due_at=_iso(case.sla_due_at),
-        sla=SlaState(state=timer.state, minutes=timer.minutes),
+        created_at=_iso(case.created_at), callback_slot=_iso(case.callback_slot), sla_due_at=_iso(timer.due_at),
+        sla=SlaState(state=timer.state, minutes=timer.minutes, callback_start=_iso(timer.slot_start),
+                     callback_end=_iso(timer.slot_end)),
         assigned_to=case.assigned_to.name if case.assigned_to else None,
         first_response_at=_iso(case.first_response_at), resolved_at=_iso(case.resolved_at), outcome=case.outcome,
     ).model_dump(mode="json")
@@ -95,6 +96,19 @@ def resolve(number, body: ResolveBody):
     """Resolve with {"outcome": …, "note"?: …}; the customer gets the survey."""
     case = _case(number)
     actions.resolve(case, current_user, body.outcome, body.note, contact_views.now())
+    db.session.commit()
+    return jsonify(case_summary(case, contact_views.now()))
+
+
+@bp.post("/cases/<number>/callback")
+@api_operation("'Rückruf erledigt' with how the call went", body=CallbackBody, responses={200: CaseSummary},
+               errors=(*AGENT_ERRORS, 404, 409, 413), auth="agent", tags=("agent",),
+               description="422 `invalid_outcome`; 409 `too_early` before the booked slot starts, `not_a_callback`, "
+                           "`resolved`.")
+def callback(number, body: CallbackBody):
+    """Record the callback with {"outcome": …, "note"?: …}; reached and solved resolves the case."""
+    case = _case(number)
+    actions.callback_done(case, current_user, body.outcome, body.note, contact_views.now())
     db.session.commit()
     return jsonify(case_summary(case, contact_views.now()))
 

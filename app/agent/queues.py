@@ -17,8 +17,14 @@ OPEN_STATUSES = ("new", "open")
 
 @dataclass(frozen=True)
 class SlaTimer:
-    state: str  # "due" (time left), "overdue" (past due, no answer yet), "met" / "missed" (answered in/after time)
-    minutes: int  # minutes left (due) or past (overdue/missed); 0 for met
+    # "scheduled" (a callback before its slot), "due" (time left), "overdue" (past due, no answer yet),
+    # "met" / "missed" (answered in/after time)
+    state: str
+    minutes: int  # minutes left (due, scheduled) or past (overdue/missed); 0 for met
+    due_at: dt.datetime | None = None  # naive UTC, as stored
+    slot_start: dt.datetime | None = None  # a callback's booked slot (naive UTC); None for other channels
+    slot_end: dt.datetime | None = None
+    before_slot: bool = False  # a callback whose slot has not started: it cannot be done yet
 
     @property
     def late(self) -> bool:
@@ -38,17 +44,39 @@ class QueueSummary:
     next_due_at: dt.datetime | None
 
 
-def sla_timer(case: Case, now: dt.datetime) -> SlaTimer:
-    """Time left to the first answer, or by how much it is (or was) late."""
+def due_at(case: Case, config: RoutingConfig) -> dt.datetime:
+    """When the first answer is due: a callback at its slot's end plus the grace (computed from the slot, so
+    cases booked before this rule count the same), everything else by its queue's target."""
+    if case.channel == "phone" and case.callback_slot is not None:
+        return config.callback_due(case.callback_slot)
+    return case.sla_due_at
+
+
+def callback_window(case: Case, config: RoutingConfig) -> tuple[dt.datetime, dt.datetime] | None:
+    """The booked slot as (start, end), naive UTC; None when the case is not a callback."""
+    if case.channel != "phone" or case.callback_slot is None:
+        return None
+    return case.callback_slot, case.callback_slot + dt.timedelta(minutes=config.slot_minutes)
+
+
+def sla_timer(case: Case, now: dt.datetime, config: RoutingConfig) -> SlaTimer:
+    """Time left to the first answer, or by how much it is (or was) late; a callback waits for its slot."""
     moment = to_utc_naive(now)
-    due = case.sla_due_at
+    due = due_at(case, config)
+    window = callback_window(case, config)
+    start, end = window if window is not None else (None, None)
+    early = start is not None and moment < start
     if case.first_response_at is not None:
         late = case.first_response_at - due
-        return SlaTimer("missed", int(late.total_seconds() // 60)) if late.total_seconds() > 0 else SlaTimer("met", 0)
+        if late.total_seconds() > 0:
+            return SlaTimer("missed", int(late.total_seconds() // 60), due, start, end, early)
+        return SlaTimer("met", 0, due, start, end, early)
+    if early:
+        return SlaTimer("scheduled", int((due - moment).total_seconds() // 60), due, start, end, early)
     left = (due - moment).total_seconds()
     if left >= 0:
-        return SlaTimer("due", int(left // 60))
-    return SlaTimer("overdue", int(-left // 60))
+        return SlaTimer("due", int(left // 60), due, start, end)
+    return SlaTimer("overdue", int(-left // 60), due, start, end)
 
 
 def queue_channels(config: RoutingConfig) -> dict[str, tuple[str, ...]]:
@@ -91,9 +119,9 @@ def _summary(slug: str, config: RoutingConfig, channels: tuple[str, ...], cases:
     return QueueSummary(
         slug=slug, name=queue.name, channels=channels, sla_minutes=queue.sla_minutes,
         count=len(cases), unclaimed=sum(1 for c in cases if c.assigned_to_id is None),
-        overdue=sum(1 for c in waiting if sla_timer(c, now).state == "overdue"),
+        overdue=sum(1 for c in waiting if sla_timer(c, now, config).state == "overdue"),
         oldest_created_at=min((c.created_at for c in cases), default=None),
-        next_due_at=min((c.sla_due_at for c in waiting), default=None),
+        next_due_at=min((due_at(c, config) for c in waiting), default=None),
     )
 
 

@@ -126,6 +126,15 @@ class ResolveBody(Schema):
     note: Paragraphs(MAX_TEXT) | None = Field(None, description="Internal note on the solution")
 
 
+class CallbackBody(Schema):
+    """'Rückruf erledigt' with how the call went; possible from the slot's start."""
+
+    error_codes: ClassVar[dict[str, str]] = {"outcome": "invalid_outcome"}
+
+    outcome: Literal[tuple(CALLBACK_OUTCOMES)] = Field(description="How the call went")  # type: ignore[valid-type]
+    note: Paragraphs(MAX_TEXT) | None = Field(None, description="Internal note on the call")
+
+
 class PresenceBody(Schema):
     """Online or away: online agents open the chat for customers."""
 
@@ -135,8 +144,10 @@ class PresenceBody(Schema):
 
 
 class SlaState(Schema):
-    state: str = Field(description="due, overdue, met or missed")
-    minutes: int = Field(description="Minutes left (due) or past (overdue, missed); 0 when met")
+    state: str = Field(description="scheduled (a callback before its slot), due, overdue, met or missed")
+    minutes: int = Field(description="Minutes left (scheduled, due) or past (overdue, missed); 0 when met")
+    callback_start: str | None = Field(None, description="A callback's booked slot: start (UTC)")
+    callback_end: str | None = Field(None, description="A callback's booked slot: end (UTC)")
 
 
 class CaseSummary(Schema):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import force_locale
@@ -57,7 +58,7 @@ def console():
     return _no_store(render_template(
         "agent/console.html", channels=by_channel(config, now), channel_order=CHANNELS, callbacks=callbacks(),
         chats=waiting_chats(), presence=presence_of(current_user, now), presence_form=PresenceForm(),
-        sla_timer=sla_timer, now=now, topics=TOPICS))
+        sla_timer=partial(sla_timer, config=config), now=now, topics=TOPICS, grace_minutes=config.grace_minutes))
 
 
 @bp.get("/warteschlange/<slug>")
@@ -68,7 +69,7 @@ def queue(slug):
         abort(404)
     now = contact_views.now()
     return _no_store(render_template("agent/queue.html", queue=config.queues[slug], cases=cases_in_queue(slug),
-                                     sla_timer=sla_timer, now=now, topics=TOPICS,
+                                     sla_timer=partial(sla_timer, config=config), now=now, topics=TOPICS,
                                      presence=presence_of(current_user, now)))
 
 
@@ -91,6 +92,7 @@ _FORMS = {"claim_form": ClaimForm, "note_form": NoteForm, "reply_form": ReplyFor
 def _case_page(found, forms: dict, chosen=None, status: int = 200):
     """The case screen; `forms` holds the one form shown again with what was typed and its messages."""
     now = contact_views.now()
+    config = contact_views.routing()
     skus = json.loads(found.skus) if found.skus else []
     policy = current_app.extensions["helpcenter.returns_policy"]
     shown = {name: forms[name] if name in forms else form_class(formdata=None) for name, form_class in _FORMS.items()}
@@ -98,7 +100,7 @@ def _case_page(found, forms: dict, chosen=None, status: int = 200):
         "agent/case.html", case=found, order=proven_order(found), topic=TOPICS.get(found.topic), skus=skus,
         context=customer_context(found),
         trail=trail_steps(found), suggestions=suggest(found, policy, now.astimezone(SHOP_TIMEZONE).date(), skus),
-        sla=sla_timer(found, now), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen,
+        sla=sla_timer(found, now, config), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen,
         customer_outcomes=CUSTOMER_OUTCOMES, outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES,
         event_kinds=actions.EVENT_KINDS, statuses=actions.STATUSES, return_reasons=REASONS,
         return_statuses=STATUS_LABELS, messages=messages_after(found) if found.channel == "chat" else [], **shown))

@@ -75,7 +75,13 @@ class RoutingConfig:
     days_ahead: int = 7
     min_lead_minutes: int = 30
     phone_retention_days: int = 30
+    grace_minutes: int = 15
     source: str = field(default="")
+
+    def callback_due(self, slot_start: dt.datetime) -> dt.datetime:
+        """A callback is an appointment: it is due when its slot has ended plus the grace, not after the
+        queue's minutes from the moment it was booked (a Friday slot booked on Monday is not overdue on Tuesday)."""
+        return slot_start + dt.timedelta(minutes=self.slot_minutes + self.grace_minutes)
 
     def route(self, channel: str, topic: str, verified: bool, order_value: float | None) -> Route:
         queue = next(q for c, q in self.rules if c.match(channel, topic, verified, order_value))
@@ -87,6 +93,7 @@ class RoutingConfig:
 # --- the file ---------------------------------------------------------------------------------
 
 PositiveInt = Annotated[int, Field(strict=True, gt=0, le=10 ** 6)]
+Minutes = Annotated[int, Field(strict=True, ge=0, le=10 ** 6)]
 Euros = Annotated[float, Field(strict=True, ge=0, le=10 ** 9, allow_inf_nan=False)]
 
 
@@ -177,6 +184,7 @@ class CallbacksSpec(ConfigSection):
     days_ahead: PositiveInt = 7
     min_lead_minutes: PositiveInt = 30
     phone_retention_days: PositiveInt = 30
+    grace_minutes: Minutes = 15
 
 
 class RoutingFile(ConfigSection):
@@ -210,6 +218,7 @@ def parse_routing(text: str, source: str = "<routing>") -> RoutingConfig:
         service_hours=spec.service.hours,
         slot_minutes=callbacks.slot_minutes, capacity=callbacks.capacity, days_ahead=callbacks.days_ahead,
         min_lead_minutes=callbacks.min_lead_minutes, phone_retention_days=callbacks.phone_retention_days,
+        grace_minutes=callbacks.grace_minutes,
         source=source,
     )
 

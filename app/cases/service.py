@@ -181,10 +181,11 @@ def submit_case(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime,
         fresh = find_slot(config, now, state, slot.start.isoformat())
         if fresh is None or fresh.free <= 0:
             raise CaseInvalid({"callback_slot": _("Dieser Termin ist gerade ausgebucht. Bitte wählen Sie einen anderen.")})
+    due = config.callback_due(to_utc_naive(slot.start)) if slot is not None else route.sla_due(created)
     case = Case(
         number=number, topic=topic.slug, message=mask_card_numbers(message), channel=req.channel,
         desired_outcome=req.desired_outcome if topic.asks_outcome else None, queue=route.queue.slug,
-        priority=route.priority, sla_due_at=route.sla_due(created), verified=verified,
+        priority=route.priority, sla_due_at=due, verified=verified,
         user_id=user.id if getattr(user, "is_authenticated", False) else None,
         customer_id=customer.id if customer is not None else (order.customer_id if verified and order else None),
         order_id=order.id if order is not None else None, order_number_given=req.order_number,

@@ -33,7 +33,7 @@ def agent_page(browser):
     context.close()
 
 
-def test_callback_from_the_dead_end_is_worked_by_the_agent_and_surveyed(page, agent_page, empty_queues):
+def test_callback_from_the_dead_end_is_worked_by_the_agent_and_surveyed(page, agent_page, empty_queues, monkeypatch):
     server = empty_queues
     number = server.anna_order
     sign_in(page, server.url, "anna.schmidt@example.com", "demo-kunde")
@@ -45,9 +45,13 @@ def test_callback_from_the_dead_end_is_worked_by_the_agent_and_surveyed(page, ag
     page.get_by_label("Was ist passiert?").fill("Laut Zusteller zugestellt, aber nicht da. Nachbarn gefragt.")
     page.get_by_label("Telefonnummer für den Rückruf").fill("040 555 0199")
     page.get_by_label(re.compile("Ich bin einverstanden")).check()
-    page.locator("input[name=callback_slot]").first.check()
+    slot = page.locator("input[name=callback_slot]").first
+    slot.check()
+    booked = dt.datetime.fromisoformat(slot.get_attribute("value"))
     page.get_by_role("button", name="Anfrage senden").click()
     case_number = page.locator("[data-case-number]").inner_text()
+    # The agent calls when the booked slot has begun ('Rückruf erledigt' is refused before).
+    monkeypatch.setattr("app.contact.views.now", lambda: booked + dt.timedelta(minutes=1))
 
     sign_in(agent_page, server.url, "agent@example.com", "demo-agent")
     agent_page.get_by_role("link", name="Agenten").click()
