@@ -176,6 +176,13 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
     if default_lang not in ("de", "en"):
         raise ConfigError(f"HELPCENTER_DEFAULT_LANG must be 'de' or 'en', got {default_lang!r}")
 
+    if "HELPCENTER_SERVICE_HOURS" in env:
+        # Retired: a footer text of its own could promise other hours than the ones answer times count.
+        raise ConfigError("HELPCENTER_SERVICE_HOURS is no longer used: the footer shows the service hours of the "
+                          "routing file ([service] hours in HELPCENTER_ROUTING_FILE, app/cases/routing.toml by "
+                          "default), the same hours the answer times count. Remove the variable and set the hours "
+                          "there.")
+
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'helpcenter.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql://" + database_url[len("postgres://"):]
@@ -203,7 +210,6 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_ACCENT_COLOR": env.get("HELPCENTER_ACCENT_COLOR", "#c8553d"),
         "HELPCENTER_SHOP_PHONE": env.get("HELPCENTER_SHOP_PHONE", "040 123 456 70"),
         "HELPCENTER_SHOP_EMAIL": env.get("HELPCENTER_SHOP_EMAIL", "service@nordlicht.example"),
-        "HELPCENTER_SERVICE_HOURS": env.get("HELPCENTER_SERVICE_HOURS", "Mo–Fr 8–20 Uhr, Sa 9–16 Uhr"),
         "HELPCENTER_IMPRINT_URL": env.get("HELPCENTER_IMPRINT_URL", ""),
         "HELPCENTER_PRIVACY_URL": env.get("HELPCENTER_PRIVACY_URL", ""),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

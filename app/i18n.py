@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
+from babel.dates import get_day_names
 from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 
 SUPPORTED_LANGUAGES = ("de", "en")
 
@@ -42,6 +44,20 @@ def current_language() -> str:
     return str(get_locale() or current_app.config["HELPCENTER_DEFAULT_LANG"])[:2]
 
 
+def service_hours_text() -> str:
+    """The footer's service hours, from the routing file the answer times count with: "Mo–Fr 08:00–20:00 Uhr"."""
+    from app.cases.availability import hours_by_days
+
+    names = {day: name.rstrip(".") for day, name in get_day_names("abbreviated", locale=get_locale()).items()}
+    parts = []
+    for first, last, start, end in hours_by_days(current_app.extensions["helpcenter.routing"]):
+        days = names[first] if first == last else f"{names[first]}–{names[last]}"
+        parts.append(_("%(days)s %(start)s–%(end)s Uhr", days=days, start=start.strftime("%H:%M"),
+                       end=end.strftime("%H:%M")))
+    # Answer times skip public holidays (HELPCENTER_FEDERAL_STATE), so the footer says so.
+    return ", ".join(parts + [_("an Feiertagen geschlossen")]) if parts else ""
+
+
 def template_globals() -> dict:
     config = current_app.config
     return {
@@ -51,7 +67,7 @@ def template_globals() -> dict:
             "logo_url": config["HELPCENTER_LOGO_URL"],
             "phone": config["HELPCENTER_SHOP_PHONE"],
             "email": config["HELPCENTER_SHOP_EMAIL"],
-            "service_hours": config["HELPCENTER_SERVICE_HOURS"],
+            "service_hours": service_hours_text(),
             "imprint_url": config["HELPCENTER_IMPRINT_URL"],
             "privacy_url": config["HELPCENTER_PRIVACY_URL"],
         },

@@ -146,12 +146,13 @@ def test_queue_counts_oldest_waiting_and_sla_timers(shop, clock):
     email = queues["email"]
     assert (email["count"], email["unclaimed"], email["overdue"]) == (2, 2, 0)
     assert email["oldest_created_at"] == "2026-11-16T09:00:00Z"
-    assert email["next_due_at"] == "2026-11-17T09:00:00Z" and email["sla_minutes"] == 1440
+    # 1440 minutes of service time: Monday 10–20, Tuesday 8–20, Wednesday 8–10 (local).
+    assert email["next_due_at"] == "2026-11-18T09:00:00Z" and email["sla_minutes"] == 1440
     assert queues["chat"]["channels"] == ["chat"] and queues["reklamationen"]["channels"] == ["phone", "email", "chat"]
     sla = agent.get("/api/agent/cases?queue=email").get_json()["cases"][0]["sla"]
-    assert sla == {"state": "due", "minutes": 22 * 60, "callback_start": None, "callback_end": None}
+    assert sla == {"state": "due", "minutes": 46 * 60, "callback_start": None, "callback_end": None}
 
-    clock.advance(hours=23)  # the first case is 25 hours old now: one hour past its 24-hour target
+    clock.advance(hours=47)  # Wednesday 11:00: one hour past the first case's 24 service hours
     queues = {q["name"]: q for q in agent.get("/api/agent/queues").get_json()["queues"]}
     assert queues["email"]["overdue"] == 1
     cases = agent.get("/api/agent/cases?queue=email").get_json()["cases"]

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.cases.models import AgentPresence, Case, ContactDeflection
 from app.cases.numbering import next_case_number
+from app.cases.availability import answer_due
 from app.cases.routing import RoutingConfigError, load_routing, parse_routing
 from app.extensions import db
 from app.outbox.models import OutboxMessage
@@ -57,7 +58,10 @@ def test_routing_file_is_validated():
     assert config.route("phone", "lieferung-verloren", True, 20.0).priority == "high"
     assert config.route("email", "zahlung", True, 800.0).priority == "high"
     assert config.route("email", "zahlung", False, None).priority == "low"
-    assert config.route("email", "zahlung", True, 20.0).sla_due(dt.datetime(2026, 1, 1)) == dt.datetime(2026, 1, 2)
+    # 24 hours of service time from New Year's Day (closed): Friday 12 h, Saturday 7 h, Monday 5 h.
+    target = config.route("email", "zahlung", True, 20.0).queue.sla_minutes
+    assert answer_due(config, dt.datetime(2026, 1, 1, tzinfo=SHOP_TIMEZONE), target, "HH") == \
+        dt.datetime(2026, 1, 5, 13, 0, tzinfo=SHOP_TIMEZONE)
     from app.cases.routing import DEFAULT_FILE
     good = DEFAULT_FILE.read_text(encoding="utf-8")
     for broken, message in [

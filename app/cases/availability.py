@@ -59,6 +59,47 @@ def next_opening(config: RoutingConfig, now: dt.datetime, state: str) -> dt.date
     return None
 
 
+def answer_due(config: RoutingConfig, start: dt.datetime, minutes: int, state: str) -> dt.datetime:
+    """When an answer target of `minutes` ends if only service hours count (public holidays of `state` are closed).
+
+    A request on Friday evening with a two-hour target is due on Monday morning, not on Friday night: the promise
+    we make the customer must be one the team can keep. Aware in, aware (Europe/Berlin) out. Without any service
+    hours in the routing file every minute counts, so a target always ends.
+    """
+    local = start.astimezone(SHOP_TIMEZONE)
+    if not config.service_hours:
+        return local + dt.timedelta(minutes=minutes)
+    left = dt.timedelta(minutes=minutes)
+    day = local.date()
+    # Two years of days is far more than any target needs; the loop cannot run away on an odd file.
+    for _ in range(730):
+        hours = _open_on(config, day, state)
+        if hours is not None:
+            opening = dt.datetime.combine(day, hours[0], SHOP_TIMEZONE)
+            closing = dt.datetime.combine(day, hours[1], SHOP_TIMEZONE)
+            begin = max(opening, local)
+            if begin < closing:
+                if begin + left <= closing:
+                    return begin + left
+                left -= closing - begin
+        day += dt.timedelta(days=1)
+    return local + dt.timedelta(minutes=minutes)
+
+
+def hours_by_days(config: RoutingConfig) -> list[tuple[int, int, dt.time, dt.time]]:
+    """The weekly service hours as runs of weekdays with the same hours: [(0, 4, 08:00, 20:00), (5, 5, …)]."""
+    runs: list[tuple[int, int, dt.time, dt.time]] = []
+    for weekday in range(7):
+        span = config.service_hours.get(weekday)
+        if span is None:
+            continue
+        if runs and runs[-1][1] == weekday - 1 and runs[-1][2:] == span:
+            runs[-1] = (runs[-1][0], weekday, *span)
+        else:
+            runs.append((weekday, weekday, *span))
+    return runs
+
+
 def booked_per_slot(starts: list[dt.datetime]) -> dict[dt.datetime, int]:
     if not starts:
         return {}

@@ -60,9 +60,6 @@ class Route:
     queue: Queue
     priority: str
 
-    def sla_due(self, created_at: dt.datetime) -> dt.datetime:
-        return created_at + dt.timedelta(minutes=self.queue.sla_minutes)
-
 
 @dataclass(frozen=True)
 class RoutingConfig:

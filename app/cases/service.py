@@ -10,7 +10,7 @@ from flask_babel import format_datetime, force_locale
 from flask_babel import gettext as _
 from sqlalchemy import update
 
-from app.cases.availability import chat_available, find_slot, next_opening, to_utc_naive
+from app.cases.availability import answer_due, chat_available, find_slot, next_opening, to_utc_naive
 from app.cases.models import Case, ContactDeflection
 from app.cases.numbering import next_case_number
 from app.cases.routing import RoutingConfig
@@ -181,7 +181,10 @@ def submit_case(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime,
         fresh = find_slot(config, now, state, slot.start.isoformat())
         if fresh is None or fresh.free <= 0:
             raise CaseInvalid({"callback_slot": _("Dieser Termin ist gerade ausgebucht. Bitte wählen Sie einen anderen.")})
-    due = config.callback_due(to_utc_naive(slot.start)) if slot is not None else route.sla_due(created)
+    if slot is not None:
+        due = config.callback_due(to_utc_naive(slot.start))
+    else:  # the queue's target counts service hours only, so the acknowledgement names a time we are there
+        due = to_utc_naive(answer_due(config, now, route.queue.sla_minutes, state))
     case = Case(
         number=number, topic=topic.slug, message=mask_card_numbers(message), channel=req.channel,
         desired_outcome=req.desired_outcome if topic.asks_outcome else None, queue=route.queue.slug,
