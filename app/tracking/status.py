@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -13,6 +13,7 @@ from app.shop.carriers import carrier
 from app.shop.fields import local_date
 from app.shop.models import Order, Shipment
 from app.shop.vocabulary import ORDER_STATUSES, SHIPMENT_STATUSES
+from app.tracking import scans
 from app.tracking.calendar import add_working_days, working_days_between
 
 OPEN_STATUSES = ("label_created", "in_transit", "out_for_delivery")
@@ -97,6 +98,12 @@ def is_late(shipment: Shipment, today: dt.date, state: str) -> bool:
     return window is not None and today > window[1]
 
 
+def _upcoming(window: tuple[dt.date, dt.date] | None, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    if window is None or window[1] < today:
+        return None
+    return max(window[0], today), window[1]
+
+
 def _items_in(shipment: Shipment, order: Order) -> list[str]:
     skus = json.loads(shipment.skus) if shipment.skus else None
     return [item.name for item in order.items if skus is None or item.sku in skus]
@@ -113,6 +120,41 @@ def _window_text(window: tuple[dt.date, dt.date]) -> str:
     return _("zwischen %(start)s und %(end)s", start=_fmt(start), end=_fmt(end))
 
 
+def _failed_attempt(order: Order, shipment: Shipment, track: NextStep | None) -> Advice:
+    """A failed attempt, by what the latest scan says happened (never "nicht angetroffen" for a wrong address)."""
+    latest = shipment.events[-1].text if shipment.events else None
+    found = scans.meaning(latest)
+    if found == scans.ADDRESS_INCOMPLETE:
+        return Advice("address_incomplete", _("Der Zusteller konnte Ihr Paket nicht zustellen, weil die Anschrift "
+                                              "unvollständig ist. Bitte schreiben Sie uns Ihre vollständige "
+                                              "Anschrift (mit Hausnummer und dem Namen am Briefkasten) – wir geben "
+                                              "sie an den Zusteller weiter."),
+                      NextStep(_("Anschrift korrigieren"), contact_url(order, "lieferung")))
+    if found == scans.REFUSED:
+        return Advice("refused", _("Die Annahme des Pakets wurde verweigert. Es geht an uns zurück. Wollten Sie "
+                                   "es doch haben, oder war das ein Versehen? Schreiben Sie uns."),
+                      NextStep(_("Frage zur Lieferung"), contact_url(order, "lieferung")))
+    if found == scans.RETURNED_TO_SENDER:
+        return Advice("returned", _("Ihr Paket ist auf dem Weg zurück zu uns. Wir melden uns, sobald es "
+                                    "angekommen ist."),
+                      NextStep(_("Frage zur Lieferung"), contact_url(order, "lieferung")))
+    if found == scans.AT_PICKUP_POINT:
+        return Advice("to_pickup_point", _("Der Zusteller hat Sie nicht angetroffen und bringt das Paket in eine "
+                                           "Abholstelle. Wo es liegt und bis wann Sie es abholen können, steht auf "
+                                           "der Benachrichtigungskarte und in der Sendungsverfolgung des "
+                                           "Zustellers."), track)
+    if found == scans.HELD_AT_DEPOT:
+        return Advice("held_at_depot", _("Ihr Paket liegt beim Zusteller im Depot. Über die Sendungsverfolgung des "
+                                         "Zustellers können Sie eine neue Zustellung oder eine Abholstelle wählen."),
+                      track)
+    return Advice("delivery_failed", _("Der Zusteller hat Sie nicht angetroffen. Meist liegt eine "
+                                       "Benachrichtigungskarte in Ihrem Briefkasten: Ab dem nächsten Werktag "
+                                       "können Sie das Paket dort abholen, oder der Zusteller versucht es erneut. "
+                                       "Über die Sendungsverfolgung des Zustellers können Sie einen neuen Termin "
+                                       "oder eine Abholstelle wählen."),
+                  track)
+
+
 def _advice(order: Order, views: list[ShipmentView], today: dt.date, state: str,
             expected: tuple[dt.date, dt.date] | None, delivered_on: dt.date | None) -> Advice:
     statuses = {v.shipment.status for v in views}
@@ -123,6 +165,10 @@ def _advice(order: Order, views: list[ShipmentView], today: dt.date, state: str,
         return Advice("cancelled", _("Diese Bestellung wurde storniert. Falls Sie bereits bezahlt haben, "
                                      "erstatten wir den Betrag automatisch auf Ihre Zahlungsart."),
                       NextStep(_("Frage zur Stornierung"), contact_url(order, "bestellung")), solved=True)
+    if not views and expected is None:  # packing takes longer than planned: no window we could keep
+        return Advice("processing", _("Wir packen Ihre Bestellung gerade. Sobald sie unterwegs ist, schicken wir "
+                                      "Ihnen die Sendungsnummer."), NextStep(_("Frage zur Bestellung"),
+                                                                             contact_url(order, "bestellung")))
     if not views:
         return Advice("processing", _("Wir packen Ihre Bestellung gerade. Sie kommt voraussichtlich %(window)s. "
                                       "Sobald sie unterwegs ist, schicken wir Ihnen die Sendungsnummer.",
@@ -136,12 +182,8 @@ def _advice(order: Order, views: list[ShipmentView], today: dt.date, state: str,
                                    "machen Sie Fotos davon – damit ersetzen wir beschädigte Artikel schnell."),
                       NextStep(_("Schaden mit Fotos melden"), contact_url(order, "lieferung-beschaedigt")))
     if "delivery_failed" in statuses:
-        return Advice("delivery_failed", _("Der Zusteller hat Sie nicht angetroffen. Meist liegt eine "
-                                           "Benachrichtigungskarte in Ihrem Briefkasten: Ab dem nächsten Werktag "
-                                           "können Sie das Paket dort abholen, oder der Zusteller versucht es erneut. "
-                                           "Über die Sendungsverfolgung des Zustellers können Sie einen neuen Termin "
-                                           "oder eine Abholstelle wählen."),
-                      track)
+        failed = next(v.shipment for v in views if v.shipment.status == "delivery_failed")
+        return _failed_attempt(order, failed, track)
     if "ready_for_pickup" in statuses:
         pickup = next(v.shipment for v in views if v.shipment.status == "ready_for_pickup")
         deadline = _(" Bitte holen Sie es bis %(date)s ab, sonst geht es an uns zurück.",
@@ -155,11 +197,13 @@ def _advice(order: Order, views: list[ShipmentView], today: dt.date, state: str,
         stuck = [v for v in open_views if is_stuck(v.shipment, today, state)]
         if late or stuck:
             if late:
-                wait_until = add_working_days(max(v.expected[1] for v in late), GRACE_WORKING_DAYS, state)
+                ends = [expected_window(v.shipment, state)[1] for v in late]
+                wait_until = add_working_days(max(ends), GRACE_WORKING_DAYS, state)
             else:
                 last = max(local_date(_last_scan(v.shipment)) for v in stuck)
                 wait_until = add_working_days(last, STUCK_AFTER_WORKING_DAYS + GRACE_WORKING_DAYS, state)
-            if today > wait_until:
+            # "Bitte warten Sie bis heute" is no advice: from the last day of waiting on, report it.
+            if today >= wait_until:
                 return Advice("overdue", _("Ihr Paket ist deutlich überfällig. Bitte melden Sie es uns – wir lassen "
                                            "es beim Zusteller suchen und schicken bei Bedarf Ersatz."),
                               NextStep(_("Verspätung melden"), contact_url(order, "lieferung-verspaetet")))
@@ -203,6 +247,9 @@ def build_tracking(order: Order, today: dt.date, state: str) -> TrackingView:
         expected = (min(w[0] for w in windows), max(w[1] for w in windows))
     else:
         expected = None
+    # A window shown to the customer never starts in the past: from today on, or none once it is over.
+    expected = _upcoming(expected, today)
+    views = [replace(v, expected=_upcoming(v.expected, today)) for v in views]
     delivered = [local_date(e.occurred_at) for v in views for e in v.shipment.events if e.status == "delivered"]
     delivered_on = max(delivered) if delivered else None
     advice = _advice(order, views, today, state, expected, delivered_on)

@@ -13,7 +13,7 @@ from app.selfservice.trail import record
 from app.shop.fields import shop_today
 from app.shop.orders import is_owner, orders_of, visible_order
 from app.tracking.forms import GuestLookupForm, NotReceivedStepForm
-from app.tracking.not_received import STEPS, step_by_number
+from app.tracking.not_received import STEPS, report_timing, step_by_number
 from app.tracking.schemas import NotReceivedAnswer, StepQuery
 from app.tracking.status import build_tracking
 
@@ -82,5 +82,6 @@ def not_received(number):
         return redirect(url_for("tracking.not_received", number=number, schritt="ende"))
     if step.at_end:
         record("flow", flow="not_received", step="report", outcome="contact", order=number)
-        return render_template("tracking/not_received_report.html", view=view)
+        timing = report_timing(view.delivered_on, shop_today(), current_app.config["HELPCENTER_FEDERAL_STATE"])
+        return render_template("tracking/not_received_report.html", view=view, timing=timing)
     return render_template("tracking/not_received_step.html", view=view, step=current, steps=STEPS, form=form)
