@@ -1,6 +1,7 @@
 """Configuration read from the environment; every variable is listed in the README."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -178,10 +179,12 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
 
     if "HELPCENTER_SERVICE_HOURS" in env:
         # Retired: a footer text of its own could promise other hours than the ones answer times count.
-        raise ConfigError("HELPCENTER_SERVICE_HOURS is no longer used: the footer shows the service hours of the "
-                          "routing file ([service] hours in HELPCENTER_ROUTING_FILE, app/cases/routing.toml by "
-                          "default), the same hours the answer times count. Remove the variable and set the hours "
-                          "there.")
+        # An installation that still sets it starts as before (the footer shows the routing file's hours)
+        # and is told once where the hours live now.
+        logging.getLogger("helpcenter.config").warning(
+            "HELPCENTER_SERVICE_HOURS is no longer used: the footer shows the service hours of the routing file "
+            "([service] hours in HELPCENTER_ROUTING_FILE, app/cases/routing.toml by default), the same hours the "
+            "answer times count. Remove the variable and set the hours there.")
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'helpcenter.db'}"
     if database_url.startswith("postgres://"):
