@@ -102,8 +102,20 @@ def test_guest_lookup_api_and_its_rate_limit(app, client, make_user):
     assert statuses[-1] == 429
 
 
-def test_not_received_checklist_walks_through_every_step_to_contact(app, client, make_user):
+def _a_day_the_report_is_open(monkeypatch, delivered_on):
+    """The parcel was delivered two days ago; on a Sunday or after a holiday the help article still asks to
+    wait. The page's clock moves to the first day the report is open, whatever day the suite runs on."""
+    from app.tracking.not_received import report_timing
+
+    day = TODAY
+    while report_timing(delivered_on, day, "HH").state != "open":
+        day += dt.timedelta(days=1)
+    monkeypatch.setattr("app.tracking.views.shop_today", lambda: day)
+
+
+def test_not_received_checklist_walks_through_every_step_to_contact(app, client, make_user, monkeypatch):
     _setup(app, make_user)
+    _a_day_the_report_is_open(monkeypatch, TODAY - dt.timedelta(days=2))
     login(client)
     url = "/sendungsverfolgung/300001/nicht-erhalten"
     page = client.get(url).get_data(as_text=True)
