@@ -137,8 +137,9 @@ def test_not_received_checklist_walks_through_every_step_to_contact(app, client,
     assert ("not_received", "neighbour", "not_found") in steps and ("not_received", "report", "contact") in steps
 
 
-def test_found_in_the_checklist_ends_solved(app, client, make_user):
+def test_found_in_the_checklist_ends_solved(app, client, make_user, monkeypatch):
     _setup(app, make_user)
+    _a_day_the_report_is_open(monkeypatch, TODAY - dt.timedelta(days=2))
     login(client)
     url = "/sendungsverfolgung/300001/nicht-erhalten"
     token = csrf_token_from(client, url)
