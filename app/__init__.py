@@ -116,10 +116,11 @@ def register_people_blueprints(app: Flask) -> None:
 
 def register_agent_blueprints(app: Flask) -> None:
     from app.agent.api import bp as agent_api_bp
+    from app.agent.return_views import bp as agent_returns_bp
     from app.agent.views import bp as agent_bp
     from app.chat.views import bp as chat_bp
 
-    for blueprint in (agent_bp, agent_api_bp, chat_bp):
+    for blueprint in (agent_bp, agent_returns_bp, agent_api_bp, chat_bp):
         app.register_blueprint(blueprint)
 
 

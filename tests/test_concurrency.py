@@ -391,3 +391,36 @@ def test_a_deadlock_anywhere_else_answers_409_not_500(shop, users, monkeypatch):
     response = agent.post("/api/returns/R-2026-000001/status", json={"status": "received"}, headers=agent_headers)
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "conflict"
+
+
+def test_two_agents_pressing_one_step_of_a_return_in_the_console_move_it_once(shop, users):
+    """The console's form carries the status the agent saw: the slower agent is told a colleague was quicker."""
+    import re
+
+    from app.returns.models import ReturnEvent
+
+    delivered_orders(shop, {"751000": [_item("NL-LMP", "149.00")]})
+    client, headers = signed_in(shop)
+    number = client.post("/api/returns", headers=headers, json=refund("751000", "NL-LMP")).get_json()["return_number"]
+
+    def prepare(i):
+        agent, _ = signed_in(shop, "agent@example.com")
+        page = agent.get(f"/agent/retouren/{number}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+        def fire():
+            response = agent.post(f"/agent/retouren/{number}/status", follow_redirects=True,
+                                  data={"csrf_token": token, "status": "received", "seen_status": "registered"})
+            return response.status_code, response.get_data(as_text=True)
+
+        return fire
+
+    results = race(THREADS, prepare)
+    assert [status for status, _ in results] == [200] * THREADS
+    won = [html for _, html in results if "Die Kundin/der Kunde wird per E-Mail informiert" in html]
+    lost = [html for _, html in results if "inzwischen von jemand anderem auf „Eingegangen“ gesetzt" in html]
+    assert len(won) == 1 and len(lost) == THREADS - 1
+    with shop.app_context():
+        ret_id = db.session.scalar(select(ReturnRequest.id).where(ReturnRequest.number == number))
+    assert count(shop, ReturnEvent, ReturnEvent.return_id == ret_id, ReturnEvent.status == "received") == 1
+    assert count(shop, OutboxMessage, OutboxMessage.dedupe_key == f"return-status:{number}:received") == 1

@@ -1,7 +1,7 @@
 """The agent console's small action forms: rendering and CSRF only — app/agent/schemas.py parses them."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from app.agent.actions import CALLBACK_OUTCOMES, OUTCOMES
@@ -47,3 +47,15 @@ class PresenceForm(FlaskForm):
 
 class ChatForm(FlaskForm):
     body = TextAreaField(_l("Nachricht"))
+
+
+class ReturnStepForm(FlaskForm):
+    """The step buttons of a return (name="status"); the note stays with the return, for the team."""
+
+    note = TextAreaField(_l("Notiz zum Schritt (intern, optional)"), id="step-note")
+    seen_status = HiddenField(id="step-seen-status")
+
+
+class ReturnRefuseForm(FlaskForm):
+    note = TextAreaField(_l("Begründung (geht per E-Mail an die Kundin/den Kunden)"), id="refuse-note")
+    seen_status = HiddenField(id="refuse-seen-status")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.agent.actions import CALLBACK_OUTCOMES, MAX_TEXT, OUTCOMES
@@ -201,3 +201,28 @@ class Presence(Schema):
     """The agent's status now."""
 
     status: str
+
+
+# --- returns in the console (/agent/retouren) --------------------------------------------------------------
+
+class ReturnActionInput(Schema):
+    """POST /agent/retouren/<number>/status: the button pressed, a note (the reason when refusing), what was seen."""
+
+    status: Annotated[str, _one_of(("received", "inspected", "refunded", "exchanged", "refused"),
+                                   _l("Bitte wählen Sie einen Schritt."))] = Field(None, validate_default=True)
+    note: Note = Field("", validate_default=True)
+    seen_status: Line(20) = ""
+
+    @field_validator("note")
+    @classmethod
+    def _refusal_needs_reason(cls, value: str, info: ValidationInfo) -> str:
+        # The reason is what the customer reads in the refusal mail: refused without one, they learn nothing.
+        if info.data.get("status") == "refused" and len(value.strip()) < 2:
+            raise PydanticCustomError("hc_reason", str(_l("Bitte geben Sie an, warum die Rücksendung abgelehnt wird.")))
+        return value
+
+
+class ReturnsQuery(Schema):
+    """GET /agent/retouren?status=<code>: the open returns, or those in one status."""
+
+    status: Line(20) | None = None

@@ -29,7 +29,7 @@ from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
 from app.core.schemas import PrefillQuery, parse_prefill
 from app.extensions import db
-from app.returns.vocabulary import REASONS, STATUS_LABELS
+from app.returns.vocabulary import REASONS, RESOLUTIONS, STATUS_LABELS
 from app.shop.fields import SHOP_TIMEZONE
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -103,7 +103,7 @@ def _case_page(found, forms: dict, chosen=None, status: int = 200):
         sla=sla_timer(found, now, config), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen,
         customer_outcomes=CUSTOMER_OUTCOMES, outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES,
         event_kinds=actions.EVENT_KINDS, statuses=actions.STATUSES, return_reasons=REASONS,
-        return_statuses=STATUS_LABELS, messages=messages_after(found) if found.channel == "chat" else [], **shown))
+        return_statuses=STATUS_LABELS, return_resolutions=RESOLUTIONS, messages=messages_after(found) if found.channel == "chat" else [], **shown))
     response.status_code = status
     return response
 

@@ -66,8 +66,8 @@ def queue_confirmation(ret: ReturnRequest) -> None:
     queue_shop_webhook(ret)
 
 
-def queue_status_mail(ret: ReturnRequest) -> None:
-    """Tell the customer when their parcel arrived and when the money or the exchange is on its way."""
+def queue_status_mail(ret: ReturnRequest, reason: str | None = None) -> None:
+    """Tell the customer each step an agent or the carrier takes: arrived, checked, refunded, exchanged, refused."""
     texts = {
         "received": lambda: _("Ihre Rücksendung %(number)s ist bei uns eingegangen. Wir prüfen die Artikel "
                               "innerhalb von 2 Werktagen.", number=ret.number),
@@ -76,6 +76,11 @@ def queue_status_mail(ret: ReturnRequest) -> None:
                               amount=money(ret.refund_cents), number=ret.number),
         "exchanged": lambda: _("Ihr Umtauschartikel zu Rücksendung %(number)s ist auf dem Weg zu Ihnen.",
                                number=ret.number),
+        "inspected": lambda: _("Wir haben die Artikel Ihrer Rücksendung %(number)s geprüft. Als Nächstes "
+                               "veranlassen wir die Erstattung bzw. den Umtausch.", number=ret.number),
+        "refused": lambda: _("Wir können Ihre Rücksendung %(number)s leider nicht annehmen.\n\nBegründung: "
+                             "%(reason)s\n\nWenn Sie Fragen dazu haben, antworten Sie einfach auf diese E-Mail.",
+                             number=ret.number, reason=reason or ""),
     }
     if ret.status not in texts:
         return

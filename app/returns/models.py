@@ -8,8 +8,9 @@ from app.records import StoredUpload, YearCounter
 
 # angemeldet → unterwegs → eingegangen → geprüft → erstattet/umgetauscht; a complaint waits for an agent.
 STATUS_FLOW = ("registered", "in_transit", "received", "inspected", "refunded", "exchanged")
-FINAL_STATUSES = ("refunded", "exchanged", "cancelled")
-STATUSES = STATUS_FLOW + ("complaint", "cancelled")
+# Refused: the agent found the goods not returnable (used, damaged by the customer); the reason goes to the customer.
+FINAL_STATUSES = ("refunded", "exchanged", "refused", "cancelled")
+STATUSES = STATUS_FLOW + ("complaint", "refused", "cancelled")
 
 
 class ReturnSequence(YearCounter, db.Model):

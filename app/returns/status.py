@@ -10,15 +10,19 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.returns.messages import queue_shop_webhook, queue_status_mail
-from app.returns.models import STATUS_FLOW, ProductVariant, ReturnEvent, ReturnRequest
+from app.returns.models import FINAL_STATUSES, STATUS_FLOW, ProductVariant, ReturnEvent, ReturnRequest
 
 CARRIER_STATUSES = ("in_transit", "received")
-AGENT_STATUSES = ("received", "inspected", "refunded", "exchanged", "cancelled")
+AGENT_STATUSES = ("received", "inspected", "refunded", "exchanged", "refused", "cancelled")
 ALLOWED = {"carrier": CARRIER_STATUSES, "agent": AGENT_STATUSES, "customer": ("cancelled",)}
 
 
 class TransitionRefused(ValueError):
     """The return cannot take this status now; the message says why."""
+
+
+class ChangedMeanwhile(TransitionRefused):
+    """Someone else moved the return on since the agent opened it (two agents at once: one wins)."""
 
 
 def _rank(status: str) -> int:
@@ -28,8 +32,13 @@ def _rank(status: str) -> int:
 def check_transition(ret: ReturnRequest, status: str, source: str) -> None:
     if status not in ALLOWED.get(source, ()):
         raise TransitionRefused(_("Dieser Status kann hier nicht gesetzt werden."))
-    if ret.status in ("refunded", "exchanged", "cancelled"):
+    if ret.status in FINAL_STATUSES:
         raise TransitionRefused(_("Die Rücksendung ist abgeschlossen."))
+    if status == "refused":
+        # Refusing needs the goods in hand (or a complaint to decide): nothing to judge before that.
+        if ret.status not in ("received", "inspected", "complaint"):
+            raise TransitionRefused(_("Ablehnen lässt sich eine Rücksendung erst, wenn sie eingegangen ist."))
+        return
     if status == "cancelled":
         if ret.status not in ("registered", "complaint"):
             raise TransitionRefused(_("Nur eine noch nicht verschickte Rücksendung kann storniert werden."))
@@ -48,13 +57,19 @@ def lock_return(ret: ReturnRequest) -> None:
 
 
 def advance(ret: ReturnRequest, status: str, source: str, occurred_at: dt.datetime, actor_id: int | None = None,
-            note: str | None = None, location: str | None = None) -> bool:
+            note: str | None = None, location: str | None = None, seen_status: str | None = None) -> bool:
     """Record the step and move the return on; a repeated carrier event is ignored (returns False).
 
     The return's row is locked and read again first: two agents, or an agent and the customer, at
-    once cannot both refund, or both cancel and release the exchange stock twice.
+    once cannot both refund, or both cancel and release the exchange stock twice. `seen_status` is what
+    the agent's page showed: when the return has moved since, the agent is told who was quicker.
     """
     lock_return(ret)
+    if seen_status is not None and ret.status != seen_status:
+        from app.returns.vocabulary import STATUS_LABELS
+
+        raise ChangedMeanwhile(_("Die Rücksendung wurde inzwischen von jemand anderem auf „%(status)s“ gesetzt. "
+                                 "Bitte prüfen Sie den neuen Stand.", status=STATUS_LABELS.get(ret.status, ret.status)))
     if source == "carrier":
         # Carriers resend scans; the same scan (status, time, place) counts once.
         fingerprint = hashlib.sha256(f"{status}|{occurred_at.isoformat()}|{location or ''}".encode()).hexdigest()
@@ -65,15 +80,17 @@ def advance(ret: ReturnRequest, status: str, source: str, occurred_at: dt.dateti
     else:
         fingerprint = uuid.uuid4().hex
     check_transition(ret, status, source)
+    if status == "refused" and not (note or "").strip():
+        raise TransitionRefused(_("Bitte geben Sie an, warum die Rücksendung abgelehnt wird."))
     if source == "agent":
         _audit_status_change(ret, ret.status, status, actor_id)
     db.session.add(ReturnEvent(return_id=ret.id, status=status, source=source, actor_id=actor_id,
                                note=note, location=location, occurred_at=occurred_at, fingerprint=fingerprint))
     ret.status = status
     db.session.flush()
-    if status == "cancelled":
+    if status in ("cancelled", "refused"):
         _release_stock(ret)
-    queue_status_mail(ret)
+    queue_status_mail(ret, note if status == "refused" else None)
     queue_shop_webhook(ret)
     return True
 

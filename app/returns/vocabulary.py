@@ -28,5 +28,6 @@ STATUS_LABELS = {
     "refunded": _l("Erstattet"),
     "exchanged": _l("Umgetauscht"),
     "complaint": _l("Wird vom Kundenservice geprüft"),
+    "refused": _l("Abgelehnt"),
     "cancelled": _l("Storniert"),
 }
