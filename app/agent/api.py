@@ -9,10 +9,12 @@ from app.agent import actions
 from app.agent.access import require_agent
 from app.agent.actions import case_by_number
 from app.agent.context import proven_order
-from app.agent.queues import cases_in_queue, sla_timer, summaries
+from app.agent.queues import cases_in_queue, queue_name, sla_timer, summaries
 from app.agent.schemas import (CallbackBody, CasesQuery, CaseSummary, Presence, PresenceBody, QueueCases,
                                QueueOverview, Queues, ResolveBody, SlaState)
+from app.agent.vocabulary import CHANNELS, PRIORITIES, STATUSES, case_outcome
 from app.api.openapi import api_operation
+from app.cases.topics import TOPICS
 from app.chat.schemas import ChatLine, ChatPosted, ChatQuery, ChatState
 from app.chat.service import chat_state, post_message, set_presence
 from app.contact import views as contact_views
@@ -35,13 +37,18 @@ def case_summary(case, now) -> dict:
     order = proven_order(case)
     return CaseSummary(
         case_number=case.number, topic=case.topic, channel=case.channel, queue=case.queue, priority=case.priority,
-        status=case.status, verified=case.verified, contact_name=case.contact_name,
+        status=case.status, topic_label=str(TOPICS[case.topic].label) if case.topic in TOPICS else case.topic,
+        channel_label=str(CHANNELS.get(case.channel, case.channel)), queue_label=queue_name(case.queue),
+        priority_label=str(PRIORITIES.get(case.priority, case.priority)),
+        status_label=str(STATUSES.get(case.status, case.status)), verified=case.verified,
+        contact_name=case.contact_name,
         order_number=order.number if order is not None else case.order_number_given,
         created_at=_iso(case.created_at), callback_slot=_iso(case.callback_slot), sla_due_at=_iso(timer.due_at),
         sla=SlaState(state=timer.state, minutes=timer.minutes, callback_start=_iso(timer.slot_start),
                      callback_end=_iso(timer.slot_end)),
         assigned_to=case.assigned_to.name if case.assigned_to else None,
         first_response_at=_iso(case.first_response_at), resolved_at=_iso(case.resolved_at), outcome=case.outcome,
+        outcome_label=case_outcome(case.outcome),
     ).model_dump(mode="json")
 
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from app.agent.vocabulary import flow_outcome, flow_step
 from app.cases.models import Case
 from app.extensions import db
 from app.returns.models import ReturnItem, ReturnRequest
@@ -21,6 +22,7 @@ from app.withdrawal.models import Withdrawal
 
 FLOW_NAMES = {
     "tracking": _l("Sendungsverfolgung"),
+    "returns": _l("Rücksendung"),
     "not_received": _l("Paket nicht erhalten (Checkliste)"),
     "contact": _l("Kontaktformular"),
 }
@@ -117,6 +119,7 @@ def trail_steps(case: Case) -> list[TrailStep]:
         elif kind == "flow":
             flow = entry.get("flow")
             name = str(FLOW_NAMES.get(flow, flow or ""))
-            steps.append(TrailStep(at, "flow", f"{name}: {entry.get('step') or ''}".strip(": "),
-                                   outcome=entry.get("outcome"), order=entry.get("order")))
+            # Words, not the codes the trail stores: "Rücksendung: abgeschickt → Angemeldet".
+            steps.append(TrailStep(at, "flow", f"{name}: {flow_step(entry.get('step'))}".strip(": "),
+                                   outcome=flow_outcome(entry.get("outcome")), order=entry.get("order")))
     return steps

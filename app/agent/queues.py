@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -141,3 +142,9 @@ def by_channel(config: RoutingConfig, now: dt.datetime) -> dict[str, list[QueueS
                                [c for c in cases if c.queue == slug and c.channel == channel], now)
                       for slug in config.queues if channel in channels[slug]]
             for channel in CHANNELS}
+
+
+def queue_name(slug: str) -> str:
+    """The queue's name from the routing file, as agents read it (a queue removed since keeps its slug)."""
+    queue = current_app.extensions["helpcenter.routing"].queues.get(slug)
+    return queue.name if queue is not None else slug

@@ -155,10 +155,15 @@ class CaseSummary(Schema):
 
     case_number: str
     topic: str
+    topic_label: str = Field(description="The topic as the agent reads it")
     channel: str
+    channel_label: str
     queue: str
+    queue_label: str = Field(description="The queue's name from the routing file")
     priority: str
+    priority_label: str
     status: str
+    status_label: str
     verified: bool
     contact_name: str
     order_number: str | None
@@ -170,6 +175,7 @@ class CaseSummary(Schema):
     first_response_at: str | None
     resolved_at: str | None
     outcome: str | None
+    outcome_label: str | None
 
 
 class QueueCases(Schema):

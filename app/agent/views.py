@@ -15,11 +15,12 @@ from app.agent.actions import ActionRefused, case_by_number
 from app.agent.context import customer_context, proven_order, trail_steps
 from app.agent.forms import (CallbackForm, ChatForm, ClaimForm, NoteForm, PresenceForm, ReopenForm, ReplyForm,
                              ResolveForm, VerifyForm)
-from app.agent.queues import by_channel, callbacks, cases_in_queue, sla_timer
+from app.agent.queues import by_channel, callbacks, cases_in_queue, queue_name, sla_timer
 from app.agent.replies import TEMPLATES, fill, placeholder_values, template
 from app.agent.schemas import (CallbackInput, ChatLineInput, ClaimInput, NoteInput, PresenceInput, ReopenInput,
                                ReplyInput, ResolveInput, VerifyInput)
 from app.agent.suggestions import suggest
+from app.agent.vocabulary import PRIORITIES
 from app.cases.routing import CHANNELS
 from app.cases.topics import OUTCOMES as CUSTOMER_OUTCOMES
 from app.cases.topics import TOPICS
@@ -103,7 +104,8 @@ def _case_page(found, forms: dict, chosen=None, status: int = 200):
         sla=sla_timer(found, now, config), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen,
         customer_outcomes=CUSTOMER_OUTCOMES, outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES,
         event_kinds=actions.EVENT_KINDS, statuses=actions.STATUSES, return_reasons=REASONS,
-        return_statuses=STATUS_LABELS, return_resolutions=RESOLUTIONS, messages=messages_after(found) if found.channel == "chat" else [], **shown))
+        return_statuses=STATUS_LABELS, return_resolutions=RESOLUTIONS, priorities=PRIORITIES, topics=TOPICS,
+        queue_name=queue_name(found.queue), messages=messages_after(found) if found.channel == "chat" else [], **shown))
     response.status_code = status
     return response
 
