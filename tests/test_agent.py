@@ -301,17 +301,17 @@ def test_template_placeholders_come_from_the_case(shop):
     assert text.startswith("Hallo Kim Berg,") and "500001" in text and "Jonas Weber" in text
     assert "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode=00340434165000000001" in text
     page = agent_client(shop).get(f"/agent/anfrage/{number}?vorlage=sendung").get_data(as_text=True)
-    assert "Ihre Bestellung 500001 ist unterwegs." in page
+    assert "Ihre Bestellung 500001 am 13. November 2026 zugestellt." in page  # delivered: never "unterwegs"
     english = shop.test_client()
     english.get("/?lang=en")
     login(english)
     in_english = open_case(english, callback_case("2026-11-16T11:30:00+01:00"))
     page = agent_client(shop).get(f"/agent/anfrage/{in_english}?vorlage=sendung").get_data(as_text=True)
-    assert "your order 500001 is on its way." in page and "Antwort per E-Mail" in page  # agent's pages stay German
+    assert "November 13, 2026" in page and "Antwort per E-Mail" in page  # agent's pages stay German
     guest = shop.test_client()
     no_order = open_case(guest, email_case(name="Gast <b>", email="gast@example.com"))
     page = agent_client(shop).get(f"/agent/anfrage/{no_order}?vorlage=sendung").get_data(as_text=True)
-    assert "Ihre Bestellung {order_number} ist unterwegs" in page and "{tracking_url}" in page
+    assert "Ihrer Bestellung {order_number} sehen Sie hier: {tracking_url}" in page
     assert "Gast &lt;b&gt;" in page and "Gast <b>" not in page
 
 

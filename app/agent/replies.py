@@ -6,15 +6,18 @@ a value are copied as they are — nothing is looked up through attributes or in
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from app.agent.context import proven_order
 from app.cases.models import Case
 from app.shop.carriers import CARRIERS
+from app.tracking.status import build_tracking
 
 PLACEHOLDER = re.compile(r"\{([a-z_]{1,40})\}")
 
@@ -47,11 +50,86 @@ TEMPLATES = (
 )
 
 
-def template(key: str | None) -> ReplyTemplate | None:
-    return next((t for t in TEMPLATES if t.key == key), None)
+# "Sendungsstatus mitteilen" says what the parcel is really doing (the tracking page's advice state for the
+# order): a delayed, stuck, delivered or lost parcel is never "unterwegs" as planned. The on-time text is
+# the template above; an unknown state (or no verified order) gets the neutral one that promises nothing.
+SHIPMENT_BODIES = {
+    "processing": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} wird gerade gepackt und ist noch nicht beim Zusteller. "
+        "Sobald sie unterwegs ist, erhalten Sie eine Versandbestätigung mit der Sendungsnummer.\n\nViele Grüße\n"
+        "{agent_name}\nKundenservice {shop}"),
+    "delayed": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} ist leider später dran als angekündigt. Wir haben beim "
+        "Zusteller nachgefragt und melden uns, sobald wir mehr wissen. Den aktuellen Stand sehen Sie hier: "
+        "{tracking_url}\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
+    "overdue": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} ist deutlich überfällig. Das tut uns leid! Wir lassen "
+        "das Paket beim Zusteller suchen und schicken Ihnen bei Bedarf Ersatz – Sie hören in Kürze von uns."
+        "\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
+    "delivered": _l(
+        "Hallo {name},\n\nlaut Zusteller wurde Ihre Bestellung {order_number} am {delivered_on} zugestellt. "
+        "Den Zustellnachweis sehen Sie hier: {tracking_url}\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
+    "partially_delivered": _l(
+        "Hallo {name},\n\nein Teil Ihrer Bestellung {order_number} ist schon bei Ihnen, der Rest kommt in einem "
+        "weiteren Paket. Den aktuellen Stand sehen Sie hier: {tracking_url}\n\nViele Grüße\n{agent_name}\n"
+        "Kundenservice {shop}"),
+    "delivery_failed": _l(
+        "Hallo {name},\n\nder Zusteller konnte Ihre Bestellung {order_number} leider nicht zustellen. Wo das Paket "
+        "jetzt ist und wie es weitergeht, sehen Sie hier: {tracking_url}\n\nViele Grüße\n{agent_name}\n"
+        "Kundenservice {shop}"),
+    "ready_for_pickup": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} liegt zur Abholung bereit. Wo, sehen Sie hier: "
+        "{tracking_url}\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
+    "lost": _l(
+        "Hallo {name},\n\nder Zusteller hat Ihre Bestellung {order_number} leider als verloren gemeldet. Das tut "
+        "uns leid! Wir kümmern uns um Ersatz oder Erstattung und melden uns in Kürze.\n\nViele Grüße\n"
+        "{agent_name}\nKundenservice {shop}"),
+    "damaged": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} wurde auf dem Transport beschädigt. Das tut uns leid! "
+        "Bitte heben Sie Karton und Inhalt noch auf; wir kümmern uns um Ersatz oder Erstattung.\n\nViele Grüße\n"
+        "{agent_name}\nKundenservice {shop}"),
+    "returned": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} ist auf dem Weg zurück zu uns. Sobald sie angekommen ist, "
+        "melden wir uns mit einer Lösung.\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
+    "cancelled": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} wurde storniert und wird nicht verschickt. Falls Sie "
+        "schon bezahlt haben, erstatten wir den Betrag.\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
+}
+SHIPMENT_BODIES["stuck"] = SHIPMENT_BODIES["delayed"]
+SHIPMENT_NEUTRAL = _l(
+    "Hallo {name},\n\nden aktuellen Stand Ihrer Bestellung {order_number} sehen Sie hier: {tracking_url}\n\n"
+    "Viele Grüße\n{agent_name}\nKundenservice {shop}")
 
 
-def placeholder_values(case: Case, agent_name: str | None) -> dict[str, str]:
+@dataclass(frozen=True)
+class ShipmentNews:
+    """What the order's parcels are doing now, as the tracking page tells the customer."""
+
+    state: str
+    delivered_on: dt.date | None
+
+
+def shipment_news(case: Case, today: dt.date, region: str) -> ShipmentNews | None:
+    """The tracking advice's state for the case's verified order (None without one)."""
+    order = proven_order(case)
+    if order is None:
+        return None
+    view = build_tracking(order, today, region)
+    return ShipmentNews(view.advice.state, view.delivered_on)
+
+
+def template(key: str | None, news: ShipmentNews | None = None) -> ReplyTemplate | None:
+    """The template; the shipment one with the text for the parcel's actual state."""
+    chosen = next((t for t in TEMPLATES if t.key == key), None)
+    if chosen is None or chosen.key != "sendung":
+        return chosen
+    if news is not None and news.state == "on_time":
+        return chosen
+    body = SHIPMENT_BODIES.get(news.state, SHIPMENT_NEUTRAL) if news is not None else SHIPMENT_NEUTRAL
+    return ReplyTemplate(chosen.key, chosen.title, body)
+
+
+def placeholder_values(case: Case, agent_name: str | None, news: ShipmentNews | None = None) -> dict[str, str]:
     """What each placeholder stands for in this case; missing values are left out (and stay visible).
 
     Nothing of an order is filled in before the customer is verified: the agent checks first."""
@@ -63,6 +141,8 @@ def placeholder_values(case: Case, agent_name: str | None) -> dict[str, str]:
     shipment = order.shipments[-1] if order is not None and order.shipments else None
     if shipment is not None and shipment.carrier in CARRIERS:
         values["tracking_url"] = CARRIERS[shipment.carrier].tracking_url(shipment.tracking_number)
+    if news is not None and news.delivered_on is not None:
+        values["delivered_on"] = format_date(news.delivered_on, "long")  # in the customer's language (force_locale)
     return {key: value for key, value in values.items() if value}
 
 

@@ -16,7 +16,7 @@ from app.agent.context import customer_context, proven_order, trail_steps
 from app.agent.forms import (CallbackForm, ChatForm, ClaimForm, NoteForm, PresenceForm, ReopenForm, ReplyForm,
                              ResolveForm, VerifyForm)
 from app.agent.queues import by_channel, callbacks, cases_in_queue, queue_name, sla_timer
-from app.agent.replies import TEMPLATES, fill, placeholder_values, template
+from app.agent.replies import TEMPLATES, fill, placeholder_values, shipment_news, template
 from app.agent.schemas import (CallbackInput, ChatLineInput, ClaimInput, NoteInput, PresenceInput, ReopenInput,
                                ReplyInput, ResolveInput, VerifyInput)
 from app.agent.suggestions import suggest
@@ -79,10 +79,11 @@ def case(number):
     """Everything about one case on one screen, with the suggested solution and the actions."""
     found = _case_or_404(number)
     reply = ReplyForm(formdata=None)
-    chosen = template(parse_prefill(PrefillQuery).vorlage)
+    news = shipment_news(found, contact_views.now().astimezone(SHOP_TIMEZONE).date(), contact_views.federal_state())
+    chosen = template(parse_prefill(PrefillQuery).vorlage, news)
     if chosen is not None:
         with force_locale(found.lang):  # the reply is in the customer's language, not the agent's
-            reply.body.data = fill(str(chosen.body), placeholder_values(found, current_user.name))
+            reply.body.data = fill(str(chosen.body), placeholder_values(found, current_user.name, news))
     return _case_page(found, {"reply_form": reply}, chosen=chosen)
 
 
