@@ -66,7 +66,7 @@ def test_callback_from_the_dead_end_is_worked_by_the_agent_and_surveyed(page, ag
     expect(agent_page.locator("[data-customer]")).to_contain_text("Anna Schmidt")
     trail = agent_page.locator("[data-trail]")
     expect(trail).to_contain_text("Paket nicht erhalten (Checkliste)")
-    expect(trail).to_contain_text("not_found")
+    expect(trail).to_contain_text("nicht gefunden")  # words, not the code "not_found"
     expect(agent_page.locator('[data-suggestion="trace"]')).to_be_visible()
     assert_accessible(agent_page)
 
