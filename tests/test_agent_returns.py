@@ -9,7 +9,7 @@ from app.cases.models import Case
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.returns.models import ProductVariant, ReturnRequest
-from tests.conftest import csrf_token_from, login
+from tests.conftest import login
 from tests.test_returns import _form, _photo, jacket, post_return, shop  # noqa: F401  (fixture)
 
 
@@ -35,7 +35,8 @@ def _step(agent, number, status, note="", seen=None):
 
 def _mail(shop, number, status):
     with shop.app_context():
-        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"return-status:{number}:{status}"))
+        return db.session.scalar(select(OutboxMessage)
+                                 .where(OutboxMessage.dedupe_key == f"return-status:{number}:{status}"))
 
 
 def test_the_agent_works_a_return_from_received_to_refunded_and_the_customer_hears_each_step(shop, client):
@@ -73,6 +74,7 @@ def test_refusing_needs_a_reason_that_the_customer_reads_and_an_exchange_frees_i
     assert 'data-return-status="refused">Abgelehnt' in refused.get_data(as_text=True)
     mail = _mail(shop, number, "refused")
     assert "Abgelehnt" in mail.subject and "Die Jacke wurde getragen und ist verschmutzt." in mail.body
+    assert "/kontakt" in mail.body
     with shop.app_context():
         assert db.session.scalar(select(ProductVariant.stock).where(ProductVariant.sku == "NL-JKT-L-NAVY")) == 1
     customer_page = client.get(f"/retouren/{number}").get_data(as_text=True)
@@ -131,7 +133,8 @@ def test_photos_of_a_complaint_are_shown_full_size_to_staff_only_and_the_case_li
     assert f'href="/agent/retouren/{number}/foto/{photo_id}"' in page and "Rücksendung ablehnen" in page
     photo = agent.get(f"/agent/retouren/{number}/foto/{photo_id}")
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data.startswith(b"\xff\xd8")
-    assert "attachment" not in photo.headers.get("Content-Disposition", "") and photo.headers["Cache-Control"] == "no-store"
+    assert "attachment" not in photo.headers.get("Content-Disposition", "")
+    assert photo.headers["Cache-Control"] == "no-store"
     photo.close()
     assert client.get(f"/agent/retouren/{number}/foto/{photo_id}").status_code == 403
     assert agent.get(f"/agent/retouren/{number}/foto/{photo_id + 1}").status_code == 404

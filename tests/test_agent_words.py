@@ -3,7 +3,8 @@ from sqlalchemy import select
 
 from app.cases.models import Case
 from app.extensions import db
-from tests.agent_helpers import agent_client, clock, customer_client, email_case, open_case, post_json, shop  # noqa: F401
+from tests.agent_helpers import clock, shop  # noqa: F401  (fixtures)
+from tests.agent_helpers import agent_client, customer_client, email_case, open_case, post_json
 
 
 def test_the_case_page_names_queue_priority_topic_and_trail_steps_in_words(shop):

@@ -78,9 +78,11 @@ def queue_status_mail(ret: ReturnRequest, reason: str | None = None) -> None:
                                number=ret.number),
         "inspected": lambda: _("Wir haben die Artikel Ihrer Rücksendung %(number)s geprüft. Als Nächstes "
                                "veranlassen wir die Erstattung bzw. den Umtausch.", number=ret.number),
+        # The way to ask is the contact form: this mail carries no case to reply into.
         "refused": lambda: _("Wir können Ihre Rücksendung %(number)s leider nicht annehmen.\n\nBegründung: "
-                             "%(reason)s\n\nWenn Sie Fragen dazu haben, antworten Sie einfach auf diese E-Mail.",
-                             number=ret.number, reason=reason or ""),
+                             "%(reason)s\n\nWenn Sie Fragen dazu haben, schreiben Sie uns: %(contact)s",
+                             number=ret.number, reason=reason or "",
+                             contact=current_app.config["HELPCENTER_BASE_URL"].rstrip("/") + "/kontakt"),
     }
     if ret.status not in texts:
         return

@@ -82,7 +82,9 @@ def session_page(browser, server, email, width, height):
 TOO_WIDE = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
   .filter(e => !e.parentElement || e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
-  .slice(0, 5).map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} ${Math.round(e.getBoundingClientRect().right)}px`)"""
+  .slice(0, 5)
+  .map(e => [e.tagName.toLowerCase(), ...e.classList].join('.') + ' '
+            + Math.round(e.getBoundingClientRect().right) + 'px')"""
 
 
 def _too_wide(page) -> list[str]:
