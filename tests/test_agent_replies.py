@@ -13,12 +13,17 @@ ORDERS = {
     "510001": ("shipped", [shipment("00340434165100000001", "in_transit", [event(D(2026, 11, 16), "in_transit")],
                                     promised=(D(2026, 11, 17), D(2026, 11, 18)))]),
     "510002": ("shipped", [shipment("00340434165100000002", "in_transit", [event(D(2026, 11, 13), "in_transit")],
-                                    promised=(D(2026, 11, 11), D(2026, 11, 12)))]),
+                                    promised=(D(2026, 11, 12), D(2026, 11, 13)))]),
+    "510008": ("shipped", [shipment("00340434165100000008", "in_transit", [event(D(2026, 11, 6), "in_transit")],
+                                    promised=(D(2026, 11, 6), D(2026, 11, 9)))]),
     "510003": ("delivered", [shipment("00340434165100000003", "delivered", [event(D(2026, 11, 13), "delivered")])]),
     "510004": ("lost", [shipment("00340434165100000004", "lost", [event(D(2026, 11, 10), "lost")])]),
     "510005": ("processing", []),
     "510006": ("delivery_failed", [shipment("00340434165100000006", "delivery_failed",
                                             [event(D(2026, 11, 16), "delivery_failed")])]),
+    "510007": ("delivery_failed", [shipment("00340434165100000007", "delivery_failed",
+                                            [event(D(2026, 11, 16), "delivery_failed",
+                                                   "Zustellung nicht möglich, Anschrift unvollständig")])]),
 }
 
 
@@ -40,10 +45,12 @@ def _reply(app, order_number):
 @pytest.mark.parametrize("order_number, expected", [
     ("510001", "Ihre Bestellung 510001 ist unterwegs."),
     ("510002", "Ihre Bestellung 510002 ist leider später dran als angekündigt."),
+    ("510008", "Ihre Bestellung 510008 ist deutlich überfällig."),
     ("510003", "laut Zusteller wurde Ihre Bestellung 510003 am 13. November 2026 zugestellt."),
     ("510004", "der Zusteller hat Ihre Bestellung 510004 leider als verloren gemeldet."),
     ("510005", "Ihre Bestellung 510005 wird gerade gepackt und ist noch nicht beim Zusteller."),
     ("510006", "der Zusteller konnte Ihre Bestellung 510006 leider nicht zustellen."),
+    ("510007", "nicht zustellen, weil die Anschrift unvollständig ist. Bitte nennen Sie uns die vollständige"),
 ])
 def test_the_shipment_template_says_what_the_parcel_really_does(orders, order_number, expected):
     body = _reply(orders, order_number)

@@ -95,6 +95,24 @@ SHIPMENT_BODIES = {
         "Hallo {name},\n\nIhre Bestellung {order_number} wurde storniert und wird nicht verschickt. Falls Sie "
         "schon bezahlt haben, erstatten wir den Betrag.\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
 }
+SHIPMENT_BODIES.update({
+    "address_incomplete": _l(
+        "Hallo {name},\n\nder Zusteller konnte Ihre Bestellung {order_number} nicht zustellen, weil die Anschrift "
+        "unvollständig ist. Bitte nennen Sie uns die vollständige Adresse (mit Hausnummer und gegebenenfalls "
+        "Namen am Briefkasten), dann veranlassen wir die Zustellung.\n\nViele Grüße\n{agent_name}\n"
+        "Kundenservice {shop}"),
+    "held_at_depot": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} liegt derzeit im Depot des Zustellers. Wie es weitergeht, "
+        "sehen Sie hier: {tracking_url}\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
+    "refused": _l(
+        "Hallo {name},\n\ndie Annahme Ihrer Bestellung {order_number} wurde verweigert; das Paket geht an uns "
+        "zurück. Sobald es angekommen ist, melden wir uns mit einer Lösung.\n\nViele Grüße\n{agent_name}\n"
+        "Kundenservice {shop}"),
+    "to_pickup_point": _l(
+        "Hallo {name},\n\nIhre Bestellung {order_number} wird an eine Abholstelle gebracht. Sobald sie dort "
+        "abholbereit ist, benachrichtigt Sie der Zusteller. Den aktuellen Stand sehen Sie hier: {tracking_url}"
+        "\n\nViele Grüße\n{agent_name}\nKundenservice {shop}"),
+})
 SHIPMENT_BODIES["stuck"] = SHIPMENT_BODIES["delayed"]
 SHIPMENT_NEUTRAL = _l(
     "Hallo {name},\n\nden aktuellen Stand Ihrer Bestellung {order_number} sehen Sie hier: {tracking_url}\n\n"

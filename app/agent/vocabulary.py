@@ -34,6 +34,8 @@ TRACKING_ADVICE = {
     "ready_for_pickup": _l("abholbereit"), "overdue": _l("deutlich überfällig"), "delayed": _l("verspätet"),
     "stuck": _l("hängt fest"), "partially_delivered": _l("teilweise zugestellt"), "on_time": _l("im Plan"),
     "delivered": _l("zugestellt"), "returned": _l("zurück an den Shop"),
+    "address_incomplete": _l("Anschrift unvollständig"), "held_at_depot": _l("im Depot"),
+    "refused": _l("Annahme verweigert"), "to_pickup_point": _l("auf dem Weg zur Abholstelle"),
 }
 FLOW_OUTCOMES = {
     "found": _l("gefunden"), "not_found": _l("nicht gefunden"), "contact": _l("Kontakt aufgenommen"),
