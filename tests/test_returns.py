@@ -107,7 +107,31 @@ def test_already_returned_quantities_are_not_offered_again(shop, client):
     assert response.get_json()["error"]["fields"]["items.0.quantity"] == "Sie können höchstens 1 Stück zurücksenden."
     assert post_return(client, {**first}).status_code == 201
     items = {i["sku"]: i for i in client.get("/api/orders/600001/returnable").get_json()["items"]}
-    assert items["NL-PUL-M"]["eligible"] is False and items["NL-PUL-M"]["reason_if_not"] == "Bereits zurückgesendet."
+    # Registered, not yet back: the item is on its way, and the page says so (with the return to open).
+    assert items["NL-PUL-M"]["eligible"] is False and items["NL-PUL-M"]["reason_if_not"] == "Rücksendung angemeldet."
+    assert items["NL-PUL-M"]["reason_code"] == "return_registered"
+
+
+def test_an_item_in_a_registered_return_links_to_that_return_and_reads_returned_once_it_arrived(shop, client):
+    from app.returns.status import advance
+
+    login(client)
+    number = post_return(client, jacket()).get_json()["return_number"]
+    html = client.get("/retouren/bestellung/600001").get_data(as_text=True)
+    blocked = html[html.index('id="blocked-title"'):]
+    assert "<strong>Steppjacke Hamburg</strong>: Rücksendung angemeldet." in blocked
+    assert "Bereits zurückgesendet" not in html
+    link = f'href="/retouren/{number}">Zur Rücksendung {number} mit Etikett und QR-Code</a>'
+    assert link in blocked
+    status_page = client.get(f"/retouren/{number}").get_data(as_text=True)
+    assert f"/retouren/{number}/etikett.pdf" in status_page and f"/retouren/{number}/qr.png" in status_page
+    with shop.app_context():
+        ret = db.session.scalar(select(ReturnRequest).where(ReturnRequest.number == number))
+        advance(ret, "received", "carrier", dt.datetime(2026, 11, 17, 9, 0))
+        db.session.commit()
+    html = client.get("/retouren/bestellung/600001").get_data(as_text=True)
+    assert "<strong>Steppjacke Hamburg</strong>: Bereits zurückgesendet." in html
+    assert "Rücksendung angemeldet" not in html and link not in html
 
 
 def test_window_is_configurable_but_never_below_the_legal_period(tmp_path):

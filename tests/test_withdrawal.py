@@ -376,3 +376,90 @@ def test_concurrent_withdrawals_get_unique_gapless_numbers(shop):
     assert errors == [] and sorted(numbers) == [f"W-2026-00000{n}" for n in range(1, 6)]
     with shop.app_context():
         assert count(OutboxMessage) == 5
+
+
+def _item_groups(html: str) -> dict[str, bool]:
+    """Per order on step 1: are its articles shown (True) or hidden (False)?"""
+    return {number: not rest.startswith(" hidden")
+            for number, rest in re.findall(r'<div class="order-items" data-order="(\d+)"([^>]*)>', html)}
+
+
+def test_withdrawal_form_lists_only_the_chosen_orders_items_and_preselects_nothing(shop, client):
+    with shop.app_context():
+        apply_import(document([customer()], [order("600002", placed=dt.date(2026, 11, 20), items=[
+            {"sku": "NL-9", "name": "Mütze", "category": "Damenmode", "quantity": 1, "unit_price": "14.95",
+             "returnable": True}])]))
+    login(client)
+    html = client.get("/widerruf").get_data(as_text=True)
+    assert '<option value="" selected>Bitte wählen Sie die Bestellung …</option>' in html
+    assert re.search(r'<option value="6000\d\d" selected', html) is None
+    assert _item_groups(html) == {"600001": False, "600002": False} and " checked" not in html
+    assert "Wählen Sie zuerst die Bestellung – dann sehen Sie hier ihre Artikel." in html
+
+    html = client.get("/widerruf?order=600002").get_data(as_text=True)
+    assert _item_groups(html) == {"600001": False, "600002": True} and " checked" not in html
+
+    # Without JavaScript the page comes back with the chosen order's articles and everything typed kept.
+    response = client.post("/widerruf/bestellung", data={
+        "csrf_token": csrf_token_from(client, "/widerruf"), "order_number": "600001", "name": "Kim Berg",
+        "email": "", "reason": "Zu warm.", "skus": ["NL-9"]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<option value="600001" selected>' in html
+    assert _item_groups(html) == {"600001": True, "600002": False} and " checked" not in html
+    assert 'value="Kim Berg"' in html and "Zu warm." in html and "form-error" not in html
+
+
+def _registered_return(app, skus, status="registered", number="R-2026-000001"):
+    from app.returns.models import ReturnItem, ReturnRequest
+    from app.shop.models import Order
+
+    with app.app_context():
+        shop_order = db.session.scalar(select(Order).where(Order.number == "600001"))
+        ret = ReturnRequest(number=number, order_id=shop_order.id, customer_id=shop_order.customer_id,
+                            status=status, resolution="refund", carrier="dhl")
+        for item in shop_order.items:
+            if item.sku in skus:
+                ret.items.append(ReturnItem(order_item_id=item.id, sku=item.sku, name=item.name,
+                                            category=item.category, quantity=item.quantity,
+                                            unit_price_cents=7995, reason="gefaellt-nicht"))
+        db.session.add(ret)
+        db.session.commit()
+
+
+def test_receipt_leads_to_the_return_already_registered_for_the_items(shop, client):
+    _registered_return(shop, {"NL-1"})
+    login(client)
+    page = declare(client, order_number="600001", name="Kim Berg", email="kim.berg@example.com", skus=["NL-1"])
+    html = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert 'href="/retouren/R-2026-000001" data-open-return>Rücksendung R-2026-000001: Etikett und QR-Code</a>' in html
+    assert "Für diese Artikel haben Sie schon eine Rücksendung angemeldet." in html
+    assert "Rücksendeetikett erstellen" not in html and "/retouren?order" not in html
+    status_page = client.get("/retouren/R-2026-000001").get_data(as_text=True)
+    assert "/retouren/R-2026-000001/etikett.pdf" in status_page and "/retouren/R-2026-000001/qr.png" in status_page
+
+
+def test_receipt_offers_a_new_return_for_the_items_in_none(shop, client):
+    _registered_return(shop, {"NL-1"})
+    login(client)
+    page = declare(client, order_number="600001", name="Kim Berg", email="kim.berg@example.com",
+                   skus=["NL-1", "NL-2"])
+    html = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert 'href="/retouren/R-2026-000001" data-open-return>' in html
+    assert ('<a class="button" href="/retouren?order=600001&amp;sku=NL-2">'
+            "Rücksendeetikett für die übrigen Artikel erstellen</a>") in html
+
+
+def test_receipt_ignores_a_cancelled_return_and_names_none_to_a_guest(shop, client, app):
+    _registered_return(shop, {"NL-1"}, status="cancelled")
+    login(client)
+    page = declare(client, order_number="600001", name="Kim Berg", email="kim.berg@example.com", skus=["NL-1"])
+    html = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert "R-2026-000001" not in html and 'href="/retouren?order=600001&amp;sku=NL-1">Rücksendeetikett erstellen' \
+        in html
+
+    _registered_return(shop, {"NL-1", "NL-2"}, number="R-2026-000002")
+    guest = app.test_client()
+    page = declare(guest, **GUEST)
+    html = guest.get(page.headers["Location"]).get_data(as_text=True)
+    # A guest who has not proved the order with its postcode is sent to the returns center, which asks for it.
+    assert "R-2026-000002" not in html and 'href="/retouren?order=600001">Rücksendeetikett erstellen' in html

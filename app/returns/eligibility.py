@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.returns.models import ReturnItem, ReturnRequest
+from app.returns.models import NOT_YET_BACK, ReturnItem, ReturnRequest
 from app.returns.policy import ReturnsPolicy
 from app.shop.fields import local_date
 from app.shop.models import Order, OrderItem, Shipment
@@ -27,6 +27,8 @@ class ItemEligibility:
     reason_if_not: str | None = None
     # A defect may still be claimed under the statutory warranty after the return window.
     warranty_hint: bool = False
+    # The registered return that still waits for this item: its page has the label and the QR code.
+    open_return_number: str | None = None
 
     @property
     def eligible(self) -> bool:
@@ -62,6 +64,17 @@ def returned_quantities(order: Order) -> dict[int, int]:
     return {item_id: int(total) for item_id, total in rows}
 
 
+def open_returns(order: Order) -> dict[int, str]:
+    """Per order item, the newest return that has it but has not arrived yet (its number)."""
+    rows = db.session.execute(
+        select(ReturnItem.order_item_id, ReturnRequest.number)
+        .join(ReturnRequest, ReturnRequest.id == ReturnItem.return_id)
+        .where(ReturnRequest.order_id == order.id, ReturnRequest.status.in_(NOT_YET_BACK))
+        .order_by(ReturnRequest.id)
+    ).all()
+    return {item_id: number for item_id, number in rows}
+
+
 def _exclusion_text(kind: str) -> str:
     texts = {
         "hygiene": _("Aus Hygienegründen von der Rückgabe ausgeschlossen, wenn die Versiegelung entfernt wurde."),
@@ -78,6 +91,7 @@ def item_eligibility(order: Order, policy: ReturnsPolicy, today: dt.date,
                      returned: dict[int, int] | None = None) -> list[ItemEligibility]:
     """Every item of the order with what can still be returned; the first rule that fails gives the reason."""
     returned = returned_quantities(order) if returned is None else returned
+    waiting = open_returns(order)
     result = []
     for item in order.items:
         done = returned.get(item.id, 0)
@@ -97,6 +111,10 @@ def item_eligibility(order: Order, policy: ReturnsPolicy, today: dt.date,
             result.append(ItemEligibility(returnable_quantity=0, reason_code="not_delivered",
                                           reason_if_not=_("Noch nicht zugestellt. Sobald der Artikel bei Ihnen "
                                                           "ist, können Sie ihn hier zurücksenden."), **base))
+        elif left == 0 and item.id in waiting:
+            result.append(ItemEligibility(returnable_quantity=0, reason_code="return_registered",
+                                          reason_if_not=_("Rücksendung angemeldet."),
+                                          open_return_number=waiting[item.id], **base))
         elif left == 0:
             result.append(ItemEligibility(returnable_quantity=0, reason_code="already_returned",
                                           reason_if_not=_("Bereits zurückgesendet."), **base))

@@ -11,6 +11,8 @@ STATUS_FLOW = ("registered", "in_transit", "received", "inspected", "refunded", 
 # Refused: the agent found the goods not returnable (used, damaged by the customer); the reason goes to the customer.
 FINAL_STATUSES = ("refunded", "exchanged", "refused", "cancelled")
 STATUSES = STATUS_FLOW + ("complaint", "refused", "cancelled")
+# A return in one of these has not reached the shop yet: its items are on their way back, not back.
+NOT_YET_BACK = ("registered", "in_transit", "complaint")
 
 
 class ReturnSequence(YearCounter, db.Model):

@@ -71,9 +71,11 @@ def _start_page(form, status=200):
 @bp.get("")
 def start():
     """Signed in: pick one of your orders. Guest: order number and postcode."""
-    wanted = parse_prefill(PrefillQuery).order or ""
+    prefill = parse_prefill(PrefillQuery)
+    wanted = prefill.order or ""
     if wanted and returnable_order(wanted, current_user) is not None:
-        return redirect(url_for("returns.choose", number=wanted))
+        # The articles named in the link (e.g. from a withdrawal's receipt) arrive ticked.
+        return redirect(url_for("returns.choose", number=wanted, sku=prefill.sku or None))
     record("flow", flow="returns", step="start")
     form = GuestLookupForm()
     if wanted and not current_user.is_authenticated:

@@ -189,8 +189,43 @@ def declared_at_text(withdrawal: Withdrawal) -> str:
     return format_datetime(withdrawal.declared_at.replace(tzinfo=dt.timezone.utc), _DECLARED_AT[_lang()])
 
 
-def label_path(order_number: str) -> str:
-    return "/retouren?" + urllib.parse.urlencode({"order": order_number})
+def label_path(order_number: str, skus: tuple[str, ...] = ()) -> str:
+    """The returns center for this order (and these articles ticked), relative to the site."""
+    return "/retouren?" + urllib.parse.urlencode([("order", order_number)] + [("sku", sku) for sku in skus])
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """Where the receipt sends the customer: the returns already registered for the withdrawn articles
+    (their page has the label and the QR code) and, for articles in none of them, a new return."""
+
+    open_returns: tuple[str, ...]
+    new_return_url: str | None
+
+
+def next_step(withdrawal: Withdrawal, user) -> NextStep:
+    """The return that already exists for the withdrawn articles, or a new one — never a second label for
+    articles already registered. Only returns this visitor may open are named; anyone else is sent to the
+    returns center, which shows them once the order is proved."""
+    from app.returns.access import visible_return
+    from app.returns.listing import waiting_returns
+
+    order = withdrawal.order
+    declared = tuple(item["sku"] for item in items_of(withdrawal) if "sku" in item)
+    if order is None:
+        return NextStep((), label_path(withdrawal.order_number_given))
+    # Free text or the whole order: any of its articles may be meant.
+    skus = declared or tuple(item.sku for item in order.items)
+    waiting = waiting_returns(order, skus)
+    covered = {item.sku for ret in waiting for item in ret.items}
+    shown = tuple(ret.number for ret in waiting if visible_return(ret.number, user) is not None)
+    left = tuple(sku for sku in skus if sku not in covered)
+    if waiting and not shown:
+        return NextStep((), label_path(order.number))
+    if not left:
+        return NextStep(shown, None)
+    # Only articles the declaration names arrive ticked (not for the whole order or a free-text description).
+    return NextStep(shown, label_path(order.number, left if declared else ()))
 
 
 def _queue_confirmation(withdrawal: Withdrawal) -> None:

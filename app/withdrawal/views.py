@@ -19,9 +19,9 @@ from app.i18n import current_language
 from app.selfservice.guest import guest_posts_form, guest_proof_limit
 from app.shop.orders import orders_of
 from app.withdrawal.forms import ConfirmForm, WithdrawalForm
-from app.withdrawal.schemas import DraftInput, WithdrawalInput
+from app.withdrawal.schemas import LIMITS, DraftInput, WithdrawalInput
 from app.withdrawal.service import (Declaration, WithdrawalConflict, WithdrawalInvalid, WithdrawalRequest,
-                                    declared_at_text, items_of, key_taken_by_other, label_path, prepare,
+                                    declared_at_text, items_of, key_taken_by_other, next_step, prepare,
                                     submit_and_commit, withdrawal_by_number)
 
 bp = Blueprint("withdrawal", __name__, url_prefix="/widerruf")
@@ -107,6 +107,21 @@ def review():
     return _step2(req, declaration)
 
 
+@bp.post("/bestellung")
+@form_parsed_by_schema
+@limiter.limit(WITHDRAWAL_LIMITS)
+def choose_order():
+    """Without JavaScript: step 1 again with the chosen order's articles listed, everything kept as typed."""
+    form = WithdrawalForm()
+    try:
+        parse_form_input(WithdrawalInput)
+    except InvalidInput as exc:
+        # Nothing is sent yet: only what is wrong with the entered values is said, not what is missing.
+        typed = {name for name in LIMITS if (getattr(form, name).data or "").strip()}
+        show_errors(form, {key: message for key, message in exc.errors.items() if key in typed})
+    return _step1(form, orders_of(current_user))
+
+
 @bp.get("/bestaetigen")
 def confirm_get():
     return redirect(url_for("withdrawal.start"))
@@ -166,10 +181,10 @@ def _visible(number: str):
 
 @bp.get("/eingang/<number>")
 def receipt(number):
-    """The receipt: number, time of receipt, the declaration and the next step (return label)."""
+    """The receipt: number, time of receipt, the declaration and the next step (the return's label)."""
     withdrawal = _visible(number)
     if withdrawal is None:
         abort(404)
     return _no_store(render_template(
         "withdrawal/receipt.html", withdrawal=withdrawal, declared_at=declared_at_text(withdrawal),
-        items=items_of(withdrawal), label_url=label_path(withdrawal.order_number_given)))
+        items=items_of(withdrawal), next_step=next_step(withdrawal, current_user)))

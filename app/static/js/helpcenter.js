@@ -142,7 +142,21 @@
     if (message) { message.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(suggest, 400); }); }
   }
 
+  // Withdrawal form: only the chosen order's articles, and none of another order stays ticked.
+  function setupWithdrawalForm(form) {
+    var order = form.querySelector("select[name=order_number]");
+    if (!order) { return; }
+    form.querySelectorAll("[data-without-script]").forEach(function (el) { el.hidden = true; });
+    order.addEventListener("change", function () {
+      form.querySelectorAll("[data-order]").forEach(function (el) {
+        el.hidden = el.dataset.order !== order.value;
+        if (el.hidden) { el.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = false; }); }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-withdrawal-form]").forEach(setupWithdrawalForm);
     document.querySelectorAll("[data-contact-form]").forEach(setupContactForm);
     document.querySelectorAll("[data-typeahead]").forEach(setupTypeahead);
     var article = document.querySelector("[data-article]");
