@@ -29,7 +29,7 @@ def label_data(**changes) -> LabelData:
             LabelItem("Regenjacke Sylt", "NL-JAC-0042-L", 2, "", "Gefällt mir nicht"),
         ),
         created_on=datetime.date(2026, 12, 2), shop_name="Nordlicht Mode", qr_payload=QR_PAYLOAD,
-        drop_off_hint="Paketshops in Ihrer Nähe: dhl.de/standorte",
+        drop_off_hint="in jeder DHL-Filiale oder an einer Packstation in Ihrer Nähe",
     )
     values.update(changes)
     return LabelData(**values)
@@ -61,7 +61,7 @@ def test_label_shows_addresses_numbers_and_items(app):
                      "Empfänger", "Absender", "Rücksendeschein", "Hier abtrennen und auf das Paket kleben", "DHL",
                      "02.12.2026", "Strickpullover „Föhr“", "NL-PUL-0815-M", "Größe M, Navy", "Passt nicht (zu groß)",
                      "Regenjacke Sylt", "NL-JAC-0042-L", "Artikel", "Art.-Nr.", "Menge", "Grund",
-                     "Paketshops in Ihrer Nähe: dhl.de/standorte"):
+                     "Packstation in Ihrer Nähe"):
         assert expected in text, expected
     fragments = _positioned_text(reader.pages[0])
     for sku, quantity in (("NL-PUL-0815-M", "1"), ("NL-JAC-0042-L", "2")):
@@ -75,6 +75,19 @@ def test_label_in_english(app):
     assert "Return slip" in text
     assert "Recipient" in text and "Empfänger" not in text
     assert "Dec 2, 2026" in text
+
+
+def test_so_gehts_names_each_carriers_drop_off_in_one_sentence(app):
+    from app.returns.policy import DEFAULT_FILE, load_policy
+
+    carriers = load_policy(DEFAULT_FILE).carriers.values()
+    assert carriers
+    for carrier in carriers:
+        where = carrier.drop_off_texts["de"]
+        text = " ".join(page_text(render(app, label_data(carrier_code=carrier.code, carrier_name=carrier.name,
+                                                          drop_off_hint=where))).split())
+        assert f"Geben Sie das Paket {where} ab." in text, (carrier.code, text)
+        assert "Filiale oder einem Paketshop von" not in text
 
 
 def test_barcode_in_the_drawing_decodes_to_the_return_number(app):

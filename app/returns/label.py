@@ -51,6 +51,7 @@ class LabelData:
     created_on: datetime.date
     shop_name: str
     qr_payload: str
+    # Where the parcel is dropped off, as policy.toml words it: "in jeder DHL-Filiale, an jeder Packstation …".
     drop_off_hint: str
 
 
@@ -269,8 +270,8 @@ def _draw_slip_head(pdf: Canvas, data: LabelData) -> float:
     steps = [_("Legen Sie die Artikel und diesen Rücksendeschein in das Paket."),
              _("Schneiden Sie das Etikett oben ab und kleben Sie es gut sichtbar auf das Paket. "
                "Alte Etiketten bitte überkleben."),
-             " ".join(filter(None, [_("Geben Sie das Paket in einer Filiale oder einem Paketshop von %(carrier)s ab.",
-                                      carrier=data.carrier_name), _clean(data.drop_off_hint)])),
+             # The carrier's own words from policy.toml complete the sentence ("in jedem Hermes PaketShop").
+             _("Geben Sie das Paket %(where)s ab.", where=_clean(data.drop_off_hint)),
              _("Bewahren Sie den Einlieferungsbeleg auf, bis Ihre Rücksendung bei uns angekommen ist.")]
     pdf.setFont("Helvetica", 8.5)
     for number, step in enumerate(steps, start=1):
