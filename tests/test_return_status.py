@@ -118,6 +118,7 @@ def test_the_customer_cancels_a_return_not_yet_sent_and_the_stock_comes_back(sho
     token = csrf_token_from(client, f"/retouren/{number}")
     response = client.post(f"/retouren/{number}/stornieren", data={"csrf_token": token}, follow_redirects=True)
     assert "ist storniert" in response.get_data(as_text=True)
+    assert "Rücksendung stornieren" not in response.get_data(as_text=True)
     assert _status(client, number) == "cancelled"
     with shop.app_context():
         assert db.session.scalar(select(ProductVariant.stock).where(ProductVariant.sku == "NL-JKT-L-NAVY")) == 1
@@ -125,6 +126,21 @@ def test_the_customer_cancels_a_return_not_yet_sent_and_the_stock_comes_back(sho
     assert items["NL-JKT-M-NAVY"]["eligible"] is True
     again = client.post(f"/retouren/{number}/stornieren", data={"csrf_token": token}, follow_redirects=True)
     assert "abgeschlossen" in again.get_data(as_text=True)
+
+
+def test_cancelling_a_return_asks_for_confirmation_first(shop, client):
+    number = _start(shop, client)
+    page = client.get(f"/retouren/{number}").get_data(as_text=True)
+    # The status page only leads to the question; nothing on it cancels the return.
+    assert (f'<a class="button" href="/retouren/{number}/stornieren">'
+            "Rücksendung stornieren – ich behalte die Artikel</a>") in page
+    assert f'action="/retouren/{number}/stornieren"' not in page
+    question = client.get(f"/retouren/{number}/stornieren")
+    html = question.get_data(as_text=True)
+    assert question.status_code == 200 and f"Rücksendung {number} wirklich stornieren?" in html
+    assert f'<form method="post" action="/retouren/{number}/stornieren"' in html
+    assert "Ja, Rücksendung stornieren" in html and f'href="/retouren/{number}">Nein, Rücksendung behalten</a>' in html
+    assert _status(client, number) == "registered"  # asking changes nothing
 
 
 def test_the_label_pdf_carries_number_barcode_text_and_addresses(shop, client):

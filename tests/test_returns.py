@@ -5,7 +5,7 @@ import re
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.cases.models import Case
 from app.extensions import db
@@ -233,6 +233,22 @@ def test_exchange_takes_another_size_in_stock_and_reserves_it(shop, client):
         assert ret.items[0].exchange_sku == "NL-JKT-L-NAVY" and ret.refund_cents == 0
 
 
+def test_an_exchange_reads_as_product_name_size_and_colour_never_a_sku(shop, client):
+    login(client)
+    body = jacket(reason="zu-klein", resolution="exchange", exchange_for={"NL-JKT-M-NAVY": "NL-JKT-L-NAVY"})
+    number = post_return(client, body).get_json()["return_number"]
+    html = client.get(f"/retouren/{number}").get_data(as_text=True)
+    main = html[html.index("<main"):html.index("</main>")]
+    assert '<td data-exchange-for>Steppjacke Hamburg, Größe L, Navy</td>' in main
+    assert 'Steppjacke Hamburg <span class="meta">Größe M, Navy</span>' in main
+    assert "NL-JKT" not in main
+    with shop.app_context():
+        mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.subject.contains(number)))
+        assert "- 1 × Steppjacke Hamburg, Größe M, Navy – Umtausch gegen: Steppjacke Hamburg, Größe L, Navy" \
+            in mail.body
+        assert "NL-JKT" not in mail.body
+
+
 def test_no_exchange_for_products_without_variants(shop, client):
     login(client)
     response = post_return(client, {"order_number": "600001", "items": [{"sku": "NL-PUL-M", "quantity": 1,
@@ -387,6 +403,46 @@ def test_submitting_the_form_twice_creates_one_return(shop, client):
     assert "<svg" in page and 'role="img"' in page
     with shop.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReturnRequest)) == 1
+
+
+@pytest.mark.parametrize(("reason", "wanted", "question"), [
+    ("zu-gross", "NL-JKT-L-NAVY", "Sie schreiben „Zu groß“ und wählen Größe L – die ist noch größer. Ist das so "
+                                  "gewollt?"),
+    ("zu-klein", "NL-JKT-S-NAVY", "Sie schreiben „Zu klein“ und wählen Größe S – die ist noch kleiner. Ist das "
+                                  "so gewollt?"),
+])
+def test_a_size_that_contradicts_the_reason_is_asked_about_once(shop, client, reason, wanted, question):
+    with shop.app_context():
+        db.session.execute(update(ProductVariant).values(stock=5))
+        db.session.commit()
+    login(client)
+    _, token, submission, skus = _form(client)
+    prefix = skus["NL-JKT-M-NAVY"]
+    data = {"csrf_token": token, "submission_id": submission, f"{prefix}-sku": "NL-JKT-M-NAVY",
+            f"{prefix}-selected": "y", f"{prefix}-quantity": "1", f"{prefix}-reason": reason,
+            f"{prefix}-exchange_for": wanted, "resolution": "exchange", "carrier": "dhl"}
+    asked = client.post("/retouren/bestellung/600001", data=data)
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 422 and question in html
+    assert f'<option value="{wanted}" selected>' in html  # the choice is kept
+    with shop.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ReturnRequest)) == 0
+    confirmed = re.search(r'name="sizes_confirmed" type="hidden" value="(\w*)"', html).group(1)
+    again = client.post("/retouren/bestellung/600001", data={**data, "sizes_confirmed": confirmed})
+    assert again.status_code == 302  # asked once: sent again as it is, the return is registered
+    with shop.app_context():
+        assert db.session.scalar(select(ReturnItem.exchange_sku)) == wanted
+
+
+def test_a_size_that_fits_the_reason_is_not_asked_about(shop, client):
+    login(client)
+    _, token, submission, skus = _form(client)
+    prefix = skus["NL-JKT-M-NAVY"]
+    response = client.post("/retouren/bestellung/600001", data={
+        "csrf_token": token, "submission_id": submission, f"{prefix}-sku": "NL-JKT-M-NAVY", f"{prefix}-selected": "y",
+        f"{prefix}-quantity": "1", f"{prefix}-reason": "zu-klein", f"{prefix}-exchange_for": "NL-JKT-L-NAVY",
+        "resolution": "exchange", "carrier": "dhl"})
+    assert response.status_code == 302
 
 
 def test_form_errors_are_shown_next_to_the_item(shop, client):

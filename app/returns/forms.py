@@ -26,6 +26,8 @@ class ReturnForm(FlaskForm):
                             choices=[SelectChoice(k, v) for k, v in RESOLUTIONS.items()], default="refund")
     carrier = RadioField(_l("Womit senden Sie zurück?"), choices=[], validate_choice=False)
     submission_id = HiddenField()
+    # Set once the customer was asked whether a size that contradicts the reason is meant: asked once only.
+    sizes_confirmed = HiddenField()
 
 
 class CancelReturnForm(FlaskForm):

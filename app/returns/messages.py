@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from app.outbox.service import queue_email, queue_webhook
 from app.returns.access import return_link_token
 from app.returns.models import ReturnRequest
+from app.returns.variants import exchange_texts, variant_text
 from app.returns.vocabulary import STATUS_LABELS
 from app.shop.vocabulary import PAYMENT_METHODS
 
@@ -25,7 +26,19 @@ def money(cents: int) -> str:
 
 
 def _items_text(ret: ReturnRequest) -> str:
-    return "\n".join(f"- {item.quantity} × {item.name}" for item in ret.items)
+    exchanges = exchange_texts(ret)
+    lines = []
+    for item in ret.items:
+        line = f"- {item.quantity} × {_ordered_text(item)}"
+        if item.id in exchanges:
+            line += " – " + _("Umtausch gegen: %(article)s", article=exchanges[item.id])
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _ordered_text(item) -> str:
+    ordered = item.order_item
+    return variant_text(item.name, ordered.size, ordered.colour) if ordered is not None else item.name
 
 
 def _next_steps(ret: ReturnRequest, links: dict[str, str]) -> str:

@@ -199,3 +199,4 @@ class ReturnFormInput(Schema):
     resolution: Annotated[Line(20) | None, OptionalBlank] = None
     carrier: Annotated[Line(40) | None, OptionalBlank] = None
     submission_id: Annotated[Line(64) | None, OptionalBlank] = None
+    sizes_confirmed: Annotated[Line(1) | None, OptionalBlank] = None

@@ -24,6 +24,7 @@ from app.returns.photos import PhotoRejected, check_photos
 from app.returns.schemas import LinkQuery, ReturnFormInput
 from app.returns.service import ReturnInput, ReturnInvalid, ReturnLine, exchange_options, submit_and_commit
 from app.returns.status import TransitionRefused, advance
+from app.returns.variants import exchange_texts, size_doubt, variant_text
 from app.returns.vocabulary import PHOTO_REASONS, REASONS, STATUS_LABELS
 from app.selfservice.guest import GUEST_LOOKUP_LIMITS, GUEST_LOOKUP_SCOPE, prove_guest_order
 from app.selfservice.trail import current_trail, record
@@ -122,7 +123,7 @@ def _posted_choice(form: ReturnForm, chosen) -> ReturnFormInput | None:
     # WTForms only splits the numbered rows (items-<n>-…) and keeps the posted text as it is; the schema parses it.
     data = {"items": [{name: entry[name].data for name in ("sku", "quantity", "reason", "comment", "exchange_for")}
                       for entry in chosen],
-            **{name: form[name].data for name in ("resolution", "carrier", "submission_id")}}
+            **{name: form[name].data for name in ("resolution", "carrier", "submission_id", "sizes_confirmed")}}
     try:
         return parse_data(ReturnFormInput, data)
     except InvalidInput as exc:
@@ -177,6 +178,8 @@ def choose(number):
     if request.method == "POST":
         chosen = [entry for entry in form.items if entry.selected.data]
         given = _posted_choice(form, chosen)
+        if given is not None and _asked_about_sizes(form, chosen, given, eligibility):
+            given = None
         ret = _submit(form, chosen, given, order) if given is not None else None
         if ret is not None:
             if ret.complaint_case is not None:
@@ -188,6 +191,21 @@ def choose(number):
     return _no_store(current_app.make_response((render_template(
         "returns/choose.html", order=order, form=form, entries=entries, policy=policy(),
         eligibility=eligibility, reasons=REASONS, photo_reasons=PHOTO_REASONS), status)))
+
+
+def _asked_about_sizes(form: ReturnForm, chosen, given: ReturnFormInput, eligibility) -> bool:
+    """Ask once whether a size wanted in exchange that contradicts the reason ('zu groß', then L for M) is meant."""
+    if given.resolution != "exchange" or given.sizes_confirmed:
+        return False
+    ordered = {e.item.sku: e.item.size for e in eligibility}
+    asked = False
+    for item, entry in zip(given.items, chosen):
+        question = size_doubt(item.reason, ordered.get(item.sku), item.exchange_for)
+        if question:
+            entry.exchange_for.errors = [question]
+            asked = True
+    form.sizes_confirmed.data = "1" if asked else ""
+    return asked
 
 
 def _submit(form: ReturnForm, chosen, given: ReturnFormInput, order):
@@ -229,7 +247,7 @@ def status(number):
         "returns/status.html", ret=ret, carrier=policy().carriers.get(ret.carrier) if ret.carrier else None,
         qr=qr_svg(ret) if ret.carrier else None, status_labels=STATUS_LABELS, reasons=REASONS,
         label_allowed=may_download_label(ret, current_user, _token()),
-        token=_token(), cancel_form=CancelReturnForm())))
+        token=_token(), cancel_form=CancelReturnForm(), exchanges=exchange_texts(ret), variant_text=variant_text)))
 
 
 @bp.get("/<number>/etikett.pdf")
@@ -264,6 +282,16 @@ def qr(number):
         return qr_download(ret)
     except NoLabel:
         abort(404)
+
+
+@bp.get("/<number>/stornieren")
+def cancel_confirm(number):
+    """Ask before cancelling: the label stops being valid and a reserved exchange is released."""
+    ret = _visible_or_404(number)
+    if ret.status != "registered":
+        return redirect(url_for("returns.status", number=ret.number, t=_token()))
+    return _no_store(current_app.make_response(render_template(
+        "returns/cancel.html", ret=ret, token=_token(), cancel_form=CancelReturnForm())))
 
 
 @bp.post("/<number>/stornieren")
