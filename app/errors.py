@@ -114,6 +114,9 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
+        if exc.code == 429 and exc.response is not None and not wants_json():
+            # A view's own answer to its rate limit (the contact form keeps what was typed) goes out as it is.
+            return exc.response
         return error_response(exc.code or 500, code=exc.name.lower().replace(" ", "_"))
 
     @app.errorhandler(Exception)

@@ -1,6 +1,7 @@
 """The contact form and POST /api/cases: verification, routing, numbers, idempotency, slots, chat."""
 import datetime as dt
 import json
+import re
 import threading
 
 import pytest
@@ -91,7 +92,7 @@ def test_form_prefills_order_topic_and_article_for_a_signed_in_customer(shop, cl
     assert 'name="article" type="hidden" value="paypal"' in html
     assert 'name="name"' not in html and 'name="email"' not in html  # nothing to type about themselves
     assert "Wir nutzen die Nummer nur für diesen Rückruf" in html
-    assert "Mo., 16. Nov., 11:00" in html  # first free slot after the lead time
+    assert "<legend>Montag, 16. November</legend>" in html and ">11:00 Uhr</label>" in html  # first free slot
 
 
 def test_signed_in_customer_case_is_verified_routed_and_acknowledged(shop, client):
@@ -229,8 +230,35 @@ def test_form_shows_errors_on_the_page(shop, client):
     response = client.post("/kontakt", data={"csrf_token": token, "topic": "lieferung", "message": "", "channel": "phone"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Bitte prüfen Sie die markierten Angaben." in html
+    assert "Bitte prüfen Sie diese Angaben:" in html
     assert "Bitte beschreiben Sie Ihr Anliegen" in html and "Bitte wählen Sie einen freien Termin" in html
+
+
+def test_the_error_summary_names_each_wrong_field_and_links_to_it(shop, client):
+    login(client)
+    token = csrf_token_from(client, "/kontakt")
+    response = client.post("/kontakt", data={"csrf_token": token, "topic": "lieferung", "message": "",
+                                             "channel": "phone"})
+    html = response.get_data(as_text=True)
+    summary = html[html.index("data-error-summary"):html.index("</div>", html.index("data-error-summary"))]
+    assert '<li><a href="#message">Was ist passiert?</a>: Bitte beschreiben Sie Ihr Anliegen' in summary
+    assert '<li><a href="#slots">Wann dürfen wir anrufen?</a>: Bitte wählen Sie einen freien Termin' in summary
+    assert 'id="slots"' in html and 'id="message"' in html  # every link has its target
+    nothing = client.post("/kontakt", data={"csrf_token": token, "topic": "lieferung", "message": "Wo bleibt es?"})
+    assert '<a href="#channel-phone">Wie sollen wir uns melden?</a>: Bitte ausfüllen.' in nothing.get_data(as_text=True)
+
+
+def test_no_channel_is_chosen_for_the_customer_and_callback_slots_are_grouped_by_day(shop, client):
+    login(client)
+    html = client.get("/kontakt").get_data(as_text=True)
+    for channel in ("phone", "email", "chat"):
+        tag = html[html.index(f'id="channel-{channel}"') - 60:html.index(f'id="channel-{channel}"') + 40]
+        assert "checked" not in tag
+    days = re.findall(r'<fieldset class="slot-day" data-slot-day>\s*<legend>([^<]+)</legend>', html)
+    assert days[:2] == ["Montag, 16. November", "Dienstag, 17. November"] and len(days) == len(set(days))
+    monday = html[html.index("<legend>Montag, 16. November</legend>"):html.index("<legend>Dienstag, 17. November")]
+    times = re.findall(r">(\d\d:\d\d) Uhr</label>", monday)
+    assert "11:00" in times and times == sorted(times)  # the day first, then its times
 
 
 def test_slot_capacity_is_respected(shop, client):
@@ -334,6 +362,12 @@ def test_attachments_are_checked_by_content_and_stored_outside_the_web_root(shop
     ok = client.post("/kontakt", data={**base, "attachments": (io.BytesIO(out.getvalue()), "../../riss.jpg")},
                      content_type="multipart/form-data")
     assert ok.status_code == 302
+    # The acknowledgement repeats what was sent: order, articles, wish and attachments.
+    page = client.get(ok.headers["Location"]).get_data(as_text=True)
+    assert "<dt>Bestellung</dt><dd>500001</dd>" in page
+    assert '<ul class="plain" data-ack-items><li>Steppjacke</li></ul>' in page
+    assert "<dd data-ack-outcome>Ersatz</dd>" in page or "<dd data-ack-outcome>" in page
+    assert '<ul class="plain" data-ack-attachments><li>riss.jpg</li></ul>' in page
     with shop.app_context():
         case = db.session.scalar(select(Case))
         attachment = case.attachments[0]
@@ -419,3 +453,21 @@ def test_queue_webhook_pushes_new_cases_signed(shop, client, tmp_path, monkeypat
         body = hook.payload.encode()
         expected = "sha256=" + hmac.new(b"crm-geheim", body, hashlib.sha256).hexdigest()
         assert headers["X-Signature"] == expected
+
+
+def test_a_rate_limited_visitor_keeps_the_filled_form_and_learns_when_to_send_again(shop, client):
+    login(client)
+    token = csrf_token_from(client, "/kontakt")
+    data = {"csrf_token": token, "topic": "sonstiges", "message": "Mein langer Text, den ich nicht verlieren will.",
+            "channel": "email", "submission_id": "abc"}
+    statuses = [client.post("/kontakt", data={**data, "message": ""}).status_code for _ in range(25)]
+    assert set(statuses) == {422, 429}  # the form's limit is reached
+    limited = client.post("/kontakt", data=data)
+    html = limited.get_data(as_text=True)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert "Sie haben in kurzer Zeit viele Anfragen gesendet. Ihre Angaben sind unten noch da" in html
+    assert re.search(r"bitte senden Sie das Formular ab \d\d:\d\d Uhr noch einmal", html)
+    assert "\nMein langer Text, den ich nicht verlieren will.</textarea>" in html
+    assert 'value="email" id="channel-email" checked' in html and '<form method="post"' in html
+    with shop.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 0

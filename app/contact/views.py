@@ -58,7 +58,40 @@ def visit_id() -> str:
 def _prepare(form: ContactForm, orders) -> None:
     slots = callback_slots(routing(), now(), federal_state())
     form.callback_slot.choices = [(s.key, format_datetime(s.start, date_pattern("short_day_time"))) for s in slots]
+    # Day first, then its times: a phone shows one short list per day instead of one long one.
+    days: dict[str, list[tuple[str, str]]] = {}
+    for s in slots:
+        days.setdefault(format_datetime(s.start, date_pattern("day")), []).append(
+            (s.key, format_datetime(s.start, "HH:mm")))
+    form.slot_days = list(days.items())
     form.skus.choices = [(i.sku, i.name) for o in orders for i in o.items]
+
+
+def _form_page(form: ContactForm, orders, status: int, notice: str | None = None):
+    return render_template(
+        "contact/form.html", form=form, orders=orders, topics=TOPICS, outcomes=OUTCOMES, config=routing(),
+        chat_open=chat_available(routing(), now(), federal_state()),
+        chat_opening=next_opening(routing(), now(), federal_state()),
+        notices=notices_for(current_user, orders) if orders else [], notice=notice,
+        topics_json=json.dumps({slug: {"order": t.needs_order, "items": t.needs_items, "outcome": t.asks_outcome}
+                                for slug, t in TOPICS.items()}),
+    ), status
+
+
+def _keep_form_when_limited(limit):
+    """Too many sends: the form comes back with everything typed and says when it can go again."""
+    orders = orders_of(current_user)
+    form = ContactForm()
+    _prepare(form, orders)
+    again = dt.datetime.fromtimestamp(limit.reset_at, dt.timezone.utc)
+    notice = _("Sie haben in kurzer Zeit viele Anfragen gesendet. Ihre Angaben sind unten noch da – bitte senden "
+               "Sie das Formular ab %(time)s Uhr noch einmal.", time=format_datetime(again, "HH:mm"))
+    if any(f.filename for f in request.files.getlist(form.attachments.name)):
+        notice += " " + _("Dateien kann der Browser nicht aufbewahren: Bitte wählen Sie sie dann noch einmal aus.")
+    html, status = _form_page(form, orders, 429, notice)
+    response = current_app.make_response((html, status))
+    response.headers["Retry-After"] = str(max(1, int(limit.reset_at - now().timestamp())))
+    return response
 
 
 def _show_errors(form: ContactForm, errors: dict[str, str]) -> None:
@@ -70,7 +103,7 @@ def _show_errors(form: ContactForm, errors: dict[str, str]) -> None:
 
 @bp.route("", methods=["GET", "POST"])
 @form_parsed_by_schema
-@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("20 per hour", methods=["POST"], on_breach=_keep_form_when_limited)
 @guest_proof_limit(lambda: guest_posts_form("order_number", "postcode"))
 def contact():
     """One structured form: topic, order and items, what happened, and how we answer."""
@@ -84,7 +117,7 @@ def contact():
         form.order_number.data = wanted_order if any(o.number == wanted_order for o in orders) or not orders else ""
         form.article.data = prefill.article or ""
         form.submission_id.data = uuid.uuid4().hex
-        form.channel.data = "phone"
+        # No channel is chosen for the customer: how we answer is theirs to say.
         if current_user.is_authenticated and current_user.customer is not None:
             form.phone.data = current_user.customer.phone or ""
         record("flow", flow="contact", step="form", outcome=form.topic.data or None,
@@ -110,15 +143,7 @@ def contact():
             remember_case(submission.case.number)
             record("flow", flow="contact", step="sent", outcome=submission.case.channel)
             return redirect(url_for("contact.case", number=submission.case.number))
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "contact/form.html", form=form, orders=orders, topics=TOPICS, outcomes=OUTCOMES, config=routing(),
-        chat_open=chat_available(routing(), now(), federal_state()),
-        chat_opening=next_opening(routing(), now(), federal_state()),
-        notices=notices_for(current_user, orders) if orders else [],
-        topics_json=json.dumps({slug: {"order": t.needs_order, "items": t.needs_items, "outcome": t.asks_outcome}
-                                for slug, t in TOPICS.items()}),
-    ), status
+    return _form_page(form, orders, 422 if request.method == "POST" else 200)
 
 
 @bp.get("/anfrage/<number>")
@@ -130,9 +155,18 @@ def case(number):
     response = current_app.make_response(render_template(
         "contact/case.html", case=found, expected=expected_response(found),
         topic=TOPICS.get(found.topic), skus=json.loads(found.skus) if found.skus else [],
+        items=_item_names(found), outcome=OUTCOMES.get(found.desired_outcome) if found.desired_outcome else None,
         chat=chat_state(found, 0, "customer") if found.channel == "chat" else None))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _item_names(found) -> list[str]:
+    """The articles the case is about, as the customer knows them (name, size, colour), in the order sent."""
+    skus = json.loads(found.skus) if found.skus else []
+    known = {i.sku: i for i in found.order.items} if found.order is not None else {}
+    return [", ".join(filter(None, [known[s].name, known[s].size, known[s].colour])) if s in known else s
+            for s in skus]
 
 
 @bp.post("/vorschlag-geoeffnet")

@@ -36,6 +36,10 @@ def test_from_the_tracking_dead_end_to_a_booked_callback(page, demo_shop):
     expect(suggestions.first).to_be_visible()
     expect(page.locator("[data-suggest-box]")).to_contain_text("zugestellt")
 
+    expect(page.locator("input[name=channel]:checked")).to_have_count(0)  # how we answer is hers to choose
+    expect(page.get_by_label("Telefonnummer für den Rückruf")).to_be_hidden()
+    page.get_by_label("Rückruf zu einem Termin Ihrer Wahl").check()
+    expect(page.locator("[data-slot-day] legend").first).to_be_visible()  # the day first, then its times
     page.get_by_label("Telefonnummer für den Rückruf").fill("040 555 0199")
     page.get_by_label(re.compile("Ich bin einverstanden")).check()
     first_slot = page.locator("input[name=callback_slot]").first
