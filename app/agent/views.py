@@ -30,6 +30,7 @@ from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
 from app.core.schemas import PrefillQuery, parse_prefill
 from app.extensions import db
+from app.returns.overlap import complaints_about, refund_returns_for
 from app.returns.vocabulary import REASONS, RESOLUTIONS, STATUS_LABELS
 from app.shop.fields import SHOP_TIMEZONE
 
@@ -98,9 +99,11 @@ def _case_page(found, forms: dict, chosen=None, status: int = 200):
     skus = json.loads(found.skus) if found.skus else []
     policy = current_app.extensions["helpcenter.returns_policy"]
     shown = {name: forms[name] if name in forms else form_class(formdata=None) for name, form_class in _FORMS.items()}
+    context = customer_context(found)
     response = _no_store(render_template(
         "agent/case.html", case=found, order=proven_order(found), topic=TOPICS.get(found.topic), skus=skus,
-        context=customer_context(found),
+        context=context, overlaps=refund_returns_for(found),
+        return_complaints={r.id: complaints_about(r) for r in context.returns},
         trail=trail_steps(found), suggestions=suggest(found, policy, now.astimezone(SHOP_TIMEZONE).date(), skus),
         sla=sla_timer(found, now, config), presence=presence_of(current_user, now), templates=TEMPLATES, chosen=chosen,
         customer_outcomes=CUSTOMER_OUTCOMES, outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES,

@@ -28,6 +28,7 @@ from app.core.requests import form_parsed_by_schema, json_route
 from app.core.schemas import PrefillQuery, parse_form, parse_json, parse_prefill
 from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
+from app.returns.overlap import refund_returns_for
 from app.selfservice.guest import guest_posts_form, guest_proof_limit
 from app.selfservice.trail import current_trail, record
 from app.shop.orders import orders_of
@@ -156,6 +157,7 @@ def case(number):
         "contact/case.html", case=found, expected=expected_response(found),
         topic=TOPICS.get(found.topic), skus=json.loads(found.skus) if found.skus else [],
         items=_item_names(found), outcome=OUTCOMES.get(found.desired_outcome) if found.desired_outcome else None,
+        overlaps=refund_returns_for(found),
         chat=chat_state(found, 0, "customer") if found.channel == "chat" else None))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -43,6 +43,7 @@ def test_callback_from_the_dead_end_is_worked_by_the_agent_and_surveyed(page, ag
         page.get_by_role("button", name="Nicht gefunden – weiter").click()
     page.get_by_role("link", name="Paket als nicht erhalten melden").click()
     page.get_by_label("Was ist passiert?").fill("Laut Zusteller zugestellt, aber nicht da. Nachbarn gefragt.")
+    page.get_by_label("Rückruf zu einem Termin Ihrer Wahl").check()
     page.get_by_label("Telefonnummer für den Rückruf").fill("040 555 0199")
     page.get_by_label(re.compile("Ich bin einverstanden")).check()
     slot = page.locator("input[name=callback_slot]").first
