@@ -70,7 +70,11 @@ def registered_return(demo_shop):
                                     reason="gefaellt-nicht"))
         db.session.add(ret)
         db.session.commit()
-    return demo_shop
+    yield demo_shop
+    # The demo data outlives this module: the jacket must be returnable again for the returns journey.
+    with demo_shop.app.app_context():
+        db.session.delete(db.session.scalar(select(ReturnRequest).where(ReturnRequest.number == "R-2026-900001")))
+        db.session.commit()
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 740)], ids=["desktop", "phone"])
