@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, tuple_
 
 from app import create_app
-from app.cases.models import AgentPresence, Case, CaseEvent, ChatMessage, ContactDeflection
+from app.cases.models import AgentPresence, Case, CaseEvent, CaseMessage, ContactDeflection
 from app.extensions import db, limiter
 from app.outbox.models import OutboxMessage
 from tests.agent_helpers import (AGENT, NOW, OTHER_AGENT, Clock, agent_client, customer_client, email_case,
@@ -22,7 +22,7 @@ GUEST = {"topic": "sonstiges", "message": "Eine Frage per E-Mail, bitte melden."
 CHAT = {"topic": "sonstiges", "message": "Kurze Frage zum Versand bitte.", "channel": "chat"}
 TEXT_FIELDS = ("topic", "message", "channel", "name", "email", "order_number", "postcode", "article", "phone",
                "callback_slot", "desired_outcome")
-RECORDS = (Case, OutboxMessage, CaseEvent, ChatMessage, ContactDeflection, AgentPresence)
+RECORDS = (Case, OutboxMessage, CaseEvent, CaseMessage, ContactDeflection, AgentPresence)
 
 
 # --- one shop per module and database; every case gets it back as it was ----------------------------------

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import insert, select, text, update
 
-from app.cases.models import Case, CaseAttachment, CaseEvent, ChatMessage
+from app.cases.models import Case, CaseAttachment, CaseEvent, CaseMessage
 from app.extensions import db
 from app.insights.models import ArticleVote, SearchLog
 from app.outbox.models import OutboxMessage
@@ -130,7 +130,7 @@ def test_chat_lines_of_customer_and_agent(shop, log):
     answered = post_json(agent, f"/api/agent/cases/{number}/chat", {"body": "Bitte nie senden: " + one_line_text()})
     assert (said.status_code, answered.status_code) == (201, 201), (said.get_json(), answered.get_json())
     with shop.app_context():
-        bodies = db.session.scalars(select(ChatMessage.body)).all()
+        bodies = db.session.scalars(select(CaseMessage.body).where(CaseMessage.channel == "chat")).all()
     assert len(bodies) == 2
     assert_clean(*bodies, said.get_data(as_text=True), answered.get_data(as_text=True), *outbox(shop), log.text,
                  agent_page(shop, number), kim.get(f"/kontakt/anfrage/{number}/chat").get_data(as_text=True))

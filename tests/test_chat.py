@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from app.cases.models import AgentPresence, Case, ChatMessage
+from app.cases.models import AgentPresence, Case, CaseMessage
 from app.extensions import db
 from tests.agent_helpers import (OTHER_AGENT, agent_client, clock, customer_client, open_case,  # noqa: F401
                                  post_json, shop)
@@ -109,7 +109,7 @@ def test_chat_waiting_line_accept_messages_and_transcript(shop, clock, online):
     ended = post_json(kim, f"/kontakt/anfrage/{first}/chat", {"body": "Noch was"})
     assert ended.status_code == 409
     with shop.app_context():
-        assert db.session.query(ChatMessage).count() == 4  # transcript kept, nothing added after the end
+        assert db.session.query(CaseMessage).filter_by(channel="chat").count() == 4  # transcript kept, nothing added after the end
 
 
 def test_chat_is_private_csrf_protected_and_checks_input(shop, clock, online):

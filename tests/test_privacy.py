@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.cases.models import Case, CaseAttachment, CaseEvent, ChatMessage, ContactDeflection
+from app.cases.models import Case, CaseAttachment, CaseEvent, CaseMessage, ContactDeflection
 from app.config import ConfigError, config_from_env
 from app.core.uploads import check_upload, store_upload
 from app.extensions import db
@@ -129,7 +129,7 @@ def aged(app, instance):
         files_open = attach(make_case(status="open", created_at=ago(days=300)))
         old_case = make_case(status="resolved", resolved_at=ago(days=1096), created_at=ago(days=1100))
         old_case_file = attach(old_case)
-        db.session.add_all([ChatMessage(case_id=old_case.id, sender="customer", body="Hallo"),
+        db.session.add_all([CaseMessage(case_id=old_case.id, author="customer", channel="chat", body="Hallo"),
                             CaseEvent(case_id=old_case.id, kind="resolve", note="erledigt")])
         ids["old_case"] = old_case.id
         ids["recent_case"] = make_case(status="resolved", resolved_at=ago(days=1094)).id
@@ -166,7 +166,7 @@ def _state(app):
             "deflections": sorted(db.session.scalars(select(ContactDeflection.visit))),
             "attachments": db.session.scalar(select(func.count()).select_from(CaseAttachment)),
             "photos": db.session.scalar(select(func.count()).select_from(ReturnPhoto)),
-            "chat": db.session.scalar(select(func.count()).select_from(ChatMessage)),
+            "chat": db.session.scalar(select(func.count()).select_from(CaseMessage).where(CaseMessage.channel == "chat")),
             "recipients": sorted(db.session.scalars(select(OutboxMessage.recipient))),
             "complaint_links": sorted(map(str, db.session.scalars(select(ReturnRequest.complaint_case_id)))),
         }
@@ -338,7 +338,7 @@ def two_customers(app, make_user, instance):
                              customer_id=user.customer_id, order_id=the_order.id, message=f"{secret} in der Nachricht",
                              trail=json.dumps([{"kind": "search", "query": f"{secret} Suche"}]),
                              survey_score=5, survey_comment=f"{secret} Umfrage", survey_answered_at=NOW)
-            case.chat_messages.append(ChatMessage(sender="customer", body=f"{secret} im Chat"))
+            case.messages.append(CaseMessage(author="customer", channel="chat", body=f"{secret} im Chat"))
             case.events.append(CaseEvent(kind="note", note=f"{secret} Notiz"))
             attachment = attach(case, f"{secret}.png")
             _, photo = make_return(the_order, status="refunded", comment=f"{secret} Rücksendung", photo=True,

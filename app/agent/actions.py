@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from app.audit.trail import record
+from app.cases import conversation
 from app.cases.availability import to_utc_naive
 from app.cases.models import Case, CaseEvent
 from app.core.errors import Conflict
@@ -127,29 +128,34 @@ def claim(case: Case, agent, now: dt.datetime) -> Case:
 def add_note(case: Case, agent, note: str, now: dt.datetime) -> CaseEvent:
     """An internal note: for colleagues only, never sent to the customer."""
     text = _masked(note)
+    conversation.add_agent_message(case, agent, text, now, visibility="internal")
     return _log(case, agent, "note", to_utc_naive(now), note=text)
 
 
-def reply_by_email(case: Case, agent, subject: str | None, body: str, now: dt.datetime) -> CaseEvent:
-    """Answer the customer by e-mail through the outbox; the first answer stops the SLA clock.
+def reply_by_email(case: Case, agent, subject: str | None, body: str, now: dt.datetime):
+    """Answer the customer by e-mail through the outbox; the first answer stops the SLA clock. Returns the
+    message as it stands in the customer's thread.
 
-    The subject is one line (app/agent/schemas.py ReplyInput); without one, the usual subject.
+    The subject is one line (app/agent/schemas.py ReplyInput); without one, the usual subject. Personal mail
+    from a person: a real subject with the case number, no Auto-Submitted header (queue_email sets none).
     """
     from app.outbox.service import queue_email
 
     _refuse_if_resolved(case)
     text = _masked(body)
-    title = subject
-    if not title:
-        with force_locale(case.lang):
-            title = _("Ihre Anfrage %(number)s bei %(shop)s", number=case.number,
-                      shop=current_app.config["HELPCENTER_SHOP_NAME"])
+    with force_locale(case.lang):
+        shop = current_app.config["HELPCENTER_SHOP_NAME"]
+        title = subject or _("Ihre Anfrage %(number)s bei %(shop)s", number=case.number, shop=shop)
+        if case.number not in title:
+            # The number in the subject lets the customer (and the next mail's threading) find the case.
+            title = _("%(subject)s [Anfrage %(number)s]", subject=title, number=case.number)
     moment = to_utc_naive(now)
     _take(case, agent, moment)
     _responded(case, moment)
+    message = conversation.add_agent_message(case, agent, text, now, channel="email", subject=title)
     event = _log(case, agent, "reply", moment, note=text)
     queue_email(case.contact_email, title, text, dedupe_key=f"case-reply:{event.id}")
-    return event
+    return message
 
 
 def callback_done(case: Case, agent, outcome, note, now: dt.datetime) -> CaseEvent:
@@ -169,6 +175,10 @@ def callback_done(case: Case, agent, outcome, note, now: dt.datetime) -> CaseEve
     _take(case, agent, moment)
     if outcome != "not_reached":
         _responded(case, moment)
+    # The outcome is for the customer's thread; what the agent wrote about the call stays internal.
+    conversation.add_agent_message(case, agent, "", now, channel="phone", event="callback_done", outcome=outcome)
+    if text:
+        conversation.add_agent_message(case, agent, text, now, visibility="internal")
     event = _log(case, agent, "callback_done", moment, outcome=outcome, note=text)
     if outcome == "reached_solved":
         resolve(case, agent, "solved", None, now)
@@ -186,6 +196,9 @@ def resolve(case: Case, agent, outcome, note, now: dt.datetime) -> CaseEvent:
     moment = to_utc_naive(now)
     _take(case, agent, moment)
     case.status, case.outcome, case.resolved_at = "resolved", outcome, moment
+    conversation.add_system_message(case, "resolved", now, outcome=outcome, author_id=agent.id)
+    if text:
+        conversation.add_agent_message(case, agent, text, now, visibility="internal")
     event = _log(case, agent, "resolve", moment, outcome=outcome, note=text)
     queue_survey(case)
     return event
@@ -198,6 +211,9 @@ def reopen(case: Case, agent, note, now: dt.datetime) -> CaseEvent:
     text = _masked(note)
     moment = to_utc_naive(now)
     case.status, case.outcome, case.resolved_at = "open", None, None
+    conversation.add_system_message(case, "reopened", now, author_id=agent.id)
+    if text:
+        conversation.add_agent_message(case, agent, text, now, visibility="internal")
     return _log(case, agent, "reopen", moment, note=text, detail="status: resolved → open")
 
 

@@ -56,8 +56,11 @@ class Case(db.Model):
     assigned_to = db.relationship("User", foreign_keys=[assigned_to_id])
     events = db.relationship("CaseEvent", back_populates="case", cascade="all, delete-orphan",
                              order_by="CaseEvent.id")
-    chat_messages = db.relationship("ChatMessage", back_populates="case", cascade="all, delete-orphan",
-                                    order_by="ChatMessage.id")
+    messages = db.relationship("CaseMessage", back_populates="case", cascade="all, delete-orphan",
+                               order_by="CaseMessage.id")
+    # The live chat's lines are the messages that came in by chat (read-only view of the one stream).
+    chat_messages = db.relationship("CaseMessage", viewonly=True, order_by="CaseMessage.id",
+                                    primaryjoin="and_(Case.id == CaseMessage.case_id, CaseMessage.channel == 'chat')")
     attachments = db.relationship("CaseAttachment", back_populates="case", cascade="all, delete-orphan",
                                   order_by="CaseAttachment.id")
 
@@ -68,7 +71,11 @@ class CaseAttachment(StoredUpload, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     case_id = db.Column(db.Integer, db.ForeignKey("support_case.id", ondelete="CASCADE"), nullable=False, index=True)
 
+    # The message the file came with; attachments from before the conversation belong to the first message.
+    message_id = db.Column(db.Integer, db.ForeignKey("case_message.id", ondelete="SET NULL"), nullable=True, index=True)
+
     case = db.relationship("Case", back_populates="attachments")
+    message = db.relationship("CaseMessage", back_populates="attachments")
 
 
 class AgentPresence(db.Model):
@@ -110,17 +117,53 @@ class CaseEvent(db.Model):
     actor = db.relationship("User")
 
 
-class ChatMessage(db.Model):
-    """One line of a chat, from the customer or the agent; the transcript stays on the case."""
+MESSAGE_AUTHORS = ("customer", "agent", "system")
+MESSAGE_CHANNELS = ("form", "web", "email", "chat", "phone")
+MESSAGE_VISIBILITIES = ("public", "internal")
 
-    __tablename__ = "chat_message"
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class CaseMessage(db.Model):
+    """One entry of a case's conversation (docs: DESIGN.md "One timeline per case"): what the customer wrote,
+    agents' replies, chat lines, internal notes, callback outcomes and status changes, whatever the channel.
+
+    `event` names what a system entry or a callback outcome stands for (resolved, reopened, callback_done …),
+    so that pages put it into words in the reader's language instead of storing one language's sentence.
+    """
+
+    __tablename__ = "case_message"
+    __table_args__ = (
+        db.CheckConstraint(_one_of("author", MESSAGE_AUTHORS), name="author"),
+        db.CheckConstraint(_one_of("channel", MESSAGE_CHANNELS), name="channel"),
+        db.CheckConstraint(_one_of("visibility", MESSAGE_VISIBILITIES), name="visibility"),
+        db.Index("ix_case_message_case_created", "case_id", "created_at"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
-    case_id = db.Column(db.Integer, db.ForeignKey("support_case.id", ondelete="CASCADE"), nullable=False, index=True)
-    sender = db.Column(db.String(10), nullable=False)
-    author_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=True)
-    body = db.Column(MaskedText, nullable=False)
+    case_id = db.Column(db.Integer, db.ForeignKey("support_case.id", ondelete="CASCADE"), nullable=False)
+    author = db.Column(db.String(10), nullable=False)
+    channel = db.Column(db.String(10), nullable=False)
+    visibility = db.Column(db.String(10), nullable=False, default="public")
+    body = db.Column(MaskedText, nullable=False, default="")
+    event = db.Column(db.String(30), nullable=True)
+    outcome = db.Column(db.String(30), nullable=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # For e-mail threading (next step): the Message-ID of the mail it came as or went out as, and its subject.
+    email_message_id = db.Column(db.String(255), nullable=True, unique=True)
+    subject = db.Column(MaskedText, nullable=True)
+    # A double submit (form submission id, API Idempotency-Key) stores one message.
+    idempotency_key = db.Column(db.String(100), nullable=True, unique=True)
+    request_fingerprint = db.Column(db.String(64), nullable=True)
 
-    case = db.relationship("Case", back_populates="chat_messages")
-    author = db.relationship("User")
+    case = db.relationship("Case", back_populates="messages")
+    author_user = db.relationship("User")
+    attachments = db.relationship("CaseAttachment", back_populates="message", order_by="CaseAttachment.id")
+
+    @property
+    def sender(self) -> str:
+        """The chat's word for the author (customer or agent)."""
+        return self.author

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from app.cases.availability import answer_due, chat_available, find_slot, next_opening, to_utc_naive
+from app.cases.conversation import add_customer_message
 from app.cases.models import Case, ContactDeflection
 from app.cases.numbering import next_case_number
 from app.cases.routing import RoutingConfig
@@ -200,6 +201,9 @@ def submit_case(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime,
     )
     db.session.add(case)
     db.session.flush()
+    # The case's text is also the first message of its conversation (app/cases/conversation.py).
+    add_customer_message(case, case.message, (), "form", now=now,
+                         user=user if getattr(user, "is_authenticated", False) else None)
     _queue_messages(case, config)
     if visit:
         db.session.execute(update(ContactDeflection).where(ContactDeflection.visit == visit).values(converted=True))
@@ -211,10 +215,13 @@ def _attach(case: Case, uploads) -> list[str]:
     from app.cases.models import CaseAttachment
 
     written = []
+    first = case.messages[0] if case.messages else None
     for upload in uploads:
         name = store(upload)
         written.append(name)
-        case.attachments.append(CaseAttachment.stored(upload, name))
+        attachment = CaseAttachment.stored(upload, name)
+        case.attachments.append(attachment)
+        attachment.message = first
     db.session.flush()
     return written
 

@@ -9,9 +9,9 @@ from sqlalchemy import and_, func, or_, select
 from app.agent.actions import ActionRefused, claim
 from app.audit.trail import record
 from app.cases.availability import PRESENCE_TIMEOUT, to_utc_naive
-from app.cases.models import AgentPresence, Case, ChatMessage
+from app.cases import conversation
+from app.cases.models import AgentPresence, Case, CaseMessage
 from app.extensions import db
-from app.privacy.redaction import mask_card_numbers
 
 PRESENCE_STATES = ("online", "away")
 SENDERS = ("customer", "agent")
@@ -56,14 +56,13 @@ def queue_position(case: Case) -> int | None:
     return (ahead or 0) + 1
 
 
-def post_message(case: Case, sender: str, author, body: str, now: dt.datetime) -> ChatMessage:
+def post_message(case: Case, sender: str, author, body: str, now: dt.datetime) -> CaseMessage:
     """One chat line (parsed by app/chat/schemas.py ChatLine); an agent's first line accepts the chat and is the
     first response."""
     if case.channel != "chat":
         raise ActionRefused("not_a_chat", _("Diese Anfrage ist kein Chat."))
     if case.status == "resolved":
         raise ActionRefused("resolved", _("Der Chat ist beendet."))
-    text = mask_card_numbers(body)
     moment = to_utc_naive(now)
     if sender == "agent":
         claim(case, author, now)
@@ -71,9 +70,10 @@ def post_message(case: Case, sender: str, author, body: str, now: dt.datetime) -
             case.first_response_at = moment
     elif sender != "customer":
         raise ValueError(sender)
-    message = ChatMessage(case=case, sender=sender, author_id=author.id if author is not None else None,
-                          body=text, created_at=moment)
-    db.session.add(message)
+    if sender == "agent":
+        message = conversation.add_agent_message(case, author, body, now, channel="chat")
+    else:
+        message = conversation.add_customer_message(case, body, (), "chat", now=now, user=author)
     if sender == "agent":
         # The trail says that the agent answered, not what: the transcript stays with the case.
         record("case.chat_reply", "case", case.number, actor=author).created_at = moment
@@ -81,9 +81,11 @@ def post_message(case: Case, sender: str, author, body: str, now: dt.datetime) -
     return message
 
 
-def messages_after(case: Case, after: int = 0) -> list[ChatMessage]:
-    return list(db.session.scalars(select(ChatMessage).where(ChatMessage.case_id == case.id, ChatMessage.id > after)
-                                   .order_by(ChatMessage.id)))
+def messages_after(case: Case, after: int = 0) -> list[CaseMessage]:
+    """The chat's lines after the id `after`: the case's messages that came in by chat."""
+    return list(db.session.scalars(select(CaseMessage).where(
+        CaseMessage.case_id == case.id, CaseMessage.channel == "chat", CaseMessage.id > after)
+        .order_by(CaseMessage.id)))
 
 
 def chat_state(case: Case, after: int, viewer: str) -> dict:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from app.audit.models import AuditEvent
 from app.cases.attachments import ATTACHMENT_FOLDER
-from app.cases.models import Case, CaseAttachment, CaseEvent, ChatMessage, ContactDeflection
+from app.cases.models import Case, CaseAttachment, CaseEvent, CaseMessage, ContactDeflection
 from app.core.uploads import upload_dir
 from app.extensions import db
 from app.insights.models import SearchLog
@@ -178,7 +178,7 @@ def delete_cases(condition) -> tuple[int, list[str]]:
     _, names = _delete_uploads(CaseAttachment, CaseAttachment.case_id.in_(ids))
     db.session.execute(update(ReturnRequest).where(ReturnRequest.complaint_case_id.in_(ids))
                        .values(complaint_case_id=None).execution_options(synchronize_session=False))
-    for child in (ChatMessage, CaseEvent):
+    for child in (CaseMessage, CaseEvent):
         db.session.execute(delete(child).where(child.case_id.in_(ids)).execution_options(synchronize_session=False))
     count = db.session.execute(delete(Case).where(condition).execution_options(synchronize_session=False)).rowcount
     return count, names

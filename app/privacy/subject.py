@@ -75,7 +75,7 @@ def find_subject(email: str) -> Subject:
     subject.cases = list(db.session.scalars(
         select(Case).where(or_(Case.user_id.in_(user_ids), Case.customer_id.in_(customer_ids),
                                func.lower(Case.contact_email) == key))
-        .options(selectinload(Case.attachments), selectinload(Case.events), selectinload(Case.chat_messages),
+        .options(selectinload(Case.attachments), selectinload(Case.events), selectinload(Case.messages),
                  selectinload(Case.order))
         .order_by(Case.created_at, Case.id)))
     subject.returns = list(db.session.scalars(
@@ -159,6 +159,9 @@ def export_subject(subject: Subject, now: dt.datetime) -> dict:
                    "history": [{"kind": e.kind, "outcome": e.outcome, "note": e.note, "at": _iso(e.created_at)}
                                for e in c.events],
                    "chat": [{"from": m.sender, "text": m.body, "at": _iso(m.created_at)} for m in c.chat_messages],
+                   "conversation": [{"from": m.author, "channel": m.channel, "visibility": m.visibility,
+                                     "text": m.body, "event": m.event, "outcome": m.outcome,
+                                     "at": _iso(m.created_at)} for m in c.messages if m.channel != "chat"],
                    "survey": ({"score": c.survey_score, "comment": c.survey_comment,
                                "answered_at": _iso(c.survey_answered_at)} if c.survey_answered_at else None)}
                   for c in subject.cases],
@@ -241,7 +244,8 @@ def erase_subject(subject: Subject, now: dt.datetime) -> tuple[ErasureReport, li
         counts["chat_messages"] += len(case.chat_messages)
         counts["attachments"] += len(case.attachments)
         files += [(ATTACHMENT_FOLDER, a.storage_name) for a in case.attachments]
-        case.chat_messages.clear()
+        # The whole conversation goes (the chat is part of it); the case keeps only its bare facts.
+        case.messages.clear()
         case.attachments.clear()
         for event in case.events:
             event.note = None
