@@ -115,3 +115,170 @@ def test_migration_backfills_existing_cases_replies_notes_callbacks_and_chats(tm
         db.session.rollback()
         assert "chat_message" not in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+# --- "Meine Anfragen" and the customer's case page ---------------------------------------------------------------
+
+def reply_form(client, number, body, files=None, submission_id="s-0000000001"):
+    page = client.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0] if 'name="csrf_token" type="hidden"' in page \
+        else csrf_token_from(client, f"/kontakt/anfrage/{number}")
+    data = {"csrf_token": token, "body": body, "submission_id": submission_id}
+    if files:
+        data["attachments"] = files
+    return client.post(f"/kontakt/anfrage/{number}/antwort", data=data, content_type="multipart/form-data")
+
+
+def test_my_cases_lists_every_case_of_the_customer_newest_activity_first(shop, clock):
+    kim = customer_client(shop)
+    older = open_case(kim, email_case(message="Die erste Frage, bitte."))
+    clock.advance(minutes=10)
+    newer = open_case(kim, email_case(message="Die zweite Frage, bitte."))
+    open_case(customer_client(shop, "jan.ode@example.com"), email_case(message="Jans eigene Frage."))
+    page = kim.get("/konto/anfragen").get_data(as_text=True)
+    assert page.index(f"Anfrage {newer}") < page.index(f"Anfrage {older}")
+    assert "Eingegangen" in page and "Letzte Aktivität" in page and page.count('data-case="') == 2
+    clock.advance(minutes=10)
+    form_post(agent_client(shop), older, "antwort", subject="", body="Hier die Antwort.")
+    page = kim.get("/konto/anfragen").get_data(as_text=True)
+    assert page.index(f"Anfrage {older}") < page.index(f"Anfrage {newer}")
+    assert "In Bearbeitung" in page
+    assert 'href="/konto/anfragen"' in kim.get("/konto").get_data(as_text=True)
+    assert shop.test_client().get("/konto/anfragen").status_code == 302
+
+
+def test_case_page_shows_the_public_thread_and_the_customer_replies(shop, clock):
+    import io
+
+    from tests.test_uploads import PNG
+
+    kim, agent = customer_client(shop), agent_client(shop)
+    number = open_case(kim, email_case(message="Wo bleibt mein Paket?"))
+    form_post(agent, number, "notiz", note="Nur intern: Lager fragen.")
+    form_post(agent, number, "antwort", subject="", body="Hallo Kim, es kommt morgen.")
+    page = kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
+    assert "Wo bleibt mein Paket?" in page and "Hallo Kim, es kommt morgen." in page
+    assert "Lager fragen" not in page
+    assert "Sie erhalten unsere Antwort per E-Mail bis" not in page  # answered: the promise is past
+    sent = reply_form(kim, number, "Danke, Karte 4111 1111 1111 1111 bitte nicht belasten.",
+                      files=[(io.BytesIO(PNG), "paket.png")])
+    assert sent.status_code == 302
+    again = reply_form(kim, number, "Danke, Karte 4111 1111 1111 1111 bitte nicht belasten.",
+                       files=[(io.BytesIO(PNG), "paket.png")])  # the same submission a second time
+    assert again.status_code == 302
+    page = kim.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Danke! Ihre Nachricht ist bei uns." in page
+    assert page.count("bitte nicht belasten") == 1 and "411111******1111" in page and "4111 1111 1111 1111" not in page
+    assert "paket.png" in page
+    other = reply_form(kim, number, "<script>", files=[(io.BytesIO(b"<script>"), "x.jpg")], submission_id="s-2")
+    # A file that is no photo is refused at the field, and nothing is added to the thread.
+    assert other.status_code == 422 and other.get_data(as_text=True).count('data-from="customer"') == 2
+    empty = reply_form(kim, number, "   ", submission_id="s-3")
+    assert empty.status_code == 422 and 'aria-invalid="true"' in empty.get_data(as_text=True)
+    assert customer_client(shop, "jan.ode@example.com").get(f"/kontakt/anfrage/{number}").status_code == 404
+    assert reply_form(customer_client(shop, "jan.ode@example.com"), number, "Hallo").status_code in (400, 404)
+
+
+def test_reply_to_a_resolved_case_reopens_it_within_14_days_and_starts_a_linked_case_after(shop, clock):
+    kim, agent = customer_client(shop), agent_client(shop)
+    number = open_case(kim, email_case(message="Frage zur Lieferung."))
+    form_post(agent, number, "erledigen", outcome="information")
+    page = kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
+    assert "Anfrage erledigt" in page and "öffnen wir sie wieder" in page
+    assert "Sie erhalten unsere Antwort" not in page
+    clock.advance(days=13)
+    reply_form(kim, number, "Doch noch eine Frage.")
+    assert shop_case(shop, number).status == "open"
+    assert "Anfrage wieder geöffnet" in kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
+    form_post(agent, number, "erledigen", outcome="information")
+    clock.advance(days=15)
+    sent = reply_form(kim, number, "Und noch etwas, viel später.", submission_id="s-later")
+    new_number = sent.headers["Location"].rsplit("/", 1)[1]
+    assert new_number != number and shop_case(shop, number).status == "resolved"
+    page = kim.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "war schon länger erledigt" in page and f"Anfrage {number}" in page
+    assert "Und noch etwas, viel später." in page
+    assert f"Anfrage {new_number}" in kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
+    assert shop_case(shop, new_number).status == "new"
+
+
+def test_a_done_callback_is_not_promised_any_more(shop, clock):
+    from tests.test_agent import SLOT_11
+
+    kim = customer_client(shop)
+    number = open_case(kim, callback_case(SLOT_11))
+    assert "Wir rufen Sie am" in kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
+    form_post(agent_client(shop), number, "rueckruf", outcome="not_reached")
+    page = kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
+    assert "Wir rufen Sie am" not in page and "Wir haben Sie leider nicht erreicht." in page
+
+
+def shop_case(app, number):
+    with app.app_context():
+        case = db.session.scalar(select(Case).where(Case.number == number))
+        db.session.expunge(case)
+        return case
+
+
+# --- the API --------------------------------------------------------------------------------------------------
+
+def post_message(client, number, body, key=None):
+    from tests.conftest import api_token
+
+    headers = {"X-CSRFToken": api_token(client)}
+    if key:
+        headers["Idempotency-Key"] = key
+    return client.post(f"/api/cases/{number}/messages", json=body, headers=headers)
+
+
+def test_api_case_has_status_and_messages_and_the_customer_can_reply_once_per_key(shop, clock):
+    kim, agent = customer_client(shop), agent_client(shop)
+    number = open_case(kim, email_case(message="Frage per API."))
+    form_post(agent, number, "notiz", note="intern")
+    form_post(agent, number, "antwort", subject="", body="Antwort per E-Mail.")
+    detail = kim.get(f"/api/cases/{number}").get_json()
+    assert detail["status"] == "open" and detail["case_number"] == number
+    assert [(m["from"], m["body"]) for m in detail["messages"]] == [("customer", "Frage per API."),
+                                                                     ("agent", "Antwort per E-Mail.")]
+    assert set(detail["messages"][0]) == {"id", "from", "body", "created_at", "attachments"}
+    first = post_message(kim, number, {"body": "Danke, Karte 4111111111111111"}, key="reply-key-1")
+    twin = post_message(kim, number, {"body": "Danke, Karte 4111111111111111"}, key="reply-key-1")
+    assert first.status_code == 201 and twin.status_code == 200
+    assert first.get_json()["id"] == twin.get_json()["id"] and first.get_json()["from"] == "customer"
+    assert first.get_json()["body"] == "Danke, Karte 411111******1111"
+    assert post_message(kim, number, {"body": "Anders"}, key="reply-key-1").status_code == 422
+    assert len(kim.get(f"/api/cases/{number}").get_json()["messages"]) == 3
+    jan = customer_client(shop, "jan.ode@example.com")
+    assert post_message(jan, number, {"body": "Ich auch"}).status_code == 404
+    assert jan.get(f"/api/cases/{number}").status_code == 404
+    assert post_message(kim, number, {"body": ""}).status_code == 422
+
+
+def test_api_reply_with_attachments_and_409_while_the_chat_runs(shop, clock):
+    import io
+
+    from tests.conftest import api_token
+    from tests.test_uploads import PNG
+
+    kim, agent = customer_client(shop), agent_client(shop)
+    number = open_case(kim, email_case(message="Foto folgt."))
+    sent = kim.post(f"/api/cases/{number}/messages", headers={"X-CSRFToken": api_token(kim)},
+                    data={"body": "Hier das Foto.", "attachments": [(io.BytesIO(PNG), "riss.png")]},
+                    content_type="multipart/form-data")
+    assert sent.status_code == 201, sent.get_json()
+    assert [a["filename"] for a in sent.get_json()["attachments"]] == ["riss.png"]
+    fake = kim.post(f"/api/cases/{number}/messages", headers={"X-CSRFToken": api_token(kim)},
+                    data={"body": "Noch eins.", "attachments": [(io.BytesIO(b"<script>"), "x.png")]},
+                    content_type="multipart/form-data")
+    assert fake.status_code == 422 and "attachments" in fake.get_json()["error"]["fields"]
+    post_json(agent, "/api/agent/presence", {"status": "online"})
+    chat = open_case(kim, email_case(channel="chat", message="Chat bitte"))
+    refused = post_message(kim, chat, {"body": "Hallo"})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "chat_running"
+
+
+def test_openapi_describes_the_conversation(shop):
+    spec = shop.test_client().get("/api/openapi.json").get_json()
+    assert "post" in spec["paths"]["/api/cases/{number}/messages"]
+    detail = spec["components"]["schemas"]["CaseDetail"]["properties"]
+    assert {"status", "messages"} <= set(detail)

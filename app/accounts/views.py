@@ -82,6 +82,21 @@ def _account_page(notification_form: NotificationForm, status: int = 200):
                            notification_form=notification_form), status
 
 
+@bp.get("/konto/anfragen")
+@login_required
+def cases():
+    """'Meine Anfragen': every case of the customer with its topic, status and last activity."""
+    from app.cases.conversation import CUSTOMER_STATUSES, cases_of
+    from app.cases.topics import TOPICS
+
+    if current_user.is_staff:
+        return redirect(url_for("staff_signin.security"))
+    response = current_app.make_response(render_template(
+        "accounts/cases.html", lines=cases_of(current_user), topics=TOPICS, statuses=CUSTOMER_STATUSES))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/konto/benachrichtigungen")
 @form_parsed_by_schema
 @login_required

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app.cases.availability import to_utc_naive
 from app.cases.models import Case, CaseAttachment, CaseMessage
@@ -33,6 +33,31 @@ CALLBACK_WORDS = {
     "reached_followup": _l("Wir haben Sie erreicht; wir kümmern uns um den nächsten Schritt."),
     "not_reached": _l("Wir haben Sie leider nicht erreicht."),
 }
+
+
+# The customer's words for a case's status (agents have their own, app/agent/actions.py STATUSES).
+CUSTOMER_STATUSES = {"new": _l("Eingegangen"), "open": _l("In Bearbeitung"), "resolved": _l("Erledigt")}
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One row of "Meine Anfragen"."""
+
+    case: Case
+    last_activity: dt.datetime
+
+
+def cases_of(user) -> list[CaseLine]:
+    """Every case of the signed-in customer (by account or by shop customer), newest activity first."""
+    owner = [Case.user_id == user.id]
+    if getattr(user, "customer_id", None):
+        owner.append(Case.customer_id == user.customer_id)
+    newest = (select(CaseMessage.case_id, func.max(CaseMessage.created_at).label("at"))
+              .where(CaseMessage.visibility == "public").group_by(CaseMessage.case_id).subquery())
+    activity = func.coalesce(newest.c.at, Case.created_at)
+    rows = db.session.execute(select(Case, activity).outerjoin(newest, newest.c.case_id == Case.id)
+                              .where(or_(*owner)).order_by(activity.desc(), Case.id.desc()))
+    return [CaseLine(case, at) for case, at in rows]
 
 
 class CannotReply(Conflict):
@@ -145,6 +170,30 @@ def event_words(message: CaseMessage) -> str:
     if message.event == "callback_done":
         return str(CALLBACK_WORDS.get(message.outcome, EVENTS["callback_done"]))
     return str(EVENTS.get(message.event, "")) if message.event in EVENTS else ""
+
+
+def promise_still_open(case: Case, now: dt.datetime) -> bool:
+    """Whether the acknowledgement's promise (a call at a time, an answer by a time) is still ahead: never once
+    the case is resolved, the callback was made or its slot is over, or the answer has been given."""
+    if case.status == "resolved":
+        return False
+    if case.channel == "phone":
+        done = db.session.scalar(select(CaseMessage.id).where(CaseMessage.case_id == case.id,
+                                                               CaseMessage.event == "callback_done").limit(1))
+        return done is None and (case.callback_slot is None or case.callback_slot > to_utc_naive(now))
+    if case.channel == "email":
+        return case.first_response_at is None
+    return True
+
+
+def reply_fingerprint(body: str, uploads=()) -> str:
+    """What a reply asked for, so that a reused submission id with other text is noticed."""
+    import hashlib
+
+    digest = hashlib.sha256(body.encode())
+    for upload in uploads:
+        digest.update(upload.sha256.encode())
+    return digest.hexdigest()
 
 
 def reply_state(case: Case, now: dt.datetime) -> str:

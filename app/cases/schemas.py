@@ -182,6 +182,18 @@ class ContactFormInput(CaseInput):
     submission_id: Annotated[Line(64) | None, OptionalBlank] = None
 
 
+class CaseReplyInput(Schema):
+    """The customer's reply on their case: the web page's reply box, or JSON/multipart to the API."""
+
+    body: Paragraphs(MAX_MESSAGE, min_length=1) = Field(description=f"The message, 1–{MAX_MESSAGE} characters")
+
+
+class CaseReplyFormInput(CaseReplyInput):
+    """The reply box on /kontakt/anfrage/<number>, with the form's submission id against double submits."""
+
+    submission_id: Annotated[Line(64) | None, OptionalBlank] = None
+
+
 # --- answers -----------------------------------------------------------------------------------------
 
 class CaseCreated(Schema):
@@ -194,10 +206,29 @@ class CaseCreated(Schema):
     expected_response: str
 
 
+class MessageAttachment(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+class CaseMessageOut(Schema):
+    """One public message of the case's conversation."""
+
+    id: int
+    from_: str = Field(alias="from", serialization_alias="from",
+                       description="customer or agent; status changes and callback outcomes come from the agent side")
+    body: str = Field(description="The text; for status changes and callback outcomes the words for them")
+    created_at: str = Field(description="UTC, ISO 8601 with Z")
+    attachments: list[MessageAttachment]
+
+
 class CaseDetail(CaseCreated):
     """One case of the signed-in customer (or of this visit)."""
 
-    status: str
+    status: str = Field(description="new, open or resolved")
+    messages: list[CaseMessageOut] = Field(description="The public conversation, oldest first")
     topic: str
     order_number: str | None
     created_at: str = Field(description="UTC, ISO 8601 with Z")

@@ -38,6 +38,13 @@ class ContactForm(FlaskForm):
     submission_id = HiddenField()
 
 
+class CaseReplyForm(FlaskForm):
+    # Renders the reply box and checks CSRF; app/cases/schemas.py CaseReplyFormInput parses what was sent.
+    body = TextAreaField(_l("Ihre Antwort"), render_kw={"maxlength": 5000, "rows": 5})
+    attachments = MultipleFileField(_l("Fotos oder Dokumente (optional)"))
+    submission_id = HiddenField()
+
+
 class SurveyForm(FlaskForm):
     score = RadioField(_l("Wie zufrieden sind Sie mit unserer Hilfe?"), validate_choice=False,
                        choices=[SelectChoice(str(n), label) for n, label in (

@@ -6,7 +6,7 @@ import json
 import secrets
 import uuid
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,7 +20,7 @@ from app.cases.schemas import ContactFormInput
 from app.cases.service import expected_response, input_context, request_from, submit_and_commit
 from app.cases.topics import OUTCOMES, TOPICS, resolve_topic
 from app.chat.service import chat_state
-from app.contact.forms import ContactForm
+from app.contact.forms import CaseReplyForm, ContactForm
 from app.contact.schemas import SuggestionOpened
 from app.core.errors import IdempotencyConflict, InvalidInput, NotFound
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
@@ -149,16 +149,28 @@ def contact():
 
 @bp.get("/anfrage/<number>")
 def case(number):
-    """Acknowledgement and status of one case for the customer who sent it."""
+    """The case for the customer who sent it: status, the whole public thread and a reply box."""
     found = visible_case(number)
     if found is None:
         abort(404)
-    response = current_app.make_response(render_template(
-        "contact/case.html", case=found, expected=expected_response(found),
+    form = CaseReplyForm(formdata=None)
+    form.submission_id.data = uuid.uuid4().hex
+    return _case_page(found, form)
+
+
+def _case_page(found, form, status: int = 200):
+    from app.cases.conversation import CUSTOMER_STATUSES, event_words, promise_still_open, reply_state
+    from app.cases.conversation import thread_for_customer
+
+    thread = thread_for_customer(found)
+    response = current_app.make_response((render_template(
+        "contact/case.html", case=found, expected=expected_response(found) if promise_still_open(found, now()) else None,
         topic=TOPICS.get(found.topic), skus=json.loads(found.skus) if found.skus else [],
         items=_item_names(found), outcome=OUTCOMES.get(found.desired_outcome) if found.desired_outcome else None,
         overlaps=refund_returns_for(found),
-        chat=chat_state(found, 0, "customer") if found.channel == "chat" else None))
+        chat=chat_state(found, 0, "customer") if found.channel == "chat" else None, thread=thread,
+        event_words=event_words, statuses=CUSTOMER_STATUSES, reply_state=reply_state(found, now()), form=form,
+        answered=any(m.author != "customer" for m in thread)), status))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -169,6 +181,70 @@ def _item_names(found) -> list[str]:
     known = {i.sku: i for i in found.order.items} if found.order is not None else {}
     return [", ".join(filter(None, [known[s].name, known[s].size, known[s].colour])) if s in known else s
             for s in skus]
+
+
+@bp.post("/anfrage/<number>/antwort")
+@form_parsed_by_schema
+@limiter.limit("30 per hour")
+def reply(number):
+    """The customer's reply on the case page (with attachments checked as on the contact form)."""
+    from app.cases.conversation import CannotReply, customer_reply
+    from app.cases.schemas import CaseReplyFormInput
+    from app.idempotency import commit_with_retries
+
+    found = visible_case(number)
+    if found is None:
+        abort(404)
+    form = CaseReplyForm()
+    if not form.validate_on_submit():
+        return _case_page(found, form, FORM_ERROR_STATUS)
+    given = parse_form_into(CaseReplyFormInput, form)
+    if given is None:
+        return _case_page(found, form, FORM_ERROR_STATUS)
+    try:
+        uploads = check_uploads(request.files.getlist(form.attachments.name))
+    except UploadRejected as exc:
+        form.attachments.errors = [str(exc)]
+        return _case_page(found, form, FORM_ERROR_STATUS)
+    key = f"reply:{found.number}:{given.submission_id}" if given.submission_id else None
+    result = _store_reply(found, given.body, uploads, key, customer_reply, commit_with_retries)
+    if isinstance(result, CannotReply):
+        flash(result.message, "error")
+        return redirect(url_for("contact.case", number=number))
+    if result.started_new_case:
+        remember_case(result.case.number)
+        flash(_("Ihre Anfrage %(old)s war schon länger erledigt. Ihre Nachricht ist deshalb eine neue Anfrage "
+                "(%(new)s), die auf die alte verweist.", old=found.number, new=result.case.number), "success")
+    elif result.reopened:
+        flash(_("Danke! Ihre Anfrage ist wieder geöffnet, wir melden uns."), "success")
+    else:
+        flash(_("Danke! Ihre Nachricht ist bei uns."), "success")
+    return redirect(url_for("contact.case", number=result.case.number))
+
+
+def _store_reply(found, body, uploads, key, customer_reply, commit_with_retries):
+    """Store the reply and commit; files of a reply that did not commit are removed again."""
+    from app.cases.attachments import attachment_dir
+    from app.cases.conversation import CannotReply, earlier_reply, reply_fingerprint
+
+    written: list[str] = []
+    fingerprint = reply_fingerprint(body, uploads)
+
+    def submit():
+        return customer_reply(found, body, uploads, now(), routing(), user=current_user if
+                              current_user.is_authenticated else None, idempotency_key=key,
+                              fingerprint=fingerprint, written=written)
+
+    def cleanup():
+        for name in written:
+            (attachment_dir() / name).unlink(missing_ok=True)
+        written.clear()
+
+    try:
+        # A double submit that raced ours to the unique key: its reply is ours.
+        return commit_with_retries(submit, lambda: earlier_reply(key, fingerprint) if key else None, cleanup)
+    except CannotReply as exc:
+        return exc
 
 
 @bp.post("/vorschlag-geoeffnet")
