@@ -282,3 +282,56 @@ def test_openapi_describes_the_conversation(shop):
     assert "post" in spec["paths"]["/api/cases/{number}/messages"]
     detail = spec["components"]["schemas"]["CaseDetail"]["properties"]
     assert {"status", "messages"} <= set(detail)
+
+
+# --- the agent side ------------------------------------------------------------------------------------------
+
+def test_agent_sees_the_thread_with_new_customer_messages_marked_and_the_case_back_in_its_queue(shop, clock):
+    kim, agent = customer_client(shop), agent_client(shop)
+    number = open_case(kim, email_case(message="Erste Frage."))
+    form_post(agent, number, "antwort", subject="", body="Erste Antwort.")
+    form_post(agent, number, "erledigen", outcome="information")
+    queue = shop_case(shop, number).queue
+    assert number not in agent.get(f"/api/agent/cases?queue={queue}").get_data(as_text=True)
+    page = agent.get(f"/agent/anfrage/{number}").get_data(as_text=True)
+    assert "Erste Antwort." in page and "data-new" not in page
+    clock.advance(days=2)
+    assert reply_form(kim, number, "Es hat doch nicht geklappt.").status_code == 302
+    page = agent.get(f"/agent/anfrage/{number}").get_data(as_text=True)
+    thread = page.split('data-thread>')[1].split("</section>")[0]
+    assert "1 neue Kundennachricht" in thread
+    new = thread.split("data-new")[1]
+    assert "Es hat doch nicht geklappt." in new.split("</li>")[0] and "Neu" in new.split("</li>")[0]
+    assert "Anfrage wieder geöffnet" in thread
+    listed = agent.get(f"/api/agent/cases?queue={queue}").get_json()["cases"]
+    assert [(c["case_number"], c["status"]) for c in listed] == [(number, "open")]
+    form_post(agent, number, "antwort", subject="", body="Zweite Antwort.")
+    assert "data-new" not in agent.get(f"/agent/anfrage/{number}").get_data(as_text=True)
+
+
+def test_agent_api_reply_is_personal_mail_with_the_case_number_and_in_the_customers_thread(shop, clock):
+    import json
+
+    from app.outbox.models import OutboxMessage
+    from app.outbox.transports import Envelope, build_email
+
+    kim, agent = customer_client(shop), agent_client(shop)
+    number = open_case(kim, email_case(message="Frage an die API."))
+    answered = post_json(agent, f"/api/agent/cases/{number}/reply", {"subject": "Ihr Paket", "body": "Es ist da."})
+    assert answered.status_code == 201, answered.get_json()
+    assert answered.get_json()["from"] == "agent" and answered.get_json()["body"] == "Es ist da."
+    with shop.app_context():
+        mails = {m.dedupe_key.split(":")[0]: m for m in db.session.scalars(select(OutboxMessage))}
+        reply, ack = mails["case-reply"], mails["case-ack"]
+        assert reply.subject == f"Ihr Paket [Anfrage {number}]"
+        envelope = lambda m: Envelope(id=m.id, kind=m.kind, recipient=m.recipient, subject=m.subject,  # noqa: E731
+                                      body=m.body, headers=json.loads(m.headers) if m.headers else {},
+                                      created_at=m.created_at, attempts=0)
+        assert build_email(envelope(reply), "service@example.com", clock())["Auto-Submitted"] is None
+        assert build_email(envelope(ack), "service@example.com", clock())["Auto-Submitted"] == "auto-generated"
+    thread = kim.get(f"/api/cases/{number}").get_json()["messages"]
+    assert [(m["from"], m["body"]) for m in thread][-1] == ("agent", "Es ist da.")
+    assert post_json(kim, f"/api/agent/cases/{number}/reply", {"body": "Hallo Kim"}).status_code == 403
+    assert post_json(agent, "/api/agent/cases/NL-0000-000000/reply", {"body": "Hallo Kim"}).status_code == 404
+    post_json(agent, f"/api/agent/cases/{number}/resolve", {"outcome": "information"})
+    assert post_json(agent, f"/api/agent/cases/{number}/reply", {"body": "Nachtrag"}).status_code == 409

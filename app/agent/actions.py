@@ -154,7 +154,7 @@ def reply_by_email(case: Case, agent, subject: str | None, body: str, now: dt.da
     _responded(case, moment)
     message = conversation.add_agent_message(case, agent, text, now, channel="email", subject=title)
     event = _log(case, agent, "reply", moment, note=text)
-    queue_email(case.contact_email, title, text, dedupe_key=f"case-reply:{event.id}")
+    queue_email(case.contact_email, title, text, dedupe_key=f"case-reply:{event.id}", personal=True)
     return message
 
 

@@ -11,9 +11,11 @@ from app.agent.actions import case_by_number
 from app.agent.context import proven_order
 from app.agent.queues import cases_in_queue, queue_name, sla_timer, summaries
 from app.agent.schemas import (CallbackBody, CasesQuery, CaseSummary, Presence, PresenceBody, QueueCases,
-                               QueueOverview, Queues, ResolveBody, SlaState)
+                               QueueOverview, Queues, ReplyInput, ResolveBody, SlaState)
 from app.agent.vocabulary import CHANNELS, PRIORITIES, STATUSES, case_outcome
 from app.api.openapi import api_operation
+from app.cases.conversation import public_message
+from app.cases.schemas import CaseMessageOut
 from app.cases.topics import TOPICS
 from app.chat.schemas import ChatLine, ChatPosted, ChatQuery, ChatState
 from app.chat.service import chat_state, post_message, set_presence
@@ -118,6 +120,20 @@ def callback(number, body: CallbackBody):
     actions.callback_done(case, current_user, body.outcome, body.note, contact_views.now())
     db.session.commit()
     return jsonify(case_summary(case, contact_views.now()))
+
+
+@bp.post("/cases/<number>/reply")
+@api_operation("Answer the customer by e-mail; the answer is in the customer's thread", body=ReplyInput,
+               responses={201: CaseMessageOut}, errors=(*AGENT_ERRORS, 404, 409, 413), auth="agent", tags=("agent",),
+               description="`{\"subject\"?, \"body\"}`. Sent as personal mail through the outbox: a real subject "
+                           "with the case number (the standard one without `subject`), no Auto-Submitted header. "
+                           "The first answer stops the SLA clock. 409 `resolved`.")
+def reply(number, body: ReplyInput):
+    """Answer by e-mail through the outbox; 201 with the message as it stands in the thread."""
+    case = _case(number)
+    message = actions.reply_by_email(case, current_user, body.subject, body.body, contact_views.now())
+    db.session.commit()
+    return jsonify(CaseMessageOut(**public_message(message)).model_dump(mode="json", by_alias=True)), 201
 
 
 @bp.post("/presence")

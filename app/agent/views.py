@@ -21,6 +21,7 @@ from app.agent.schemas import (CallbackInput, ChatLineInput, ClaimInput, NoteInp
                                ReplyInput, ResolveInput, VerifyInput)
 from app.agent.suggestions import suggest
 from app.agent.vocabulary import PRIORITIES
+from app.cases.conversation import MESSAGE_CHANNEL_LABELS, event_words, thread_for_agent, unanswered_ids
 from app.cases.routing import CHANNELS
 from app.cases.topics import OUTCOMES as CUSTOMER_OUTCOMES
 from app.cases.topics import TOPICS
@@ -98,6 +99,7 @@ def _case_page(found, forms: dict, chosen=None, status: int = 200):
     config = contact_views.routing()
     skus = json.loads(found.skus) if found.skus else []
     policy = current_app.extensions["helpcenter.returns_policy"]
+    thread = thread_for_agent(found)
     shown = {name: forms[name] if name in forms else form_class(formdata=None) for name, form_class in _FORMS.items()}
     context = customer_context(found)
     response = _no_store(render_template(
@@ -109,7 +111,9 @@ def _case_page(found, forms: dict, chosen=None, status: int = 200):
         customer_outcomes=CUSTOMER_OUTCOMES, outcomes=actions.OUTCOMES, callback_outcomes=actions.CALLBACK_OUTCOMES,
         event_kinds=actions.EVENT_KINDS, statuses=actions.STATUSES, return_reasons=REASONS,
         return_statuses=STATUS_LABELS, return_resolutions=RESOLUTIONS, priorities=PRIORITIES, topics=TOPICS,
-        queue_name=queue_name(found.queue), messages=messages_after(found) if found.channel == "chat" else [], **shown))
+        queue_name=queue_name(found.queue), messages=messages_after(found) if found.channel == "chat" else [],
+        thread=thread, unanswered=unanswered_ids(thread), event_words=event_words,
+        message_channels=MESSAGE_CHANNEL_LABELS, **shown))
     response.status_code = status
     return response
 

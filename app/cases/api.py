@@ -9,7 +9,7 @@ from app.api.openapi import IDEMPOTENCY_KEY, api_operation
 from app.cases.access import remember_case, visible_case
 from app.cases.availability import callback_slots, chat_available, next_opening
 from app.cases.schemas import (Availability, CallbackSlot, CaseCreated, CaseDetail, CaseInput, CaseMessageOut,
-                               CaseReplyInput, ChatAvailability, MessageAttachment)
+                               CaseReplyInput, ChatAvailability)
 from app.cases.service import expected_response, input_context, request_from, submit_and_commit
 from app.contact import views as contact_views
 from app.contact.views import federal_state, routing
@@ -51,16 +51,9 @@ def case_created(case) -> CaseCreated:
 
 
 def message_out(message) -> CaseMessageOut:
-    """One public message as the API shows it; status changes and callback outcomes in words."""
-    from app.cases.conversation import event_words
+    from app.cases.conversation import public_message
 
-    words = event_words(message) if message.event and message.event != "opened" else ""
-    body = "\n\n".join(part for part in (words, message.body) if part)
-    return CaseMessageOut(**{
-        "id": message.id, "from": "customer" if message.author == "customer" else "agent", "body": body,
-        "created_at": message.created_at.isoformat() + "Z",
-        "attachments": [MessageAttachment(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size)
-                        for a in message.attachments]})
+    return CaseMessageOut(**public_message(message))
 
 
 @bp.get("/cases/<number>")

@@ -60,6 +60,11 @@ def cases_of(user) -> list[CaseLine]:
     return [CaseLine(case, at) for case, at in rows]
 
 
+# Where a message came in or went out, for agents.
+MESSAGE_CHANNEL_LABELS = {"form": _l("Kontaktformular"), "web": _l("Web"), "email": _l("E-Mail"), "chat": _l("Chat"),
+                          "phone": _l("Telefon")}
+
+
 class CannotReply(Conflict):
     """The case can no longer be answered here (erased, or a chat that is still running)."""
 
@@ -184,6 +189,19 @@ def promise_still_open(case: Case, now: dt.datetime) -> bool:
     if case.channel == "email":
         return case.first_response_at is None
     return True
+
+
+def public_message(message: CaseMessage) -> dict:
+    """One public message as the APIs show it (app/cases/schemas.py CaseMessageOut): status changes and callback
+    outcomes in words, system entries from the agents' side."""
+    words = event_words(message) if message.event and message.event != "opened" else ""
+    if message.event in ("follow_up", "follow_up_of") and message.outcome:
+        words = f"{words}: {message.outcome}"
+    return {"id": message.id, "from": "customer" if message.author == "customer" else "agent",
+            "body": "\n\n".join(part for part in (words, message.body) if part),
+            "created_at": message.created_at.isoformat() + "Z",
+            "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                            for a in message.attachments]}
 
 
 def reply_fingerprint(body: str, uploads=()) -> str:

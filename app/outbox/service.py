@@ -17,8 +17,12 @@ from app.privacy.redaction import mask_card_numbers
 _HEADER_BREAKS = ("\r", "\n", "\x00")
 
 
-def queue_email(to: str, subject: str, body: str, dedupe_key: str | None = None) -> OutboxMessage:
-    """Queue a plain-text e-mail; raise ValueError for a malformed address or a header injection attempt."""
+def queue_email(to: str, subject: str, body: str, dedupe_key: str | None = None,
+                personal: bool = False) -> OutboxMessage:
+    """Queue a plain-text e-mail; raise ValueError for a malformed address or a header injection attempt.
+
+    personal: a person's answer (an agent's reply), not an automatic notice — sent without Auto-Submitted,
+    so that the customer's mail program treats it as a letter (and an out-of-office may answer it)."""
     _refuse_header_breaks(to=to, subject=subject)
     try:
         recipient = ascii_email(to)
@@ -27,8 +31,8 @@ def queue_email(to: str, subject: str, body: str, dedupe_key: str | None = None)
     subject = mask_card_numbers(subject.strip())
     if len(subject) > SUBJECT_LENGTH:
         subject = subject[:SUBJECT_LENGTH - 1] + "…"
-    return _add(kind=KIND_EMAIL, recipient=recipient, subject=subject,
-                body=mask_card_numbers(body), dedupe_key=dedupe_key)
+    return _add(kind=KIND_EMAIL, recipient=recipient, subject=subject, body=mask_card_numbers(body),
+                headers=json.dumps({"Auto-Submitted": "no"}) if personal else None, dedupe_key=dedupe_key)
 
 
 def queue_webhook(url: str, payload: dict, secret: str, dedupe_key: str | None = None) -> OutboxMessage:

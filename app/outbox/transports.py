@@ -83,8 +83,10 @@ def build_email(envelope: Envelope, sender: str, now: dt.datetime) -> Message:
     message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject")
     message["Date"] = format_datetime(now.replace(tzinfo=dt.timezone.utc))
     message["Message-ID"] = f"<{envelope.stable_id}@{_domain_of(sender)}>"
-    # RFC 3834: out-of-office replies must not answer this.
-    message["Auto-Submitted"] = "auto-generated"
+    # RFC 3834: out-of-office replies must not answer automatic mail; a person's reply (queue_email personal)
+    # goes without the header, as any letter does.
+    if envelope.headers.get("Auto-Submitted") != "no":
+        message["Auto-Submitted"] = "auto-generated"
     return message
 
 
