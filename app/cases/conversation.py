@@ -266,7 +266,18 @@ def customer_reply(case: Case, body: str, uploads, now: dt.datetime, config, *, 
         earlier = earlier_reply(idempotency_key, fingerprint or "")
         if earlier is not None:
             return earlier
+    # Parallel replies to one case take turns: the second sees the first's reopening or follow-up case.
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    db.session.refresh(case)
     state = reply_state(case, now)
+    if state == "follow_up":
+        later = db.session.scalar(select(CaseMessage.outcome).where(
+            CaseMessage.case_id == case.id, CaseMessage.event == "follow_up").order_by(CaseMessage.id.desc()).limit(1))
+        follow = db.session.scalar(select(Case).where(Case.number == later)) if later else None
+        if follow is not None:
+            # The conversation already goes on in the newer case: the reply belongs there.
+            return customer_reply(follow, body, uploads, now, config, user=user, channel=channel,
+                                  idempotency_key=idempotency_key, fingerprint=fingerprint, written=written)
     if state == "closed":
         if case.channel == "chat" and case.status != "resolved":
             raise CannotReply(_("Schreiben Sie uns bitte im Chat auf dieser Seite."), code="chat_running")
