@@ -109,7 +109,8 @@ def test_chat_waiting_line_accept_messages_and_transcript(shop, clock, online):
     ended = post_json(kim, f"/kontakt/anfrage/{first}/chat", {"body": "Noch was"})
     assert ended.status_code == 409
     with shop.app_context():
-        assert db.session.query(CaseMessage).filter_by(channel="chat").count() == 4  # transcript kept, nothing added after the end
+        # The transcript is kept, nothing added after the end.
+        assert db.session.query(CaseMessage).filter_by(channel="chat").count() == 4
 
 
 def test_chat_is_private_csrf_protected_and_checks_input(shop, clock, online):

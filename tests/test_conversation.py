@@ -120,9 +120,7 @@ def test_migration_backfills_existing_cases_replies_notes_callbacks_and_chats(tm
 # --- "Meine Anfragen" and the customer's case page ---------------------------------------------------------------
 
 def reply_form(client, number, body, files=None, submission_id="s-0000000001"):
-    page = client.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0] if 'name="csrf_token" type="hidden"' in page \
-        else csrf_token_from(client, f"/kontakt/anfrage/{number}")
+    token = csrf_token_from(client, f"/kontakt/anfrage/{number}")
     data = {"csrf_token": token, "body": body, "submission_id": submission_id}
     if files:
         data["attachments"] = files

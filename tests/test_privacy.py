@@ -166,7 +166,8 @@ def _state(app):
             "deflections": sorted(db.session.scalars(select(ContactDeflection.visit))),
             "attachments": db.session.scalar(select(func.count()).select_from(CaseAttachment)),
             "photos": db.session.scalar(select(func.count()).select_from(ReturnPhoto)),
-            "chat": db.session.scalar(select(func.count()).select_from(CaseMessage).where(CaseMessage.channel == "chat")),
+            "chat": db.session.scalar(select(func.count()).select_from(CaseMessage)
+                                      .where(CaseMessage.channel == "chat")),
             "recipients": sorted(db.session.scalars(select(OutboxMessage.recipient))),
             "complaint_links": sorted(map(str, db.session.scalars(select(ReturnRequest.complaint_case_id)))),
         }

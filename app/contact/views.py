@@ -163,8 +163,9 @@ def _case_page(found, form, status: int = 200):
     from app.cases.conversation import thread_for_customer
 
     thread = thread_for_customer(found)
+    expected = expected_response(found) if promise_still_open(found, now()) else None
     response = current_app.make_response((render_template(
-        "contact/case.html", case=found, expected=expected_response(found) if promise_still_open(found, now()) else None,
+        "contact/case.html", case=found, expected=expected,
         topic=TOPICS.get(found.topic), skus=json.loads(found.skus) if found.skus else [],
         items=_item_names(found), outcome=OUTCOMES.get(found.desired_outcome) if found.desired_outcome else None,
         overlaps=refund_returns_for(found),
