@@ -54,6 +54,7 @@ def test_callback_outcome_is_public_and_the_agents_words_about_it_internal(shop,
     from tests.test_agent import SLOT_11
 
     number = open_case(customer_client(shop), callback_case(SLOT_11))
+    clock.advance(hours=1)  # the booked slot has begun: the call can be recorded
     form_post(agent_client(shop), number, "rueckruf", outcome="not_reached", note="Mailbox")
     assert stream(shop, number)[1:] == [("agent", "phone", "public", "callback_done", "not_reached", ""),
                                         ("agent", "web", "internal", None, None, "Mailbox")]
@@ -205,6 +206,8 @@ def test_a_done_callback_is_not_promised_any_more(shop, clock):
 
     kim = customer_client(shop)
     number = open_case(kim, callback_case(SLOT_11))
+    assert "Wir rufen Sie am" in kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
+    clock.advance(minutes=65)  # within the slot: still promised until the call is recorded
     assert "Wir rufen Sie am" in kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
     form_post(agent_client(shop), number, "rueckruf", outcome="not_reached")
     page = kim.get(f"/kontakt/anfrage/{number}").get_data(as_text=True)

@@ -177,7 +177,7 @@ def event_words(message: CaseMessage) -> str:
     return str(EVENTS.get(message.event, "")) if message.event in EVENTS else ""
 
 
-def promise_still_open(case: Case, now: dt.datetime) -> bool:
+def promise_still_open(case: Case, now: dt.datetime, slot_minutes: int = 30) -> bool:
     """Whether the acknowledgement's promise (a call at a time, an answer by a time) is still ahead: never once
     the case is resolved, the callback was made or its slot is over, or the answer has been given."""
     if case.status == "resolved":
@@ -185,7 +185,8 @@ def promise_still_open(case: Case, now: dt.datetime) -> bool:
     if case.channel == "phone":
         done = db.session.scalar(select(CaseMessage.id).where(CaseMessage.case_id == case.id,
                                                                CaseMessage.event == "callback_done").limit(1))
-        return done is None and (case.callback_slot is None or case.callback_slot > to_utc_naive(now))
+        slot_end = case.callback_slot + dt.timedelta(minutes=slot_minutes) if case.callback_slot else None
+        return done is None and (slot_end is None or slot_end > to_utc_naive(now))
     if case.channel == "email":
         return case.first_response_at is None
     return True
@@ -230,6 +231,9 @@ def reply_state(case: Case, now: dt.datetime) -> str:
 
 def _follow_up_case(old: Case, body: str, now: dt.datetime, config) -> Case:
     """A new case for a reply to one resolved long ago, with the old one's topic, contact and customer."""
+    from flask import current_app
+
+    from app.cases.availability import answer_due
     from app.cases.numbering import next_case_number
     from app.cases.service import _queue_messages
     from app.shop.fields import SHOP_TIMEZONE
@@ -238,10 +242,12 @@ def _follow_up_case(old: Case, body: str, now: dt.datetime, config) -> Case:
     channel = "email" if channel in ("chat", "phone") else channel
     order_value = old.order.total_cents / 100 if old.order is not None else None
     route = config.route(channel, old.topic, old.verified, order_value)
+    state = current_app.config["HELPCENTER_FEDERAL_STATE"]  # the answer time counts service hours, as for the form
     created = to_utc_naive(now)
     case = Case(number=next_case_number(now.astimezone(SHOP_TIMEZONE).year), topic=old.topic,
                 message=mask_card_numbers(body), channel=channel, desired_outcome=old.desired_outcome,
-                queue=route.queue.slug, priority=route.priority, sla_due_at=route.sla_due(created),
+                queue=route.queue.slug, priority=route.priority,
+                sla_due_at=to_utc_naive(answer_due(config, now, route.queue.sla_minutes, state)),
                 verified=old.verified, user_id=old.user_id, customer_id=old.customer_id, order_id=old.order_id,
                 order_number_given=old.order_number_given, skus=old.skus, contact_name=old.contact_name,
                 contact_email=old.contact_email, contact_phone=old.contact_phone, lang=old.lang, created_at=created)

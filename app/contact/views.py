@@ -163,7 +163,7 @@ def _case_page(found, form, status: int = 200):
     from app.cases.conversation import thread_for_customer
 
     thread = thread_for_customer(found)
-    expected = expected_response(found) if promise_still_open(found, now()) else None
+    expected = expected_response(found) if promise_still_open(found, now(), routing().slot_minutes) else None
     response = current_app.make_response((render_template(
         "contact/case.html", case=found, expected=expected,
         topic=TOPICS.get(found.topic), skus=json.loads(found.skus) if found.skus else [],
