@@ -59,7 +59,8 @@ def test_an_unproven_case_shows_no_order_data_until_the_agent_verifies(shop, kin
         assert "nicht verifiziert" in page and 'data-verify' in page
         assert "Bestellung (nicht bestätigt)" in page
     reply = _page(agent, number, "sendung")
-    assert "Ihre Bestellung {order_number} ist unterwegs" in reply and "{tracking_url}" in reply
+    # Without a verified order the shipment template promises nothing about the parcel.
+    assert "den aktuellen Stand Ihrer Bestellung {order_number}" in reply and "{tracking_url}" in reply
     entry = _api_entry(agent, shop, number)
     assert entry["verified"] is False and entry["order_number"] == "500001"  # as the customer typed it
     assert not any(data in str(entry) for data in ORDER_DATA)
@@ -77,7 +78,9 @@ def test_an_unproven_case_shows_no_order_data_until_the_agent_verifies(shop, kin
     assert 'data-event="verify"' in audit and "Kunde verifiziert" in audit and "Jonas Weber" in audit
     assert "Rückruf unter der Nummer aus der Bestellung" in audit
     reply = _page(agent, number, "sendung")
-    assert "Ihre Bestellung 500001 ist unterwegs" in reply and "piececode=00340434165000000001" in reply
+    # Verified, it says what the parcel really did (500001 was delivered), never "unterwegs".
+    assert "laut Zusteller wurde Ihre Bestellung 500001 am" in reply and "piececode=00340434165000000001" in reply
+    assert "ist unterwegs" not in reply
     assert _api_entry(agent, shop, number)["verified"] is True
     with shop.app_context():
         case = db.session.scalar(select(Case).where(Case.number == number))
