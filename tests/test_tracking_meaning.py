@@ -7,7 +7,7 @@ import pytest
 from app.demo import catalog
 from app.tracking import scans
 from app.tracking.not_received import report_timing
-from tests.conftest import csrf_token_from, login
+from tests.conftest import login
 from tests.shop_factory import customer, document, event, order, shipment
 from tests.test_tracking_advice import MONDAY, _tracking, d
 

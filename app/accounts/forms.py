@@ -39,3 +39,26 @@ class ConfirmSecondFactorForm(FlaskForm):
 
 class StartSecondFactorForm(FlaskForm):
     """Only the button and its CSRF token."""
+
+
+def new_password_taken(form: NewPasswordForm, user) -> bool:
+    """Parse the new-password form and set the password (the caller commits); False puts the reason at
+    the field: refused by the schema, the two entries differ, or the password rules say no."""
+    from flask_babel import gettext as _
+
+    from app.accounts.schemas import NewPasswordInput
+    from app.accounts.service import PasswordRejected, set_new_password
+    from app.core.forms import parse_form_into
+
+    given = parse_form_into(NewPasswordInput, form)
+    if given is None:
+        return False
+    if given.confirm != given.password:
+        form.confirm.errors = [_("Die Passwörter stimmen nicht überein.")]
+        return False
+    try:
+        set_new_password(user, given.password)
+    except PasswordRejected as exc:
+        form.password.errors = [str(exc)]
+        return False
+    return True

@@ -2,31 +2,25 @@
 recovery code) at sign-in, and the security page where staff set it up."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from app.accounts import twofactor
-from app.accounts.forms import ConfirmSecondFactorForm, NewPasswordForm, SecondFactorForm, StartSecondFactorForm
+from app.accounts.forms import (ConfirmSecondFactorForm, NewPasswordForm, SecondFactorForm, StartSecondFactorForm,
+                                 new_password_taken)
 from app.accounts.limits import failed_codes_per_account, failed_logins_per_address
-from app.accounts.schemas import CodeInput, NewPasswordInput
-from app.accounts.service import PasswordRejected, set_new_password
+from app.accounts.schemas import CodeInput
 from app.accounts.signin import after_password, drop_pending, finish_pending, landing_url, pending_user
 from app.accounts.staff import second_factor_required, user_for_invitation_token
 from app.audit.trail import record
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
 from app.extensions import db
+from app.core.responses import never_stored
 
 bp = Blueprint("staff_signin", __name__)
-
-
-def _no_store(body, status: int = 200):
-    # Secrets and recovery codes: never kept by a cache or the browser's history.
-    response = current_app.make_response((body, status))
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/konto/willkommen/<token>", methods=["GET", "POST"])
@@ -38,33 +32,24 @@ def welcome(token):
         return render_template("accounts/invitation_invalid.html"), 400
     form = NewPasswordForm()
     if request.method == "GET":
-        return _no_store(render_template("accounts/welcome.html", form=form, user=user))
-    given = parse_form_into(NewPasswordInput, form)
-    if given is not None and given.confirm != given.password:
-        form.confirm.errors = [_("Die Passwörter stimmen nicht überein.")]
-        given = None
-    if given is not None:
-        try:
-            set_new_password(user, given.password)
-        except PasswordRejected as exc:
-            form.password.errors = [str(exc)]
-        else:
-            record("account.password_set", "account", user.email, actor=user)
-            # A renewed link (forgotten password) replaces the password, not the second factor.
-            step = after_password(user)
-            db.session.commit()
-            if not step.signed_in:
-                flash(_("Ihr Passwort ist gespeichert."), "success")
-                return redirect(step.target)
-            if second_factor_required(user):
-                flash(_("Ihr Passwort ist gespeichert. Für Ihre Rolle ist ein zweiter Faktor vorgeschrieben: "
-                        "Bitte richten Sie ihn jetzt ein."), "success")
-                return redirect(url_for("staff_signin.security"))
-            flash(Markup("{} <a href=\"{}\">{}</a>").format(
-                _("Ihr Passwort ist gespeichert. Schützen Sie Ihr Konto zusätzlich mit einem zweiten Faktor."),
-                url_for("staff_signin.security"), _("Zweiten Faktor einrichten")), "success")
-            return redirect(landing_url(user))
-    return _no_store(render_template("accounts/welcome.html", form=form, user=user), FORM_ERROR_STATUS)
+        return never_stored(render_template("accounts/welcome.html", form=form, user=user))
+    if new_password_taken(form, user):
+        record("account.password_set", "account", user.email, actor=user)
+        # A renewed link (forgotten password) replaces the password, not the second factor.
+        step = after_password(user)
+        db.session.commit()
+        if not step.signed_in:
+            flash(_("Ihr Passwort ist gespeichert."), "success")
+            return redirect(step.target)
+        if second_factor_required(user):
+            flash(_("Ihr Passwort ist gespeichert. Für Ihre Rolle ist ein zweiter Faktor vorgeschrieben: "
+                    "Bitte richten Sie ihn jetzt ein."), "success")
+            return redirect(url_for("staff_signin.security"))
+        flash(Markup("{} <a href=\"{}\">{}</a>").format(
+            _("Ihr Passwort ist gespeichert. Schützen Sie Ihr Konto zusätzlich mit einem zweiten Faktor."),
+            url_for("staff_signin.security"), _("Zweiten Faktor einrichten")), "success")
+        return redirect(landing_url(user))
+    return never_stored(render_template("accounts/welcome.html", form=form, user=user), FORM_ERROR_STATUS)
 
 
 # --- the second step of signing in ---------------------------------------------------------------
@@ -82,16 +67,16 @@ def second_factor():
         return redirect(url_for("accounts.login"))
     form = SecondFactorForm()
     if request.method == "GET":
-        return _no_store(render_template("accounts/second_factor.html", form=form))
+        return never_stored(render_template("accounts/second_factor.html", form=form))
     given = parse_form_into(CodeInput, form)
     if given is None:
-        return _no_store(render_template("accounts/second_factor.html", form=form), FORM_ERROR_STATUS)
+        return never_stored(render_template("accounts/second_factor.html", form=form), FORM_ERROR_STATUS)
     try:
         step = finish_pending(user, given.code)
     except twofactor.SecondFactorRefused as exc:
         g.second_factor_failed = True
         form.code.errors = [str(exc)]
-        return _no_store(render_template("accounts/second_factor.html", form=form), 401)
+        return never_stored(render_template("accounts/second_factor.html", form=form), 401)
     db.session.commit()
     return redirect(step.target)
 
@@ -106,7 +91,7 @@ def _staff_only():
 def _security_page(status: int = 200, *, code_form=None, confirm_form=None):
     user = current_user
     enrolling = bool(user.totp_secret) and not user.has_second_factor
-    return _no_store(render_template(
+    return never_stored(render_template(
         "accounts/security.html", user=user, required=second_factor_required(user), enrolling=enrolling,
         qr=twofactor.qr_data_uri(user) if enrolling else None,
         secret=twofactor.grouped_secret(user.totp_secret) if enrolling else None,
@@ -228,5 +213,5 @@ def _unprefixed(name: str):
 
 
 def _recovery_codes_page(codes: list[str], *, first: bool):
-    return _no_store(render_template("accounts/recovery_codes.html", codes=codes, first=first,
+    return never_stored(render_template("accounts/recovery_codes.html", codes=codes, first=first,
                                      workspace=landing_url(current_user)))

@@ -5,12 +5,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from app.accounts.forms import LoginForm, NewPasswordForm, NotificationForm, PasswordForgottenForm
+from app.accounts.forms import (LoginForm, NewPasswordForm, NotificationForm, PasswordForgottenForm,
+                                 new_password_taken)
 from app.accounts.limits import ADDRESS_LIMITS, failed_logins_per_account, failed_logins_per_address
-from app.accounts.schemas import (LoginFormInput, NewPasswordInput, NotificationInput, PasswordForgottenInput,
-                                  safe_next)
-from app.accounts.service import (PasswordRejected, authenticate, end_all_sessions, password_sign_in_allowed,
-                                  send_password_reset, set_new_password, user_for_reset_token)
+from app.accounts.schemas import LoginFormInput, NotificationInput, PasswordForgottenInput, safe_next
+from app.accounts.service import (authenticate, end_all_sessions, password_sign_in_allowed, send_password_reset,
+                                  user_for_reset_token)
 from app.accounts.signin import after_password
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
@@ -139,20 +139,11 @@ def password_reset(token):
     form = NewPasswordForm()
     if request.method == "GET":
         return render_template("accounts/password_reset.html", form=form)
-    given = parse_form_into(NewPasswordInput, form)
-    if given is not None and given.confirm != given.password:
-        form.confirm.errors = [_("Die Passwörter stimmen nicht überein.")]
-        given = None
-    if given is not None:
-        try:
-            set_new_password(user, given.password)
-        except PasswordRejected as exc:
-            form.password.errors = [str(exc)]
-        else:
-            # The e-mail link replaces the password, not the second factor: that is still asked for.
-            step = after_password(user)
-            db.session.commit()
-            flash(_("Ihr neues Passwort ist gespeichert. Sie sind angemeldet.") if step.signed_in else
-                  _("Ihr neues Passwort ist gespeichert."), "success")
-            return redirect(step.target)
+    if new_password_taken(form, user):
+        # The e-mail link replaces the password, not the second factor: that is still asked for.
+        step = after_password(user)
+        db.session.commit()
+        flash(_("Ihr neues Passwort ist gespeichert. Sie sind angemeldet.") if step.signed_in else
+              _("Ihr neues Passwort ist gespeichert."), "success")
+        return redirect(step.target)
     return render_template("accounts/password_reset.html", form=form), FORM_ERROR_STATUS

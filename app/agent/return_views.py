@@ -1,7 +1,7 @@
 """Returns in the agent console (/agent/retouren): the queue, one return with items and photos, its steps."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,15 +17,10 @@ from app.extensions import db
 from app.returns.photos import photo_dir
 from app.returns.status import TransitionRefused
 from app.returns.vocabulary import REASONS, RESOLUTIONS, STATUS_LABELS
+from app.core.responses import never_stored
 
 bp = Blueprint("agent_returns", __name__, url_prefix="/agent/retouren")
 bp.before_request(require_agent)
-
-
-def _no_store(response):
-    response = current_app.make_response(response)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _return_or_404(number: str):
@@ -39,14 +34,14 @@ def _return_or_404(number: str):
 def returns():
     """The returns still to work on, those in hand first; ?status= shows one status."""
     status = parse_prefill(ReturnsQuery).status
-    return _no_store(render_template("agent/returns.html", returns=open_returns(status), status=status,
+    return never_stored(render_template("agent/returns.html", returns=open_returns(status), status=status,
                                      statuses=STATUS_LABELS, resolutions=RESOLUTIONS))
 
 
 def _page(ret, step_form=None, refuse_form=None, status: int = 200):
     step_form = step_form or ReturnStepForm(formdata=None, seen_status=ret.status)
     refuse_form = refuse_form or ReturnRefuseForm(formdata=None, seen_status=ret.status)
-    response = _no_store(render_template(
+    response = never_stored(render_template(
         "agent/return.html", ret=ret, statuses=STATUS_LABELS, reasons=REASONS, resolutions=RESOLUTIONS,
         sources=SOURCES, steps=STEPS, next_steps=next_steps(ret), may_refuse=may_refuse(ret),
         step_form=step_form, refuse_form=refuse_form))

@@ -34,16 +34,11 @@ from app.extensions import db
 from app.returns.overlap import complaints_about, refund_returns_for
 from app.returns.vocabulary import REASONS, RESOLUTIONS, STATUS_LABELS
 from app.shop.fields import SHOP_TIMEZONE
+from app.core.responses import never_stored
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 bp.before_request(require_agent)
 
-
-
-def _no_store(html: str):
-    response = current_app.make_response(html)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _case_or_404(number: str):
@@ -58,7 +53,7 @@ def console():
     """The queues per channel with counts, oldest waiting and SLA; callbacks by slot; waiting chats."""
     now = contact_views.now()
     config = contact_views.routing()
-    return _no_store(render_template(
+    return never_stored(render_template(
         "agent/console.html", channels=by_channel(config, now), channel_order=CHANNELS, callbacks=callbacks(),
         chats=waiting_chats(), presence=presence_of(current_user, now), presence_form=PresenceForm(),
         sla_timer=partial(sla_timer, config=config), now=now, topics=TOPICS, grace_minutes=config.grace_minutes))
@@ -71,7 +66,7 @@ def queue(slug):
     if slug not in config.queues:
         abort(404)
     now = contact_views.now()
-    return _no_store(render_template("agent/queue.html", queue=config.queues[slug], cases=cases_in_queue(slug),
+    return never_stored(render_template("agent/queue.html", queue=config.queues[slug], cases=cases_in_queue(slug),
                                      sla_timer=partial(sla_timer, config=config), now=now, topics=TOPICS,
                                      presence=presence_of(current_user, now)))
 
@@ -102,7 +97,7 @@ def _case_page(found, forms: dict, chosen=None, status: int = 200):
     thread = thread_for_agent(found)
     shown = {name: forms[name] if name in forms else form_class(formdata=None) for name, form_class in _FORMS.items()}
     context = customer_context(found)
-    response = _no_store(render_template(
+    response = never_stored(render_template(
         "agent/case.html", case=found, order=proven_order(found), topic=TOPICS.get(found.topic), skus=skus,
         context=context, overlaps=refund_returns_for(found),
         return_complaints={r.id: complaints_about(r) for r in context.returns},

@@ -31,6 +31,7 @@ from app.selfservice.trail import current_trail, record
 from app.shop.fields import SHOP_TIMEZONE
 from app.shop.orders import orders_of
 from app.tracking.forms import GuestLookupForm
+from app.core.responses import never_stored
 
 bp = Blueprint("returns", __name__, url_prefix="/retouren")
 
@@ -47,11 +48,6 @@ def today() -> dt.date:
     return now().astimezone(SHOP_TIMEZONE).date()
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _order_summaries(orders):
     """Per order: can anything still go back, and until when."""
     summaries = []
@@ -64,7 +60,7 @@ def _order_summaries(orders):
 
 def _start_page(form, status=200):
     orders = orders_of(current_user)
-    return _no_store(current_app.make_response((render_template(
+    return never_stored(current_app.make_response((render_template(
         "returns/start.html", summaries=_order_summaries(orders), form=form,
         returns=returns_of(current_user), policy=policy()), status)))
 
@@ -188,7 +184,7 @@ def choose(number):
                    outcome="returnless" if ret.returnless else ret.status)
             return redirect(url_for("returns.status", number=ret.number))
     status = 422 if request.method == "POST" else 200
-    return _no_store(current_app.make_response((render_template(
+    return never_stored(current_app.make_response((render_template(
         "returns/choose.html", order=order, form=form, entries=entries, policy=policy(),
         eligibility=eligibility, reasons=REASONS, photo_reasons=PHOTO_REASONS), status)))
 
@@ -243,7 +239,7 @@ def _visible_or_404(number):
 def status(number):
     """Confirmation and status: number, label, QR for the parcel shop, what happens next."""
     ret = _visible_or_404(number)
-    return _no_store(current_app.make_response(render_template(
+    return never_stored(current_app.make_response(render_template(
         "returns/status.html", ret=ret, carrier=policy().carriers.get(ret.carrier) if ret.carrier else None,
         qr=qr_svg(ret) if ret.carrier else None, status_labels=STATUS_LABELS, reasons=REASONS,
         label_allowed=may_download_label(ret, current_user, _token()),
@@ -266,12 +262,12 @@ def label_download(ret):
     """The label PDF as a download that no cache keeps (it shows the address); NoLabel without a parcel."""
     response = current_app.response_class(label_pdf(ret), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="Ruecksendeetikett-{ret.number}.pdf"'
-    return _no_store(response)
+    return never_stored(response)
 
 
 def qr_download(ret):
     """The QR code as a PNG; NoLabel without a parcel."""
-    return _no_store(current_app.response_class(qr_png(ret), mimetype="image/png"))
+    return never_stored(current_app.response_class(qr_png(ret), mimetype="image/png"))
 
 
 @bp.get("/<number>/qr.png")
@@ -290,7 +286,7 @@ def cancel_confirm(number):
     ret = _visible_or_404(number)
     if ret.status != "registered":
         return redirect(url_for("returns.status", number=ret.number, t=_token()))
-    return _no_store(current_app.make_response(render_template(
+    return never_stored(current_app.make_response(render_template(
         "returns/cancel.html", ret=ret, token=_token(), cancel_form=CancelReturnForm())))
 
 

@@ -23,6 +23,7 @@ from app.withdrawal.schemas import LIMITS, DraftInput, WithdrawalInput
 from app.withdrawal.service import (Declaration, WithdrawalConflict, WithdrawalInvalid, WithdrawalRequest,
                                     declared_at_text, items_of, key_taken_by_other, next_step, prepare,
                                     submit_and_commit, withdrawal_by_number)
+from app.core.responses import never_stored
 
 bp = Blueprint("withdrawal", __name__, url_prefix="/widerruf")
 
@@ -56,19 +57,13 @@ def _form_from(req: WithdrawalRequest) -> WithdrawalForm:
     return WithdrawalForm(formdata=None, **{k: v for k, v in req.to_dict().items() if k != "lang"})
 
 
-def _no_store(html: str, status: int = 200):
-    response = current_app.make_response((html, status))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _step1(form: WithdrawalForm, orders, status: int = 200):
-    return _no_store(render_template("withdrawal/start.html", form=form, orders=orders), status)
+    return never_stored(render_template("withdrawal/start.html", form=form, orders=orders), status)
 
 
 def _step2(req: WithdrawalRequest, declaration: Declaration, notice: str | None = None):
     form = ConfirmForm(formdata=None, draft=_sign(req, declaration))
-    return _no_store(render_template("withdrawal/confirm.html", form=form, declaration=declaration, notice=notice))
+    return never_stored(render_template("withdrawal/confirm.html", form=form, declaration=declaration, notice=notice))
 
 
 @bp.get("")
@@ -185,6 +180,6 @@ def receipt(number):
     withdrawal = _visible(number)
     if withdrawal is None:
         abort(404)
-    return _no_store(render_template(
+    return never_stored(render_template(
         "withdrawal/receipt.html", withdrawal=withdrawal, declared_at=declared_at_text(withdrawal),
         items=items_of(withdrawal), next_step=next_step(withdrawal, current_user)))
