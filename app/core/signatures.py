@@ -35,3 +35,25 @@ def require_signature(secret_key: str = "HELPCENTER_WEBHOOK_SECRET", header: str
     if not signature_valid(body, request.headers.get(header), current_app.config.get(secret_key)):
         raise Unauthorized("invalid signature", code="invalid_signature")
     return body
+
+
+def reference_token(purpose: str, reference: str, length: int = 16) -> str:
+    """A short token that proves a link or an address was made by us for this reference (a case number …).
+
+    HMAC-SHA256 under SECRET_KEY with the purpose mixed in (a reply-address token does not open a case page),
+    base32 in lower case: it survives mail servers that lower-case addresses and fits an address's local part.
+    It never expires: it stands in mails the customer may answer months later.
+    """
+    import base64
+
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode("utf-8") if isinstance(key, str) else key
+    digest = hmac.new(key, f"{purpose}:{reference.lower()}".encode("utf-8"), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:length]
+
+
+def reference_token_valid(purpose: str, reference: str, token, length: int = 16) -> bool:
+    """True when token is reference_token(purpose, reference); anything odd is simply not valid."""
+    if not isinstance(token, str) or len(token) != length or not token.isascii():
+        return False
+    return hmac.compare_digest(reference_token(purpose, reference, length), token.lower())
