@@ -145,6 +145,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from app.accounts.cli import accounts_cli, users_cli
     from app.cli import content_cli, index_cli
+    from app.inbound.cli import mail_cli
     from app.outbox.cli import outbox_cli
     from app.privacy.cli import privacy_cli
     from app.shop.cli import demo_cli, shop_cli
@@ -158,6 +159,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(privacy_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -230,6 +230,9 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         # Outbox: e-mails and webhooks
         "HELPCENTER_MAIL_BACKEND": env.get("HELPCENTER_MAIL_BACKEND", "smtp"),
         "HELPCENTER_MAIL_FROM": env.get("HELPCENTER_MAIL_FROM", "Nordlicht Kundenservice <service@nordlicht.example>"),
+        # Inbound mail (app/inbound/): the mailbox replies arrive in; mails about a case carry a signed
+        # plus-address of it as Reply-To. Empty: the address of HELPCENTER_MAIL_FROM.
+        "HELPCENTER_INBOUND_ADDRESS": env.get("HELPCENTER_INBOUND_ADDRESS", "").strip(),
         "HELPCENTER_SMTP_HOST": env.get("HELPCENTER_SMTP_HOST", "localhost"),
         "HELPCENTER_SMTP_PORT": _env_int(env, "HELPCENTER_SMTP_PORT", 25),
         "HELPCENTER_SMTP_USER": env.get("HELPCENTER_SMTP_USER", ""),

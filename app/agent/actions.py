@@ -139,6 +139,7 @@ def reply_by_email(case: Case, agent, subject: str | None, body: str, now: dt.da
     The subject is one line (app/agent/schemas.py ReplyInput); without one, the usual subject. Personal mail
     from a person: a real subject with the case number, no Auto-Submitted header (queue_email sets none).
     """
+    from app.cases.mail_thread import new_message_id, thread_headers
     from app.outbox.service import queue_email
 
     _refuse_if_resolved(case)
@@ -153,8 +154,10 @@ def reply_by_email(case: Case, agent, subject: str | None, body: str, now: dt.da
     _take(case, agent, moment)
     _responded(case, moment)
     message = conversation.add_agent_message(case, agent, text, now, channel="email", subject=title)
+    message.email_message_id = new_message_id()
     event = _log(case, agent, "reply", moment, note=text)
-    queue_email(case.contact_email, title, text, dedupe_key=f"case-reply:{event.id}", personal=True)
+    queue_email(case.contact_email, title, text, dedupe_key=f"case-reply:{event.id}", personal=True,
+                thread=thread_headers(case, message.email_message_id))
     return message
 
 

@@ -44,6 +44,7 @@ def case_for_token(token: str) -> Case | None:
 
 def queue_survey(case: Case) -> None:
     """The survey e-mail in the resolution's transaction; one per case, however often it is resolved."""
+    from app.cases.mail_thread import new_message_id, thread_headers
     from app.outbox.service import queue_email
 
     if case.survey_answered_at is not None:
@@ -55,7 +56,8 @@ def queue_survey(case: Case) -> None:
                  "Hilfe? Eine Frage, eine Minute:\n\n%(link)s\n\nDer Link gilt %(days)d Tage und lässt sich einmal "
                  "verwenden.\n\nIhr Kundenservice von %(shop)s",
                  name=case.contact_name, number=case.number, link=survey_url(case), days=VALID_DAYS, shop=shop)
-    queue_email(case.contact_email, subject, body, dedupe_key=f"case-survey:{case.number}")
+    queue_email(case.contact_email, subject, body, dedupe_key=f"case-survey:{case.number}",
+                thread=thread_headers(case, new_message_id()))
 
 
 def answer_survey(case: Case, score: int, comment: str, now: dt.datetime) -> bool:

@@ -27,6 +27,7 @@ EVENTS = {
     "callback_done": _l("Rückruf"),
     "follow_up": _l("Fortgesetzt in einer neuen Anfrage"),
     "follow_up_of": _l("Fortsetzung einer früheren Anfrage"),
+    "mail_note": _l("Hinweis zur eingegangenen E-Mail"),
 }
 CALLBACK_WORDS = {
     "reached_solved": _l("Wir haben Sie erreicht, das Anliegen ist gelöst."),
@@ -114,10 +115,12 @@ def _attach(case: Case, message: CaseMessage, uploads) -> list[str]:
 
 def add_customer_message(case: Case, body: str, attachments=(), channel: str = "web", *,
                          now: dt.datetime, user=None, idempotency_key: str | None = None,
-                         fingerprint: str | None = None, written: list | None = None) -> CaseMessage:
-    """What the customer wrote (form, web, e-mail, chat), with their checked files; card numbers masked."""
+                         fingerprint: str | None = None, written: list | None = None,
+                         opens_case: bool = False) -> CaseMessage:
+    """What the customer wrote (form, web, e-mail, chat), with their checked files; card numbers masked.
+    opens_case: the message the case began with (the form's text, or the e-mail that opened it)."""
     message = _add(case, "customer", channel, body, now, author_id=getattr(user, "id", None),
-                   event="opened" if channel == "form" else None, idempotency_key=idempotency_key,
+                   event="opened" if channel == "form" or opens_case else None, idempotency_key=idempotency_key,
                    fingerprint=fingerprint)
     names = _attach(case, message, attachments) if attachments else []
     if written is not None:
@@ -131,6 +134,12 @@ def add_agent_message(case: Case, agent, body: str, now: dt.datetime, *, channel
     """An agent's reply (public) or note (internal) in the case's stream."""
     return _add(case, "agent", channel, body, now, visibility=visibility, author_id=getattr(agent, "id", None),
                 subject=subject, event=event, outcome=outcome)
+
+
+def add_note_for_agents(case: Case, text: str, now: dt.datetime) -> CaseMessage:
+    """Something the system noticed that the agent must know (an attachment refused, a reply from another
+    address); internal, never shown to the customer."""
+    return _add(case, "system", "email", text, now, visibility="internal", event="mail_note")
 
 
 def add_system_message(case: Case, event: str, now: dt.datetime, outcome: str | None = None,

@@ -134,6 +134,7 @@ def expected_response(case: Case) -> str:
 
 
 def _queue_messages(case: Case, config: RoutingConfig) -> None:
+    from app.cases.mail_thread import thread_headers
     from app.outbox.service import queue_email, queue_webhook
 
     shop = current_app.config["HELPCENTER_SHOP_NAME"]
@@ -145,7 +146,8 @@ def _queue_messages(case: Case, config: RoutingConfig) -> None:
                  name=case.contact_name, number=case.number, expected=expected_response(case),
                  message=case.message, link=link, shop=shop)
         subject = _("Ihre Anfrage %(number)s bei %(shop)s", number=case.number, shop=shop)
-    queue_email(case.contact_email, subject, body, dedupe_key=f"case-ack:{case.number}")
+    queue_email(case.contact_email, subject, body, dedupe_key=f"case-ack:{case.number}",
+                thread=thread_headers(case))
     queue = config.queues[case.queue]
     if queue.webhook_url:
         queue_webhook(queue.webhook_url, case_payload(case), queue.webhook_secret or "",
@@ -208,6 +210,26 @@ def submit_case(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime,
     if visit:
         db.session.execute(update(ContactDeflection).where(ContactDeflection.visit == visit).values(converted=True))
     return Submission(case, True)
+
+
+def open_case_by_email(*, name: str, email: str, topic: str, text: str, now: dt.datetime, config: RoutingConfig,
+                       lang: str, opening) -> Case:
+    """A new unverified e-mail case for a mail we cannot tie to a case (app/inbound/): routed like the form's
+    e-mail cases, answered within the queue's service-hours target, acknowledged through the outbox.
+
+    opening(case) stores the first message (with the mail's Message-ID, so the acknowledgement answers it)."""
+    state = current_app.config["HELPCENTER_FEDERAL_STATE"]
+    route = config.route("email", topic, False, None)
+    number = next_case_number(now.astimezone(SHOP_TIMEZONE).year)
+    case = Case(number=number, topic=topic, message=mask_card_numbers(text), channel="email", queue=route.queue.slug,
+                priority=route.priority, sla_due_at=to_utc_naive(answer_due(config, now, route.queue.sla_minutes, state)),
+                verified=False, contact_name=" ".join(name.split())[:200] or email, contact_email=email.lower(),
+                lang=lang if lang in ("de", "en") else "de", created_at=to_utc_naive(now))
+    db.session.add(case)
+    db.session.flush()
+    opening(case)
+    _queue_messages(case, config)
+    return case
 
 
 def _attach(case: Case, uploads) -> list[str]:

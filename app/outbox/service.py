@@ -17,13 +17,23 @@ from app.privacy.redaction import mask_card_numbers
 _HEADER_BREAKS = ("\r", "\n", "\x00")
 
 
+THREAD_HEADERS = ("Message-ID", "In-Reply-To", "References", "Reply-To")
+
+
 def queue_email(to: str, subject: str, body: str, dedupe_key: str | None = None,
-                personal: bool = False) -> OutboxMessage:
+                personal: bool = False, thread: dict[str, str] | None = None) -> OutboxMessage:
     """Queue a plain-text e-mail; raise ValueError for a malformed address or a header injection attempt.
 
     personal: a person's answer (an agent's reply), not an automatic notice — sent without Auto-Submitted,
-    so that the customer's mail program treats it as a letter (and an out-of-office may answer it)."""
+    so that the customer's mail program treats it as a letter (and an out-of-office may answer it).
+    thread: Message-ID, In-Reply-To, References and Reply-To of a mail about a case (app/cases/mail_thread.py)."""
     _refuse_header_breaks(to=to, subject=subject)
+    extra = {"Auto-Submitted": "no"} if personal else {}
+    for name, value in (thread or {}).items():
+        if name not in THREAD_HEADERS:
+            raise ValueError(f"{name} is not a thread header")
+        _refuse_header_breaks(**{name: value})
+        extra[name] = value
     try:
         recipient = ascii_email(to)
     except InvalidEmail as exc:
@@ -32,7 +42,7 @@ def queue_email(to: str, subject: str, body: str, dedupe_key: str | None = None,
     if len(subject) > SUBJECT_LENGTH:
         subject = subject[:SUBJECT_LENGTH - 1] + "…"
     return _add(kind=KIND_EMAIL, recipient=recipient, subject=subject, body=mask_card_numbers(body),
-                headers=json.dumps({"Auto-Submitted": "no"}) if personal else None, dedupe_key=dedupe_key)
+                headers=json.dumps(extra) if extra else None, dedupe_key=dedupe_key)
 
 
 def queue_webhook(url: str, payload: dict, secret: str, dedupe_key: str | None = None) -> OutboxMessage:

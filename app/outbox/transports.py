@@ -82,7 +82,13 @@ def build_email(envelope: Envelope, sender: str, now: dt.datetime) -> Message:
     subject = envelope.subject or ""
     message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject")
     message["Date"] = format_datetime(now.replace(tzinfo=dt.timezone.utc))
-    message["Message-ID"] = f"<{envelope.stable_id}@{_domain_of(sender)}>"
+    message["Message-ID"] = envelope.headers.get("Message-ID") or f"<{envelope.stable_id}@{_domain_of(sender)}>"
+    # A mail about a case: replies go to its signed address and mail programs show one thread.
+    for header in ("In-Reply-To", "References"):
+        if envelope.headers.get(header):
+            message[header] = envelope.headers[header]
+    if envelope.headers.get("Reply-To"):
+        message["Reply-To"] = formataddr((name, envelope.headers["Reply-To"]), charset="utf-8")
     # RFC 3834: out-of-office replies must not answer automatic mail; a person's reply (queue_email personal)
     # goes without the header, as any letter does.
     if envelope.headers.get("Auto-Submitted") != "no":

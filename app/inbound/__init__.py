@@ -1,0 +1,1 @@
+"""Inbound e-mail: replies and new cases that arrive by mail."""
