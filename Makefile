@@ -42,8 +42,11 @@ run: install
 
 # Installs chromium for the browser tests when missing (as root) and runs the PostgreSQL half when
 # a local PostgreSQL answers; see .ci/run-tests.
+# TEST_WORKERS pytest-xdist workers (0: none); whole files stay on one worker, so module fixtures
+# (the live server's demo shop) are set up once per file. Each worker has its own PostgreSQL database.
+TEST_WORKERS ?= 2
 test: install-dev
-	.ci/run-tests $(BIN)/python -m pytest $(PYTEST_ARGS)
+	.ci/run-tests $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/search_quality.py

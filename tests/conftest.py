@@ -62,13 +62,31 @@ def _normalise_pg(url: str) -> str:
     return url
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist (`make test` runs two workers) each worker gets its own PostgreSQL database,
+    <name>_gw0, <name>_gw1 …, created when missing: the suite drops and recreates every table in it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session", params=_backends())
 def database_url(request, tmp_path_factory):
     """A database migrated to the newest schema, once per backend and test session."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'helpcenter.db'}"
     else:
-        url = _normalise_pg(os.environ["TEST_DATABASE_URL"])
+        url = _worker_database(_normalise_pg(os.environ["TEST_DATABASE_URL"]))
     app = create_app(_base_config(url, FIXTURE_CONTENT, tmp_path_factory.mktemp("unused-index")))
     with app.app_context():
         with db.engine.begin() as conn:
