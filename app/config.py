@@ -127,6 +127,34 @@ def _people_settings(env) -> dict:
     return settings
 
 
+def _imap_settings(env) -> dict:
+    """Inbound mail: the mailbox `flask mail fetch` reads (always over TLS, the certificate always verified)."""
+    starttls = _env_bool(env, "HELPCENTER_IMAP_STARTTLS", False)
+    settings = {
+        "HELPCENTER_IMAP_HOST": env.get("HELPCENTER_IMAP_HOST", "").strip(),
+        # 993: implicit TLS (IMAPS); with HELPCENTER_IMAP_STARTTLS=true the plain port 143 upgraded by STARTTLS.
+        "HELPCENTER_IMAP_PORT": _env_int(env, "HELPCENTER_IMAP_PORT", 143 if starttls else 993),
+        "HELPCENTER_IMAP_USER": env.get("HELPCENTER_IMAP_USER", "").strip(),
+        "HELPCENTER_IMAP_PASSWORD": env.get("HELPCENTER_IMAP_PASSWORD", ""),
+        "HELPCENTER_IMAP_FOLDER": env.get("HELPCENTER_IMAP_FOLDER", "").strip() or "INBOX",
+        "HELPCENTER_IMAP_STARTTLS": starttls,
+        # A CA bundle (PEM) for a server whose certificate no public CA signed; empty: the system's CAs.
+        "HELPCENTER_IMAP_CA_FILE": env.get("HELPCENTER_IMAP_CA_FILE", "").strip(),
+        # Each network read or write gives up after this many seconds.
+        "HELPCENTER_IMAP_TIMEOUT": _positive(_env_int(env, "HELPCENTER_IMAP_TIMEOUT", 30), "HELPCENTER_IMAP_TIMEOUT"),
+    }
+    if not 1 <= settings["HELPCENTER_IMAP_PORT"] <= 65535:
+        raise ConfigError(f"HELPCENTER_IMAP_PORT must be a port number (1-65535), "
+                          f"got {settings['HELPCENTER_IMAP_PORT']}")
+    if settings["HELPCENTER_IMAP_HOST"] and not (settings["HELPCENTER_IMAP_USER"]
+                                                 and settings["HELPCENTER_IMAP_PASSWORD"]):
+        raise ConfigError("HELPCENTER_IMAP_USER and HELPCENTER_IMAP_PASSWORD must be set when HELPCENTER_IMAP_HOST is")
+    if settings["HELPCENTER_IMAP_CA_FILE"] and not Path(settings["HELPCENTER_IMAP_CA_FILE"]).is_file():
+        raise ConfigError("HELPCENTER_IMAP_CA_FILE must be the path of a PEM file with the IMAP server's "
+                          "CA certificate")
+    return settings
+
+
 def _secret_key(env, instance_path: Path, production: bool) -> str:
     key = env.get("SECRET_KEY")
     if key:
@@ -269,4 +297,5 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "BABEL_DEFAULT_LOCALE": default_lang,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         **_people_settings(env),
+        **_imap_settings(env),
     }

@@ -216,3 +216,23 @@ def make_user(app):
 def login(client, email="kim.berg@example.com", password="richtig-gutes-passwort"):
     token = csrf_token_from(client, "/anmelden")
     return client.post("/anmelden", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture(scope="session")
+def imap_server():
+    """A dovecot IMAP server over TLS: the one CI started (HELPCENTER_TEST_IMAP_*) or one of our own."""
+    from tests.imap_server import ImapServer, dovecot_available, start, stop
+
+    server = ImapServer.from_env()
+    if server:
+        yield server
+        return
+    if not dovecot_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the IMAP tests: install dovecot-imapd and openssl (.ci/run-tests does)")
+        pytest.skip("no dovecot on the PATH (Debian: apt-get install dovecot-imapd)")
+    server = start()
+    try:
+        yield server
+    finally:
+        stop(server)
