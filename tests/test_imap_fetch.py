@@ -1,9 +1,9 @@
 """Fetching mail by IMAP against a real dovecot over TLS: each message handed over once, marked in the mailbox."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import socket
-import sys
 import threading
 import types
 from email.message import EmailMessage
@@ -16,7 +16,9 @@ from app.inbound import imap as imap_module
 from app.inbound.imap import (DONE, FAILED, FetchReport, ImapError, ImapNotConfigured, ImapSettings, fetch_mailbox,
                               keywords_allowed, mailbox_name)
 from app.inbound.imap_cli import fetch_command
+from tests.agent_helpers import agent_client, clock, customer_client, email_case, open_case, shop  # noqa: F401
 from tests.imap_server import append_message, empty_mailbox, mailbox_flags
+from tests.test_inbound_mail import agent_answer, reply_to, thread
 
 SENDER = "kim.berg@example.com"
 
@@ -367,8 +369,7 @@ def fake_service(monkeypatch):
         return types.SimpleNamespace(kind="threaded" if b"Nachricht 1" in raw else "new_case", case_number=None,
                                      reason="")
 
-    monkeypatch.setitem(sys.modules, "app.inbound.service",
-                        types.SimpleNamespace(receive_mail=receive_mail))
+    monkeypatch.setattr("app.inbound.service.receive_mail", receive_mail)
     return calls
 
 
@@ -420,7 +421,7 @@ def test_fetch_exits_1_when_the_database_is_down_and_keeps_the_message(make_app,
     def database_down(raw, now, recipient=None):
         raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
 
-    monkeypatch.setitem(sys.modules, "app.inbound.service", types.SimpleNamespace(receive_mail=database_down))
+    monkeypatch.setattr("app.inbound.service.receive_mail", database_down)
     app = make_app(**imap_config(mailbox))
 
     result = app.test_cli_runner().invoke(fetch_command, [])
@@ -428,3 +429,71 @@ def test_fetch_exits_1_when_the_database_is_down_and_keeps_the_message(make_app,
     assert result.exit_code == 1
     assert "stopped early: database unavailable" in result.output
     assert mailbox_flags(mailbox)[uid] == set()
+
+
+def test_a_reply_in_the_mailbox_lands_in_its_case_through_mail_fetch(shop, clock, mailbox, monkeypatch):
+    kim = customer_client(shop)
+    number = open_case(kim, email_case())
+    answer = agent_answer(shop, number)
+    uid = append_message(mailbox, reply_to(answer, "Per IMAP: das Paket ist heute angekommen.\n\nDanke, Kim"))
+    monkeypatch.setattr("app.inbound.imap_cli.now", lambda: clock() + dt.timedelta(hours=1))
+    shop.config.update(imap_config(mailbox))  # this test's own app: no shared config is changed
+
+    result = shop.test_cli_runner().invoke(fetch_command, [])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "1 fetched: 1 threaded, 0 new case, 0 ignored, 0 failed\n"
+    assert thread(shop, number)[-1] == ("customer", "email", "public",
+                                        "Per IMAP: das Paket ist heute angekommen.\n\nDanke, Kim")
+    messages = kim.get(f"/api/cases/{number}").get_json()["messages"]
+    assert messages[-1]["from"] == "customer" and messages[-1]["body"].startswith("Per IMAP: das Paket")
+    assert "Per IMAP: das Paket" in agent_client(shop).get(f"/agent/anfrage/{number}").get_data(as_text=True)
+    assert mailbox_flags(mailbox)[uid] == {DONE, "\\Seen"}
+    before = len(thread(shop, number))
+    assert shop.test_cli_runner().invoke(fetch_command, []).output.startswith("0 fetched")
+    assert len(thread(shop, number)) == before
+
+
+def stop_after_sleeps(monkeypatch, count: int) -> list[float]:
+    """Let `mail fetch --loop` sleep `count` times, then press Ctrl-C."""
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) >= count:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("app.inbound.imap_cli.time", types.SimpleNamespace(sleep=sleep))
+    return sleeps
+
+
+def test_fetch_loop_works_off_a_backlog_without_waiting_and_then_polls(make_app, mailbox, fake_service, monkeypatch):
+    for n in (1, 2, 3):
+        append_message(mailbox, mail(n))
+    sleeps = stop_after_sleeps(monkeypatch, 1)
+    app = make_app(**imap_config(mailbox))
+
+    result = app.test_cli_runner().invoke(fetch_command, ["--loop", "--interval", "30", "--batch", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"Fetching mail from 127.0.0.1:{mailbox.port} every 30 s; Ctrl-C stops it.",
+        "2 fetched: 1 threaded, 1 new case, 0 ignored, 0 failed; 1 more waiting for the next pass",
+        "1 fetched: 0 threaded, 1 new case, 0 ignored, 0 failed",
+        "Mail fetching stopped.",
+    ]
+    assert sleeps == [30]
+
+
+def test_fetch_loop_keeps_polling_while_the_server_is_away(make_app, monkeypatch):
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+    sleeps = stop_after_sleeps(monkeypatch, 2)
+    app = make_app(HELPCENTER_IMAP_HOST="127.0.0.1", HELPCENTER_IMAP_PORT=port, HELPCENTER_IMAP_USER="u",
+                   HELPCENTER_IMAP_PASSWORD="pass")
+
+    result = app.test_cli_runner().invoke(fetch_command, ["--loop"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count(f"stopped early: IMAP server 127.0.0.1:{port} not reachable") == 2
+    assert sleeps == [60, 60]

@@ -1,6 +1,7 @@
 """`flask --app wsgi mail fetch [--loop]`: read the IMAP mailbox and thread each new message into a case."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -11,19 +12,18 @@ from flask.cli import with_appcontext
 from app.database import safe_rollback
 from app.extensions import db
 from app.inbound.imap import DEFAULT_BATCH, FetchReport, ImapError, ImapSettings, fetch_mailbox
-from app.insights.models import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def now():
-    """The current time as the database stores it (naive UTC); tests move it."""
-    return utcnow()
+def now() -> dt.datetime:
+    """The time a fetched message is received at (aware UTC); tests move it."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def receive_and_commit(raw: bytes) -> str:
     """Thread one message into a case and commit it on its own, so one bad message loses no other."""
-    from app.inbound.service import receive_mail  # the service module loads only when mail is fetched
+    from app.inbound.service import receive_mail  # loaded only when mail is fetched
 
     try:
         outcome = receive_mail(raw, now())
