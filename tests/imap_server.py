@@ -295,8 +295,12 @@ def main(argv=None) -> int:
         started = time.monotonic()
         server = start()
         lines = [f"export {name}={shlex.quote(value)}" for name, value in server.env().items()]
-        Path(args.start).write_text("\n".join(lines) + "\n")
-        os.chmod(args.start, 0o600)
+        try:
+            Path(args.start).write_text("\n".join(lines) + "\n")
+            os.chmod(args.start, 0o600)
+        except BaseException:
+            stop(server)  # nobody would know how to stop it
+            raise
         print(f"Test IMAP server (dovecot) on {server.host}:{server.port} in {time.monotonic() - started:.1f} s")
         return 0
     env_file = Path(args.stop)

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import pwd
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import types
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -17,7 +23,8 @@ from app.inbound.imap import (DONE, FAILED, FetchReport, ImapError, ImapNotConfi
                               keywords_allowed, mailbox_name)
 from app.inbound.imap_cli import fetch_command
 from tests.agent_helpers import agent_client, clock, customer_client, email_case, open_case, shop  # noqa: F401
-from tests.imap_server import append_message, empty_mailbox, mailbox_flags
+from tests.conftest import ROOT
+from tests.imap_server import ImapServer, append_message, dovecot_available, empty_mailbox, mailbox_flags
 from tests.test_inbound_mail import agent_answer, reply_to, thread
 
 SENDER = "kim.berg@example.com"
@@ -497,3 +504,41 @@ def test_fetch_loop_keeps_polling_while_the_server_is_away(make_app, monkeypatch
     assert result.exit_code == 0, result.output
     assert result.output.count(f"stopped early: IMAP server 127.0.0.1:{port} not reachable") == 2
     assert sleeps == [60, 60]
+
+
+def _ordinary_user_can_run_the_script() -> bool:
+    if os.getuid() != 0 or not shutil.which("runuser") or not os.path.exists("/usr/bin/python3"):
+        return False
+    if not dovecot_available():
+        return False
+    check = subprocess.run(["runuser", "-u", "nobody", "--", "test", "-r", str(ROOT / "tests" / "imap_server.py")],
+                           capture_output=True)
+    return check.returncode == 0
+
+
+@pytest.mark.skipif(not _ordinary_user_can_run_the_script(),
+                    reason="needs root to act as `nobody`, /usr/bin/python3, dovecot and a checkout nobody can read")
+def test_the_test_server_runs_entirely_as_an_ordinary_user_too():
+    home = Path(tempfile.mkdtemp(prefix="imap-as-nobody-"))  # pytest's tmp_path is for root only
+    home.chmod(0o777)
+    env_file = home / "imap.env"
+    as_nobody = ["runuser", "-u", "nobody", "--", "env", f"HOME={home}", "/usr/bin/python3",
+                 str(ROOT / "tests" / "imap_server.py")]
+    try:
+        started = subprocess.run([*as_nobody, "--start", str(env_file)], capture_output=True, text=True, timeout=60)
+        assert started.returncode == 0, started.stderr
+        env = dict(line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines())
+        server = ImapServer.from_env(env)
+        try:
+            master = int((Path(server.root) / "run" / "master.pid").read_text().split()[0])
+            assert Path(f"/proc/{master}").stat().st_uid == pwd.getpwnam("nobody").pw_uid
+            append_message(server, mail(1))
+            handler = Recorder()
+            assert fetch_mailbox(settings_for(server), handler).fetched == 1 and handler.received == [mail(1)]
+        finally:
+            stopped = subprocess.run([*as_nobody, "--stop", str(env_file)], capture_output=True, text=True,
+                                     timeout=60)
+        assert stopped.returncode == 0, stopped.stderr
+        assert not Path(server.root).exists()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
