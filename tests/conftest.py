@@ -223,9 +223,10 @@ def imap_server():
     """A dovecot IMAP server over TLS: the one CI started (HELPCENTER_TEST_IMAP_*) or one of our own."""
     from tests.imap_server import ImapServer, dovecot_available, start, stop
 
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     server = ImapServer.from_env()
     if server:
-        yield server
+        yield server.for_worker(worker)
         return
     if not dovecot_available():
         if os.environ.get("CI"):
@@ -233,6 +234,6 @@ def imap_server():
         pytest.skip("no dovecot on the PATH (Debian: apt-get install dovecot-imapd)")
     server = start()
     try:
-        yield server
+        yield server.for_worker(worker)
     finally:
         stop(server)

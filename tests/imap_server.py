@@ -13,6 +13,7 @@ because dovecot refuses to run mail processes as root; as any other user everyth
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import grp
 import imaplib
 import os
@@ -66,6 +67,13 @@ class ImapServer:
         if self.root:
             values["ROOT"] = self.root
         return {ENV_PREFIX + name: value for name, value in values.items()}
+
+    def for_worker(self, worker: str | None) -> ImapServer:
+        """This pytest-xdist worker's own user and mailbox on a server this script started (any user name
+        logs in there); a server from elsewhere is used as it is."""
+        if not worker or not self.root:
+            return self
+        return dataclasses.replace(self, user=f"{self.user}-{worker}")
 
     def connect(self) -> imaplib.IMAP4_SSL:
         """A logged-in connection that trusts the server's certificate."""
@@ -121,9 +129,10 @@ ssl_min_protocol = TLSv1.2
 auth_mechanisms = plain
 # The tests try wrong passwords on purpose: no delay after a failed login, no penalty for the next ones.
 auth_failure_delay = 0
+# Any user name with the one password: each pytest-xdist worker logs in as a user (and mailbox) of its own.
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
+  args = scheme=PLAIN username_format=helpcenter {root}/passwd
 }}
 userdb {{
   driver = static
