@@ -1,4 +1,4 @@
-"""A private dovecot IMAP server for the tests: TLS on 127.0.0.1, one passwd-file user, a maildir in a temp dir.
+"""A private dovecot IMAP server for the tests: TLS on 127.0.0.1, one password, maildirs in a temp dir.
 
 The tests' fixture starts one itself when `dovecot` is on the PATH; CI starts one for the whole run:
 
@@ -9,6 +9,8 @@ Nothing of the machine's own dovecot (/etc/dovecot, its service, its sockets) is
 instance has its own configuration, base directory, certificate and log under one temp directory.
 As root the master runs as root (dovecot needs that to switch users) and the mailbox belongs to `nobody`,
 because dovecot refuses to run mail processes as root; as any other user everything runs as that user.
+Any user name logs in with the one password (each pytest-xdist worker takes `helpcenter-gw0` … and so gets a
+mailbox of its own); the env file names `helpcenter`.
 """
 from __future__ import annotations
 

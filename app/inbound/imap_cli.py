@@ -22,7 +22,9 @@ def now() -> dt.datetime:
 
 
 def receive_and_commit(raw: bytes) -> str:
-    """Thread one message into a case and commit it on its own, so one bad message loses no other."""
+    """Thread one message into a case, committed on its own, so one bad message loses no other.
+
+    receive_mail commits itself today; the commit here keeps that promise should it leave committing to callers."""
     from app.inbound.service import receive_mail  # loaded only when mail is fetched
 
     try:
