@@ -12,10 +12,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import OperationalError
 
+from app.inbound.imap_cli import fetch_command
 from app.inbound.service import MAX_MESSAGE_BYTES, receive_mail
 
 EX_TEMPFAIL = 75  # sysexits.h: Postfix defers the mail and retries
 mail_cli = AppGroup("mail", help="Receive replies and new cases by e-mail.")
+mail_cli.add_command(fetch_command)
 
 
 @mail_cli.command("inbound")

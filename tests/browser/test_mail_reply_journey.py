@@ -1,6 +1,7 @@
 """An e-mail answer threads into its case, in a real browser at desktop width and on a 360 px phone: the agent
 answers on the case page, the customer answers that mail from her mail program, the reply reaches the help center
-through the real `flask mail inbound` command (as a Postfix pipe runs it), and both see it in the one thread."""
+through the real `flask mail inbound` command (as a Postfix pipe runs it) or through `flask mail fetch` from a real
+IMAP mailbox (dovecot), and both see it in the one thread."""
 from __future__ import annotations
 
 import json
@@ -69,10 +70,34 @@ def pipe_into_help_center(server, raw: bytes) -> str:
     return result.stdout.decode().strip()
 
 
-@pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 740)])
-def test_a_mailed_reply_reaches_the_agent_and_the_customers_thread(browser, demo_shop, width, height):
+def fetch_from_mailbox(server, mailbox, raw: bytes) -> str:
+    """The reply arrives in the service mailbox; `flask --app wsgi mail fetch` (cron) reads it by IMAP."""
+    from tests.imap_server import append_message
+
+    append_message(mailbox, raw)
+    flask = Path(sys.executable).with_name("flask")
+    env = {**environment_of(server), "HELPCENTER_IMAP_HOST": mailbox.host, "HELPCENTER_IMAP_PORT": str(mailbox.port),
+           "HELPCENTER_IMAP_USER": mailbox.user, "HELPCENTER_IMAP_PASSWORD": mailbox.password,
+           "HELPCENTER_IMAP_CA_FILE": mailbox.ca_file, "HELPCENTER_IMAP_FOLDER": "INBOX"}
+    result = subprocess.run([str(flask), "--app", "wsgi", "mail", "fetch"], capture_output=True, cwd=ROOT, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr.decode() + result.stdout.decode()
+    return result.stdout.decode().strip()
+
+
+@pytest.fixture
+def mailbox(imap_server):
+    from tests.imap_server import empty_mailbox
+
+    empty_mailbox(imap_server)
+    return imap_server
+
+
+@pytest.mark.parametrize(("width", "height", "way"), [(1280, 900, "pipe"), (360, 740, "pipe"),
+                                                      (1280, 900, "imap"), (360, 740, "imap")])
+def test_a_mailed_reply_reaches_the_agent_and_the_customers_thread(browser, demo_shop, request, width, height, way):
     server = demo_shop
-    number = _open_case(server, f"Wo bleibt mein Paket? ({width} px)")
+    number = _open_case(server, f"Wo bleibt mein Paket? ({width} px, {way})")
     agent_context = browser.new_context(locale="de-DE", viewport={"width": width, "height": height})
     customer_context = browser.new_context(locale="de-DE", viewport={"width": width, "height": height})
     try:
@@ -87,8 +112,12 @@ def test_a_mailed_reply_reaches_the_agent_and_the_customers_thread(browser, demo
 
         mail = last_mail_to(server, "anna.schmidt@example.com")
         assert number in mail["Subject"] and mail["Auto-Submitted"] is None
-        assert pipe_into_help_center(server, answer_from_phone(mail, "Danke, bitte an die Packstation 123.",
-                                                               "anna.schmidt@example.com")) == f"threaded {number}"
+        reply = answer_from_phone(mail, "Danke, bitte an die Packstation 123.", "anna.schmidt@example.com")
+        if way == "pipe":
+            assert pipe_into_help_center(server, reply) == f"threaded {number}"
+        else:
+            report = fetch_from_mailbox(server, request.getfixturevalue("mailbox"), reply)
+            assert report.startswith("1 fetched: 1 threaded"), report
 
         agent.reload()
         marked = agent.locator("[data-thread] [data-new]")
