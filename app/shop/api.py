@@ -36,7 +36,7 @@ def events():
         raise NotFound("unknown tracking number", code="unknown_tracking_number")
     old_status = shipment.status
     try:
-        added, duplicates = record_events(shipment, parsed)
+        added, duplicates, _coded = record_events(shipment, parsed)
         notify_status_change(shipment, old_status)
         db.session.commit()
     except IntegrityError:

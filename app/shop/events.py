@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -20,27 +21,44 @@ class EventInput:
     status: str
     location: str | None
     text: str
+    code: str | None = None
 
     @property
     def fingerprint(self) -> str:
+        # The carrier's code is not part of a scan's identity: carriers (and the shop's export) send the same
+        # scan with and without it, and rows stored before codes existed must still match their resends.
         raw = "|".join((self.occurred_at.isoformat(), self.status, self.location or "", self.text))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def record_events(shipment: Shipment, events: list[EventInput], update_status: bool = True) -> tuple[int, int]:
-    """Store new events (a repeated one counts as duplicate); returns (added, duplicates).
+class Recorded(NamedTuple):
+    added: int
+    duplicates: int
+    coded: int  # known scans that got their carrier's code now (they count as duplicates too)
+
+
+def record_events(shipment: Shipment, events: list[EventInput], update_status: bool = True) -> Recorded:
+    """Store new events (a repeated one counts as duplicate); a repeat brings a code the stored scan lacks.
 
     With update_status the shipment takes the status of its latest event, as the carrier reports it.
     """
-    known = set(db.session.scalars(select(ShipmentEvent.fingerprint).where(ShipmentEvent.shipment_id == shipment.id)))
-    added = duplicates = 0
+    known = {event.fingerprint: event for event in db.session.scalars(
+        select(ShipmentEvent).where(ShipmentEvent.shipment_id == shipment.id))}
+    added = duplicates = coded = 0
     for event in events:
-        if event.fingerprint in known:
+        stored = known.get(event.fingerprint)
+        if stored is not None:
             duplicates += 1
+            # The first code a scan got stays: a replay of older data must not flip it back and forth.
+            if event.code and not stored.code:
+                stored.code = event.code
+                coded += 1
             continue
-        known.add(event.fingerprint)
-        db.session.add(ShipmentEvent(shipment_id=shipment.id, occurred_at=event.occurred_at, status=event.status,
-                                     location=event.location, text=event.text, fingerprint=event.fingerprint))
+        stored = ShipmentEvent(shipment_id=shipment.id, occurred_at=event.occurred_at, status=event.status,
+                               location=event.location, text=event.text, code=event.code,
+                               fingerprint=event.fingerprint)
+        db.session.add(stored)
+        known[event.fingerprint] = stored
         added += 1
     db.session.flush()
     if update_status and added:
@@ -51,4 +69,4 @@ def record_events(shipment: Shipment, events: list[EventInput], update_status: b
         if latest is not None and latest.status != shipment.status:
             shipment.status = latest.status
     db.session.expire(shipment, ["events"])
-    return added, duplicates
+    return Recorded(added, duplicates, coded)

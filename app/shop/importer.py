@@ -150,8 +150,8 @@ def _upsert_order(raw, report: ImportReport) -> str:
         else:
             old_status = shipment.status
             changed |= _assign(shipment, shipment_values)
-        added, _duplicates = record_events(shipment, events, update_status=False)
-        changed |= added > 0
+        recorded = record_events(shipment, events, update_status=False)
+        changed |= recorded.added > 0 or recorded.coded > 0
         if old_status is not None and old_status != shipment.status:
             report.status_changes.append((shipment, old_status))
     db.session.flush()

@@ -113,7 +113,9 @@ class ShipmentEvent(db.Model):
     status = db.Column(db.String(30), nullable=False)
     location = db.Column(db.String(200), nullable=True)
     text = db.Column(db.String(500), nullable=False)
-    # Same time, status, place and text = the same scan, however often the carrier sends it.
+    # The carrier's own event code, when it sends one: it decides what the scan means (app.tracking.scans).
+    code = db.Column(db.String(40), nullable=True)
+    # Same time, status, place and text = the same scan, however often the carrier sends it (with or without code).
     fingerprint = db.Column(db.String(64), nullable=False)
     received_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 

@@ -23,6 +23,7 @@ from app.shop.fields import to_utc
 from app.shop.vocabulary import ADDRESS_KINDS, ORDER_STATUSES, PAYMENT_METHODS, SHIPMENT_STATUSES
 
 MAX_EVENTS = 200
+MAX_CODE = 40  # the column's length (shipment_event.code)
 MAX_STOCK = 1_000_000
 MAX_CENTS = 10 ** 11  # a billion euros: far beyond any order, well inside a 64-bit column
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -179,9 +180,14 @@ class EventRecord(Record):
     status: Choice(SHIPMENT_STATUSES)
     location: Text(200, required=False) = None
     text: Text(500)
+    code: Text(MAX_CODE, required=False, numbers=True) = Field(
+        None, description="The carrier's own event code for this scan (GLS \"17\", UPS \"RS\", Hermes "
+                          "\"RETURN_TO_SENDER\" …), as the carrier sends it; a known code decides what the scan "
+                          "means for the tracking advice, otherwise the text does. Not part of the scan's identity: "
+                          "the same scan sent again with its code is a duplicate and gets the code added.")
 
     def to_input(self) -> EventInput:
-        return EventInput(self.time, self.status, self.location, self.text)
+        return EventInput(self.time, self.status, self.location, self.text, self.code)
 
 
 class ShipmentRecord(Record):

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from app.shop.fields import shop_today
 from app.shop.orders import orders_of
-from app.tracking.status import OPEN_STATUSES, is_late, is_stuck
+from app.tracking.status import OPEN_STATUSES, advised_status, is_late, is_stuck
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,11 @@ def notices_for(user, orders=None) -> list[Notice]:
             continue
         url = f"/sendungsverfolgung/{order.number}"
         shipments = order.shipments
-        if any(s.status == "ready_for_pickup" for s in shipments):
+        # As the advice does: a carrier's code may show that a parcel "on the way" already waits for pickup.
+        if any(advised_status(s) == "ready_for_pickup" for s in shipments):
             notices.append(Notice(order.number, "ready_for_pickup",
                                   _("Ihre Bestellung %(number)s liegt zur Abholung bereit.", number=order.number), url))
-        elif any(s.status in OPEN_STATUSES and is_late(s, today, state) for s in shipments):
+        elif any(advised_status(s) in OPEN_STATUSES and is_late(s, today, state) for s in shipments):
             notices.append(Notice(order.number, "delayed",
                                   _("Ihre Bestellung %(number)s ist später dran als angekündigt.", number=order.number), url))
         elif any(is_stuck(s, today, state) for s in shipments):

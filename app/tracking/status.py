@@ -17,6 +17,11 @@ from app.tracking import scans
 from app.tracking.calendar import add_working_days, working_days_between
 
 OPEN_STATUSES = ("label_created", "in_transit", "out_for_delivery")
+# What a carrier's code can show about a parcel its status still calls on the way: a failed attempt (and why), or
+# that it already waits at a pickup point. Only codes count here, not the wording: "Die Sendung ist in der
+# Zustellbasis eingetroffen" or "… in einer Filiale eingeliefert" are ordinary scans on the way.
+_FAILED_MEANINGS = (scans.ADDRESS_INCOMPLETE, scans.REFUSED, scans.RETURNED_TO_SENDER, scans.HELD_AT_DEPOT,
+                    scans.NOT_MET)
 STUCK_AFTER_WORKING_DAYS = 3
 # After the promised window a parcel may still come; we ask customers to wait this long before reporting it.
 GRACE_WORKING_DAYS = 2
@@ -60,13 +65,37 @@ class TrackingView:
     notices: list[str] = field(default_factory=list)
 
 
+def scan_meaning(shipment: Shipment) -> str | None:
+    """What the latest scan means: its carrier's code where we know it, else its wording."""
+    if not shipment.events:
+        return None
+    latest = shipment.events[-1]
+    return scans.meaning(latest.text, latest.code, shipment.carrier)
+
+
+def advised_status(shipment: Shipment) -> str:
+    """The status the advice follows: the carrier's, unless the latest scan's code shows it is out of date.
+
+    An "in_transit" parcel whose latest code says "returned to sender" is not coming, and one whose code says
+    "stored in the ParcelShop" waits to be picked up; a pickup that went back to the sender is no pickup.
+    """
+    found = scans.code_meaning(shipment.events[-1].code, shipment.carrier) if shipment.events else None
+    if shipment.status in OPEN_STATUSES and found == scans.AT_PICKUP_POINT:
+        return "ready_for_pickup"
+    if shipment.status in OPEN_STATUSES and found in _FAILED_MEANINGS:
+        return "delivery_failed"
+    if shipment.status == "ready_for_pickup" and found == scans.RETURNED_TO_SENDER:
+        return "delivery_failed"
+    return shipment.status
+
+
 def contact_url(order: Order, topic: str) -> str:
     return f"/kontakt?order={order.number}&topic={topic}"
 
 
 def expected_window(shipment: Shipment, state: str) -> tuple[dt.date, dt.date] | None:
     """The promised window, else shipping day plus the carrier's transit days in working days."""
-    if shipment.status not in OPEN_STATUSES:
+    if advised_status(shipment) not in OPEN_STATUSES:
         return None
     if shipment.promised_from and shipment.promised_to:
         return shipment.promised_from, shipment.promised_to
@@ -89,7 +118,7 @@ def _last_scan(shipment: Shipment) -> dt.datetime | None:
 
 def is_stuck(shipment: Shipment, today: dt.date, state: str) -> bool:
     last = _last_scan(shipment)
-    return (shipment.status in ("label_created", "in_transit") and last is not None
+    return (advised_status(shipment) in ("label_created", "in_transit") and last is not None
             and working_days_between(local_date(last), today, state) >= STUCK_AFTER_WORKING_DAYS)
 
 
@@ -122,8 +151,7 @@ def _window_text(window: tuple[dt.date, dt.date]) -> str:
 
 def _failed_attempt(order: Order, shipment: Shipment, track: NextStep | None) -> Advice:
     """A failed attempt, by what the latest scan says happened (never "nicht angetroffen" for a wrong address)."""
-    latest = shipment.events[-1].text if shipment.events else None
-    found = scans.meaning(latest)
+    found = scan_meaning(shipment)
     if found == scans.ADDRESS_INCOMPLETE:
         return Advice("address_incomplete", _("Der Zusteller konnte Ihr Paket nicht zustellen, weil die Anschrift "
                                               "unvollständig ist. Bitte schreiben Sie uns Ihre vollständige "
@@ -157,8 +185,8 @@ def _failed_attempt(order: Order, shipment: Shipment, track: NextStep | None) ->
 
 def _advice(order: Order, views: list[ShipmentView], today: dt.date, state: str,
             expected: tuple[dt.date, dt.date] | None, delivered_on: dt.date | None) -> Advice:
-    statuses = {v.shipment.status for v in views}
-    open_views = [v for v in views if v.shipment.status in OPEN_STATUSES]
+    statuses = {advised_status(v.shipment) for v in views}
+    open_views = [v for v in views if advised_status(v.shipment) in OPEN_STATUSES]
     track = NextStep(_("Zur Sendungsverfolgung des Zustellers"), views[0].tracking_url) if views else None
 
     if order.status == "cancelled":
@@ -182,10 +210,10 @@ def _advice(order: Order, views: list[ShipmentView], today: dt.date, state: str,
                                    "machen Sie Fotos davon – damit ersetzen wir beschädigte Artikel schnell."),
                       NextStep(_("Schaden mit Fotos melden"), contact_url(order, "lieferung-beschaedigt")))
     if "delivery_failed" in statuses:
-        failed = next(v.shipment for v in views if v.shipment.status == "delivery_failed")
+        failed = next(v.shipment for v in views if advised_status(v.shipment) == "delivery_failed")
         return _failed_attempt(order, failed, track)
     if "ready_for_pickup" in statuses:
-        pickup = next(v.shipment for v in views if v.shipment.status == "ready_for_pickup")
+        pickup = next(v.shipment for v in views if advised_status(v.shipment) == "ready_for_pickup")
         deadline = _(" Bitte holen Sie es bis %(date)s ab, sonst geht es an uns zurück.",
                      date=_fmt(pickup.pickup_deadline)) if pickup.pickup_deadline else ""
         return Advice("ready_for_pickup", _("Ihr Paket liegt abholbereit: %(place)s.", place=pickup.pickup_location
