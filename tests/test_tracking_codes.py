@@ -141,6 +141,13 @@ def test_a_code_shows_a_parcel_on_the_way_is_not_coming_as_planned(app, client, 
     assert says in page and ON_TIME not in page and "kommt voraussichtlich" not in page
 
 
+def test_a_pickup_point_scan_before_the_carrier_has_it_is_the_drop_off(app, client, make_user):
+    page = _page(app, client, make_user, shipment("T-CODE-7", "label_created", [
+        coded(DAY - dt.timedelta(days=1), "label_created", "Scan", "ParcelShop")], carrier="DPD",
+        promised=(DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2))))
+    assert ON_TIME in page and PICKUP not in page
+
+
 def test_a_pickup_code_names_the_pickup_place(app, client, make_user):
     page = _page(app, client, make_user, shipment("T-CODE-3", "in_transit", [
         coded(DAY - dt.timedelta(days=1), "in_transit", "Scan", "READY_FOR_COLLECTION")], carrier="Hermes",

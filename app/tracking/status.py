@@ -80,7 +80,9 @@ def advised_status(shipment: Shipment) -> str:
     "stored in the ParcelShop" waits to be picked up; a pickup that went back to the sender is no pickup.
     """
     found = scans.code_meaning(shipment.events[-1].code, shipment.carrier) if shipment.events else None
-    if shipment.status in OPEN_STATUSES and found == scans.AT_PICKUP_POINT:
+    # Before the carrier has it, a pickup-point scan is the sender dropping the parcel off there, not our customer's
+    # pickup.
+    if shipment.status in ("in_transit", "out_for_delivery") and found == scans.AT_PICKUP_POINT:
         return "ready_for_pickup"
     if shipment.status in OPEN_STATUSES and found in _FAILED_MEANINGS:
         return "delivery_failed"
