@@ -66,10 +66,13 @@ def register_domain_services(app: Flask) -> None:
     from app.returns.policy import load_policy
     from app.search.service import init_search
 
+    from app.articles.store import content_version, load_database_tree
+
     library = ArticleLibrary(
         app.config["HELPCENTER_CONTENT_DIR"],
         app.config["HELPCENTER_DEFAULT_LANG"],
         reload_seconds=app.config["HELPCENTER_CONTENT_RELOAD_SECONDS"],
+        database=content_version, load_database=load_database_tree,
     )
     app.extensions["helpcenter.library"] = library
     init_search(app, library)

@@ -11,12 +11,57 @@ from flask.cli import AppGroup
 from app.articles.loader import load_content
 from app.search.index import LANGUAGES, IndexBusy, IndexStore
 
-content_cli = AppGroup("content", help="Check the markdown help articles.")
+content_cli = AppGroup("content", help="Check, import and export the help articles.")
 index_cli = AppGroup("index", help="Build and update the search index.")
 
 
 def _load_tree():
+    """What the site serves: the articles in the database once imported, the content directory before."""
+    from app.articles.store import articles_in_database, load_database_tree
+
+    if articles_in_database():
+        return load_database_tree(current_app.config["HELPCENTER_DEFAULT_LANG"])
     return load_content(current_app.config["HELPCENTER_CONTENT_DIR"], current_app.config["HELPCENTER_DEFAULT_LANG"])
+
+
+@content_cli.command("import")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--if-empty", is_flag=True, help="Only when no article is in the database yet (a new installation).")
+def content_import(directory, if_empty):
+    """Take a markdown tree (default: HELPCENTER_CONTENT_DIR) into the database: new articles, and a new version of
+    each changed one. Broken files are listed and skipped; exit code 1 if there was one."""
+    from app.articles.store import articles_in_database, import_tree
+    from app.extensions import db
+
+    if if_empty and articles_in_database():
+        click.echo("Articles are in the database already; nothing imported.")
+        return
+    root = directory or current_app.config["HELPCENTER_CONTENT_DIR"]
+    report = import_tree(root, current_app.config["HELPCENTER_DEFAULT_LANG"])
+    if report.categories == 0 and report.problems:
+        db.session.rollback()
+        for problem in report.problems:
+            click.echo(f"ERROR {problem}", err=True)
+        raise click.ClickException(f"Nothing imported from {root}.")
+    db.session.commit()
+    click.echo(f"Imported from {root}: {report}.")
+    for problem in report.problems:
+        click.echo(f"ERROR {problem}", err=True)
+    if report.problems:
+        sys.exit(1)
+
+
+@content_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+def content_export(directory):
+    """Write every category and article from the database as markdown files (the format `content import` reads)."""
+    from app.articles.store import articles_in_database, export_tree
+
+    if not articles_in_database():
+        raise click.ClickException("No articles in the database yet: the content directory is what is served "
+                                   f"({current_app.config['HELPCENTER_CONTENT_DIR']}).")
+    count = export_tree(directory)
+    click.echo(f"Exported {count} articles to {directory}.")
 
 
 @content_cli.command("check")

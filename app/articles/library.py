@@ -1,12 +1,15 @@
 """The articles a running app serves: loaded once, reloaded when a file in the tree changes."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from typing import Callable
 
 from app.articles.loader import Article, Category, ContentTree, Page, load_content, load_page
+
+log = logging.getLogger(__name__)
 
 
 def content_signature(root: str) -> tuple:
@@ -26,12 +29,22 @@ def content_signature(root: str) -> tuple:
 
 
 class ArticleLibrary:
-    """Serve the content tree, re-reading it at most every `reload_seconds` when files changed."""
+    """Serve the articles, re-checking at most every `reload_seconds` whether they changed.
 
-    def __init__(self, root: str, default_lang: str, reload_seconds: float = 2.0):
+    The source is the database once articles were imported into it (app/articles/store.py): every node compares
+    the change counter and reloads, so a published change is served everywhere within seconds. Before the first
+    import, the content directory is served as it is (files, compared by size and modification time).
+    """
+
+    def __init__(self, root: str, default_lang: str, reload_seconds: float = 2.0,
+                 database: Callable[[], int | None] | None = None,
+                 load_database: Callable[[str], ContentTree] | None = None):
         self.root = root
         self.default_lang = default_lang
         self.reload_seconds = reload_seconds
+        # The database's change counter (None: articles not stored there) and its tree; absent in plain tests.
+        self._database_version = database
+        self._load_database = load_database
         self._lock = threading.Lock()
         self._tree: ContentTree | None = None
         self._signature: tuple | None = None
@@ -53,14 +66,30 @@ class ArticleLibrary:
             return self._tree
         with self._lock:
             if self._tree is None or now - self._checked_at >= self.reload_seconds:
-                signature = content_signature(self.root)
+                signature = self._current_signature()
                 if signature != self._signature or self._tree is None:
-                    self._tree = load_content(self.root, self.default_lang)
+                    if signature[0] == "database":
+                        self._tree = self._load_database(self.default_lang)
+                    else:
+                        self._tree = load_content(self.root, self.default_lang)
                     self._signature = signature
                     for listener in self._listeners:
                         listener(self._tree)
                 self._checked_at = time.monotonic()
             return self._tree
+
+    def _current_signature(self) -> tuple:
+        version = None
+        if self._database_version is not None:
+            try:
+                version = self._database_version()
+            except Exception:  # noqa: BLE001 — database away or no app context: serve what we have
+                if self._signature is not None and self._signature[0] == "database":
+                    return self._signature
+                log.warning("article store unreadable; serving the content directory", exc_info=True)
+        if version is not None:
+            return ("database", version)
+        return ("files", content_signature(self.root))
 
     # Lookups the views need -------------------------------------------------
 

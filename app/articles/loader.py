@@ -91,8 +91,11 @@ class ContentTree:
         return [a for a in self.articles.values() if a.published]
 
 
-class _ArticleError(ValueError):
+class ArticleError(ValueError):
     """A file that cannot be served; the message is the reason shown to editors."""
+
+
+_ArticleError = ArticleError
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -132,9 +135,14 @@ def _as_str_list(value, name: str) -> tuple[str, ...]:
 
 def _read_front_matter(path: Path):
     try:
-        return frontmatter.loads(path.read_text(encoding="utf-8"))
+        return _front_matter(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise _ArticleError("file is not UTF-8 text") from exc
+
+
+def _front_matter(text: str):
+    try:
+        return frontmatter.loads(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -149,7 +157,15 @@ def _required_text(meta: dict, name: str) -> str:
 
 
 def _parse_category(path: Path, slug: str) -> Category:
-    post = _read_front_matter(path)
+    return _category_from(_read_front_matter(path), slug)
+
+
+def parse_category_source(text: str, slug: str) -> Category:
+    """A category from the text of its _index.md (ArticleError when it cannot be served)."""
+    return _category_from(_front_matter(text), slug)
+
+
+def _category_from(post, slug: str) -> Category:
     return Category(
         slug=slug,
         title=_required_text(post.metadata, "title"),
@@ -162,7 +178,17 @@ def _parse_category(path: Path, slug: str) -> Category:
 
 def _parse_article(path: Path, category: str, default_lang: str) -> Article:
     raw = path.read_bytes()
-    post = _read_front_matter(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _ArticleError("file is not UTF-8 text") from exc
+    return parse_article_source(text, path.stem, category, default_lang, str(path))
+
+
+def parse_article_source(text: str, slug: str, category: str, default_lang: str, path: str) -> Article:
+    """An article from the whole text of its markdown file; ArticleError (its reason for editors) otherwise."""
+    raw = text.encode("utf-8")
+    post = _front_matter(text)
     meta = post.metadata
     lang = str(meta.get("lang") or default_lang)
     if lang not in LANGUAGES:
@@ -172,7 +198,7 @@ def _parse_article(path: Path, category: str, default_lang: str) -> Article:
         raise _ArticleError(f"'status' must be one of {', '.join(STATUSES)}, got {status!r}")
     rendered = render_markdown(post.content)
     return Article(
-        slug=path.stem,
+        slug=slug,
         category=category,
         title=_required_text(meta, "title"),
         summary=_required_text(meta, "summary"),
@@ -185,7 +211,7 @@ def _parse_article(path: Path, category: str, default_lang: str) -> Article:
         body_html=rendered.html,
         toc=rendered.toc,
         text=rendered.text,
-        path=str(path),
+        path=path,
         content_hash=hashlib.sha256(raw).hexdigest(),
     )
 
