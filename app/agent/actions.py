@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 
 from app.audit.trail import record
 from app.cases import conversation
+from app.cases.access import case_page_link
 from app.cases.availability import to_utc_naive
 from app.cases.models import Case, CaseEvent
 from app.core.errors import Conflict
@@ -150,14 +151,16 @@ def reply_by_email(case: Case, agent, subject: str | None, body: str, now: dt.da
         if case.number not in title:
             # The number in the subject lets the customer (and the next mail's threading) find the case.
             title = _("%(subject)s [Anfrage %(number)s]", subject=title, number=case.number)
+        # Under the agent's words (the thread keeps those alone): where to answer, also from another device.
+        footer = _("Antworten Sie einfach auf diese E-Mail oder im Web: %(link)s", link=case_page_link(case.number))
     moment = to_utc_naive(now)
     _take(case, agent, moment)
     _responded(case, moment)
     message = conversation.add_agent_message(case, agent, text, now, channel="email", subject=title)
     message.email_message_id = new_message_id()
     event = _log(case, agent, "reply", moment, note=text)
-    queue_email(case.contact_email, title, text, dedupe_key=f"case-reply:{event.id}", personal=True,
-                thread=thread_headers(case, message.email_message_id))
+    queue_email(case.contact_email, title, f"{text}\n\n-- \n{footer}", dedupe_key=f"case-reply:{event.id}",
+                personal=True, thread=thread_headers(case, message.email_message_id))
     return message
 
 

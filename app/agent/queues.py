@@ -88,11 +88,13 @@ def queue_channels(config: RoutingConfig) -> dict[str, tuple[str, ...]]:
     return {slug: tuple(c for c in CHANNELS if c in found) for slug, found in channels.items()}
 
 
-def open_cases(queue: str | None = None) -> list[Case]:
+def open_cases(queue: str | None = None, holder_id: int | None = None) -> list[Case]:
     query = select(Case).where(Case.status.in_(OPEN_STATUSES)).options(selectinload(Case.order),
                                                                        selectinload(Case.assigned_to))
     if queue is not None:
         query = query.where(Case.queue == queue)
+    if holder_id is not None:
+        query = query.where(Case.assigned_to_id == holder_id)
     return list(db.session.scalars(query))
 
 
@@ -106,6 +108,11 @@ def work_order(case: Case) -> tuple:
 def cases_in_queue(queue: str) -> list[Case]:
     """The open cases of one queue in the order agents should take them."""
     return sorted(open_cases(queue), key=work_order)
+
+
+def held_by(agent) -> list[Case]:
+    """The open cases this agent holds, across the queues, in working order."""
+    return sorted(open_cases(holder_id=agent.id), key=work_order)
 
 
 def callbacks() -> list[Case]:

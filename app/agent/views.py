@@ -15,13 +15,14 @@ from app.agent.actions import ActionRefused, case_by_number
 from app.agent.context import customer_context, proven_order, trail_steps
 from app.agent.forms import (CallbackForm, ChatForm, ClaimForm, NoteForm, PresenceForm, ReopenForm, ReplyForm,
                              ResolveForm, VerifyForm)
-from app.agent.queues import by_channel, callbacks, cases_in_queue, queue_name, sla_timer
+from app.agent.queues import by_channel, callbacks, cases_in_queue, held_by, queue_name, sla_timer
 from app.agent.replies import TEMPLATES, fill, placeholder_values, shipment_news, template
 from app.agent.schemas import (CallbackInput, ChatLineInput, ClaimInput, NoteInput, PresenceInput, ReopenInput,
                                ReplyInput, ResolveInput, VerifyInput)
 from app.agent.suggestions import suggest
 from app.agent.vocabulary import PRIORITIES
-from app.cases.conversation import MESSAGE_CHANNEL_LABELS, event_words, thread_for_agent, unanswered_ids
+from app.cases.conversation import (MESSAGE_CHANNEL_LABELS, cases_with_new_customer_message, event_words,
+                                    thread_for_agent, unanswered_ids)
 from app.cases.routing import CHANNELS
 from app.cases.topics import OUTCOMES as CUSTOMER_OUTCOMES
 from app.cases.topics import TOPICS
@@ -53,9 +54,11 @@ def console():
     """The queues per channel with counts, oldest waiting and SLA; callbacks by slot; waiting chats."""
     now = contact_views.now()
     config = contact_views.routing()
+    mine, due_callbacks, chats = held_by(current_user), callbacks(), waiting_chats()
     return never_stored(render_template(
-        "agent/console.html", channels=by_channel(config, now), channel_order=CHANNELS, callbacks=callbacks(),
-        chats=waiting_chats(), presence=presence_of(current_user, now), presence_form=PresenceForm(),
+        "agent/console.html", channels=by_channel(config, now), channel_order=CHANNELS, callbacks=due_callbacks,
+        chats=chats, mine=mine, presence=presence_of(current_user, now), presence_form=PresenceForm(),
+        new_messages=cases_with_new_customer_message(c.id for c in (*mine, *due_callbacks, *chats)),
         sla_timer=partial(sla_timer, config=config), now=now, topics=TOPICS, grace_minutes=config.grace_minutes))
 
 
@@ -66,9 +69,11 @@ def queue(slug):
     if slug not in config.queues:
         abort(404)
     now = contact_views.now()
-    return never_stored(render_template("agent/queue.html", queue=config.queues[slug], cases=cases_in_queue(slug),
-                                     sla_timer=partial(sla_timer, config=config), now=now, topics=TOPICS,
-                                     presence=presence_of(current_user, now)))
+    cases = cases_in_queue(slug)
+    return never_stored(render_template("agent/queue.html", queue=config.queues[slug], cases=cases,
+                                        new_messages=cases_with_new_customer_message(c.id for c in cases),
+                                        sla_timer=partial(sla_timer, config=config), now=now, topics=TOPICS,
+                                        presence=presence_of(current_user, now)))
 
 
 @bp.get("/anfrage/<number>")

@@ -10,6 +10,7 @@ from flask_babel import format_datetime, force_locale
 from flask_babel import gettext as _
 from sqlalchemy import update
 
+from app.cases.access import case_page_link
 from app.cases.availability import answer_due, chat_available, find_slot, next_opening, to_utc_naive
 from app.cases.conversation import add_customer_message
 from app.cases.models import Case, ContactDeflection
@@ -139,7 +140,7 @@ def _queue_messages(case: Case, config: RoutingConfig) -> None:
 
     shop = current_app.config["HELPCENTER_SHOP_NAME"]
     with force_locale(case.lang):
-        link = f"{current_app.config['HELPCENTER_BASE_URL'].rstrip('/')}/kontakt/anfrage/{case.number}"
+        link = case_page_link(case.number)
         body = _("Hallo %(name)s,\n\nvielen Dank für Ihre Nachricht. Ihre Anfrage hat die Nummer %(number)s.\n\n"
                  "So melden wir uns: %(expected)s\n\nIhre Nachricht:\n%(message)s\n\n"
                  "Den Stand Ihrer Anfrage sehen Sie hier: %(link)s\n\nIhr Kundenservice von %(shop)s",

@@ -11,7 +11,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.cases.access import remember_case, visible_case
+from app.cases.access import ACCESS_PARAM, open_with_link, remember_case, visible_case
 from app.cases.attachments import UploadRejected, check_uploads
 from app.cases.availability import callback_slots, chat_available, next_opening
 from app.cases.models import ContactDeflection
@@ -25,6 +25,7 @@ from app.contact.schemas import SuggestionOpened
 from app.core.errors import IdempotencyConflict, InvalidInput, NotFound
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema, json_route
+from app.core.responses import never_stored
 from app.core.schemas import PrefillQuery, parse_form, parse_json, parse_prefill
 from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
@@ -147,9 +148,23 @@ def contact():
     return _form_page(form, orders, 422 if request.method == "POST" else 200)
 
 
+def _link_failed(response) -> bool:
+    return response.status_code == 404
+
+
 @bp.get("/anfrage/<number>")
+# Only guesses at a mail's link count; the page itself is read as often as the customer likes.
+@limiter.limit("30 per hour", exempt_when=lambda: ACCESS_PARAM not in request.args, deduct_when=_link_failed)
 def case(number):
-    """The case for the customer who sent it: status, the whole public thread and a reply box."""
+    """The case for the customer who sent it: status, the whole public thread and a reply box.
+
+    With the link from a mail (?zugang=…) the case is remembered for this visit, then the page is shown at its
+    plain address, so the token stays neither in the address bar nor in a Referer.
+    """
+    if ACCESS_PARAM in request.args:
+        if open_with_link(number, request.args.get(ACCESS_PARAM)) is None and visible_case(number) is None:
+            abort(404)
+        return never_stored(redirect(url_for("contact.case", number=number), 303))
     found = visible_case(number)
     if found is None:
         abort(404)
