@@ -56,7 +56,68 @@ def walk(demo_shop):
     assert case.status_code == 201, case.get_json()
     demo_shop.walk_return = created.get_json()["return_number"]
     demo_shop.walk_case = case.get_json()["case_number"]
+    _long_thread(demo_shop, client, headers)
+    _token_pages(demo_shop)
     return demo_shop
+
+
+LONG_WORD = "Rücksendeetikettendruckerproblembeschreibung" * 3
+LONG_URL = "https://nordlicht.example/sendungsverfolgung/00340434165000000001?" + "&".join(
+    f"parameter{i}=wert{i}" for i in range(12))
+
+
+def _long_thread(shop, client, headers) -> None:
+    """Anna's case gets a long thread (long words and links on both sides), two more cases for "Meine Anfragen",
+    one of them resolved for the survey page, and a withdrawal for its receipt."""
+    import datetime as dt
+
+    from app.agent import actions
+    from app.agent.survey import survey_token
+    from app.cases.models import Case
+    from app.withdrawal.service import WithdrawalRequest, submit_and_commit
+
+    app, number = shop.app, shop.walk_case
+    for body in (f"Hier der Link aus der Mail: {LONG_URL}", f"Und noch ein langes Wort: {LONG_WORD}"):
+        answer = client.post(f"/api/cases/{number}/messages", headers=headers, json={"body": body})
+        assert answer.status_code == 201, answer.get_json()
+    others = []
+    for message in (f"Frage zu {LONG_URL}", f"Noch eine Frage: {LONG_WORD}"):
+        answer = client.post("/api/cases", headers=headers, json={"topic": "sonstiges", "channel": "email",
+                                                                   "message": message})
+        assert answer.status_code == 201, answer.get_json()
+        others.append(answer.get_json()["case_number"])
+    now = dt.datetime.now(dt.timezone.utc)
+    with app.test_request_context():
+        agent = db.session.scalar(select(User).where(User.email == STAFF["agent"]))
+        anna = db.session.scalar(select(User).where(User.email == CUSTOMER))
+        case = db.session.scalar(select(Case).where(Case.number == number))
+        actions.reply_by_email(case, agent, None, f"Bitte nutzen Sie diesen Link: {LONG_URL}\n{LONG_WORD}", now)
+        resolved = db.session.scalar(select(Case).where(Case.number == others[1]))
+        actions.resolve(resolved, agent, "information", None, now)
+        db.session.commit()
+        shop.walk_survey = survey_token(resolved)
+        withdrawal = submit_and_commit(WithdrawalRequest(
+            order_number=shop.anna_order, name="Anna Schmidt", email=CUSTOMER,
+            reason=f"Passt nicht, siehe {LONG_URL} – {LONG_WORD}"), anna, now).withdrawal
+        shop.walk_withdrawal = withdrawal.number
+
+
+def _token_pages(shop) -> None:
+    """An invited colleague's welcome link, Anna's password reset link, and the agent's member page."""
+    from app.accounts.service import reset_token_for
+    from app.accounts.staff import invitation_token_for
+
+    with shop.app.app_context():
+        invited = db.session.scalar(select(User).where(User.email == "walk.invited@example.com"))
+        if invited is None:
+            invited = User(email="walk.invited@example.com", name="Maximiliane Langnamige-Beispielhaftigkeit",
+                           role="agent", origin="invite")
+            invited.set_password("ein-langes-gutes-passwort")
+            db.session.add(invited)
+            db.session.commit()
+        shop.walk_welcome = invitation_token_for(invited)
+        shop.walk_reset = reset_token_for(db.session.scalar(select(User).where(User.email == CUSTOMER)))
+        shop.walk_member = db.session.scalar(select(User.id).where(User.email == STAFF["agent"]))
 
 
 def session_page(browser, server, email, width, height):
@@ -79,12 +140,19 @@ def session_page(browser, server, email, width, height):
     return context, page
 
 
-TOO_WIDE = """() => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-  .filter(e => !e.parentElement || e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
-  .slice(0, 5)
-  .map(e => [e.tagName.toLowerCase(), ...e.classList].join('.') + ' '
-            + Math.round(e.getBoundingClientRect().right) + 'px')"""
+TOO_WIDE = """() => {
+  const name = e => [e.tagName.toLowerCase(), ...e.classList].join('.');
+  const boxes = [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .filter(e => !e.parentElement || e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+    .map(e => name(e) + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
+  // Text wider than its own box (a long word) widens the page without any element sticking out.
+  const texts = [...document.querySelectorAll('body *')]
+    .filter(e => getComputedStyle(e).overflowX === 'visible' && e.scrollWidth > e.clientWidth + 1
+                 && e.clientWidth > 0 && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+    .map(e => name(e) + ' text ' + e.scrollWidth + 'px in ' + e.clientWidth + 'px');
+  return [...boxes, ...texts].slice(0, 5);
+}"""
 
 
 def _too_wide(page) -> list[str]:
@@ -104,15 +172,16 @@ def _pages(server, who):
     order, ret, case = server.anna_order, server.walk_return, server.walk_case
     if who is None:
         return ["/", "/hilfe", "/suche?q=paket", "/kontakt", "/sendungsverfolgung", "/widerruf", "/anmelden",
-                "/konto/passwort-vergessen", "/impressum", "/datenschutz"]
+                "/konto/passwort-vergessen", "/impressum", "/datenschutz", f"/kontakt/umfrage/{server.walk_survey}",
+                f"/konto/willkommen/{server.walk_welcome}", f"/konto/passwort-neu/{server.walk_reset}"]
     if who == CUSTOMER:
-        return ["/konto", "/retouren", f"/retouren/bestellung/{order}", f"/retouren/{ret}",
+        return ["/konto", "/konto/anfragen", "/retouren", f"/retouren/bestellung/{order}", f"/retouren/{ret}",
                 f"/sendungsverfolgung/{order}", f"/sendungsverfolgung/{order}/nicht-erhalten",
-                f"/kontakt/anfrage/{case}", "/kontakt"]
+                f"/kontakt/anfrage/{case}", "/kontakt", f"/widerruf/eingang/{server.walk_withdrawal}"]
     if who == STAFF["agent"]:
         return ["/agent", f"/agent/anfrage/{case}", "/agent/retouren", f"/agent/retouren/{ret}"]
     if who == STAFF["admin"]:
-        return ["/admin", "/admin/protokoll", "/konto/sicherheit"]
+        return ["/admin", f"/admin/team/{server.walk_member}", "/admin/protokoll", "/konto/sicherheit"]
     return ["/redaktion"]
 
 
