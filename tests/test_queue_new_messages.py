@@ -60,6 +60,7 @@ def test_a_customer_reply_marks_the_case_in_the_queue_and_the_answer_clears_it(s
     # A note for colleagues is no answer to the customer.
     form_post(agent, number, "notiz", note="Lager gefragt.")
     assert MARK in row(agent.get(queue).get_data(as_text=True), number)
+    assert "1 neue Kundennachricht" in agent.get(f"/agent/anfrage/{number}").get_data(as_text=True)  # as on the case
     form_post(agent, number, "antwort", subject="", body="Zweite Antwort.")
     assert MARK not in row(agent.get(queue).get_data(as_text=True), number)
 

@@ -166,8 +166,12 @@ def thread_for_agent(case: Case) -> list[CaseMessage]:
 
 
 def unanswered_ids(thread: list[CaseMessage]) -> set[int]:
-    """The customer's messages after the last thing an agent did on the case: new for the agent."""
-    last_agent = max((i for i, m in enumerate(thread) if m.author == "agent"), default=-1)
+    """The customer's messages after the last thing an agent did for the customer to see: new for the agent.
+
+    An internal note answers nobody, so it does not clear them (the same rule as the lists'
+    cases_with_new_customer_message)."""
+    last_agent = max((i for i, m in enumerate(thread) if m.author == "agent" and m.visibility == "public"),
+                     default=-1)
     return {m.id for m in thread[last_agent + 1:] if m.author == "customer" and m.event != "opened"}
 
 
