@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage
-from tests.agent_helpers import agent_client, clock, customer_client, email_case, open_case, post_json, shop  # noqa: F401
+from tests.agent_helpers import agent_client, clock, customer_client, email_case, open_case, shop  # noqa: F401
 from tests.conftest import csrf_token_from
 
 LINK = re.compile(r"https?://\S+/kontakt/anfrage/\S+")
