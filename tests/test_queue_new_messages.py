@@ -61,8 +61,19 @@ def test_a_customer_reply_marks_the_case_in_the_queue_and_the_answer_clears_it(s
     form_post(agent, number, "notiz", note="Lager gefragt.")
     assert MARK in row(agent.get(queue).get_data(as_text=True), number)
     assert "1 neue Kundennachricht" in agent.get(f"/agent/anfrage/{number}").get_data(as_text=True)  # as on the case
+    assert flagged(agent, shop, number) is True
     form_post(agent, number, "antwort", subject="", body="Zweite Antwort.")
     assert MARK not in row(agent.get(queue).get_data(as_text=True), number)
+    assert flagged(agent, shop, number) is False
+
+
+def flagged(agent, app, number) -> bool:
+    """The JSON console's flag for the case, in the queue's list and on the one case's answer alike."""
+    listed = agent.get(f"/api/agent/cases?queue={queue_of(app, number)}").get_json()["cases"]
+    in_list = next(c["new_customer_message"] for c in listed if c["case_number"] == number)
+    claimed = post_json(agent, f"/api/agent/cases/{number}/claim").get_json()
+    assert claimed["new_customer_message"] == in_list
+    return in_list
 
 
 def test_a_reply_to_a_resolved_case_brings_it_back_marked_and_with_its_agent(shop, clock):

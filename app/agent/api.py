@@ -14,7 +14,7 @@ from app.agent.schemas import (CallbackBody, CasesQuery, CaseSummary, Presence, 
                                QueueOverview, Queues, ReplyInput, ResolveBody, SlaState)
 from app.agent.vocabulary import CHANNELS, PRIORITIES, STATUSES, case_outcome
 from app.api.openapi import api_operation
-from app.cases.conversation import public_message
+from app.cases.conversation import cases_with_new_customer_message, public_message
 from app.cases.schemas import CaseMessageOut
 from app.cases.topics import TOPICS
 from app.chat.schemas import ChatLine, ChatPosted, ChatQuery, ChatState
@@ -34,8 +34,11 @@ def _iso(moment):
     return moment.isoformat() + "Z" if moment is not None else None
 
 
-def case_summary(case, now) -> dict:
+def case_summary(case, now, new_messages: set[int] | None = None) -> dict:
+    """The case as the lists show it; new_messages: the list's cases_with_new_customer_message (asked once)."""
     timer = sla_timer(case, now, contact_views.routing())
+    if new_messages is None:
+        new_messages = cases_with_new_customer_message([case.id])
     order = proven_order(case)
     return CaseSummary(
         case_number=case.number, topic=case.topic, channel=case.channel, queue=case.queue, priority=case.priority,
@@ -50,7 +53,7 @@ def case_summary(case, now) -> dict:
                      callback_end=_iso(timer.slot_end)),
         assigned_to=case.assigned_to.name if case.assigned_to else None,
         first_response_at=_iso(case.first_response_at), resolved_at=_iso(case.resolved_at), outcome=case.outcome,
-        outcome_label=case_outcome(case.outcome),
+        outcome_label=case_outcome(case.outcome), new_customer_message=case.id in new_messages,
     ).model_dump(mode="json")
 
 
@@ -82,7 +85,9 @@ def cases(query: CasesQuery):
     if query.queue not in contact_views.routing().queues:
         raise NotFound(_("Diese Warteschlange gibt es nicht."), code="unknown_queue")
     now = contact_views.now()
-    return jsonify(QueueCases(queue=query.queue, cases=[case_summary(c, now) for c in cases_in_queue(query.queue)])
+    listed = cases_in_queue(query.queue)
+    new_messages = cases_with_new_customer_message(c.id for c in listed)
+    return jsonify(QueueCases(queue=query.queue, cases=[case_summary(c, now, new_messages) for c in listed])
                    .model_dump(mode="json"))
 
 

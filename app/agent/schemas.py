@@ -176,6 +176,8 @@ class CaseSummary(Schema):
     resolved_at: str | None
     outcome: str | None
     outcome_label: str | None
+    new_customer_message: bool = Field(False, description="The customer wrote after the last public answer or "
+                                                          "action of an agent (the lists' \"Neue Nachricht\")")
 
 
 class QueueCases(Schema):
