@@ -51,7 +51,8 @@ def _case_or_404(number: str):
 
 @bp.get("")
 def console():
-    """The queues per channel with counts, oldest waiting and SLA; callbacks by slot; waiting chats."""
+    """The agent's own open cases; the queues per channel with counts, oldest waiting and SLA; callbacks by slot;
+    waiting chats. Cases with a new customer message are marked."""
     now = contact_views.now()
     config = contact_views.routing()
     mine, due_callbacks, chats = held_by(current_user), callbacks(), waiting_chats()
