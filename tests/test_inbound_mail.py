@@ -304,10 +304,14 @@ def test_bounces_and_our_own_mail_are_dropped(shop, clock):
     report.set_content("failed")
     report.add_attachment("Reporting-MTA: dns; mx.example.org", subtype="plain")
     raw_report = report.as_bytes().replace(b"multipart/mixed", b"multipart/report")
-    for raw in (bounce.as_bytes(), own, raw_report):
+    own_reply_address = new_mail("Schleife?", sender="service+nl-2026-000001.abcdefghijklmnop@nordlicht.example",
+                                 message_id="<own2@nordlicht.example>")
+    for raw in (bounce.as_bytes(), own, raw_report, own_reply_address):
         assert receive(shop, raw).kind == "ignored"
+    # A customer whose own address happens to start like ours is a customer.
+    assert receive(shop, new_mail("Hallo", sender="service+shop@gmail.example", message_id="<c@x>")).kind == "new_case"
     with shop.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 1
 
 
 @pytest.mark.parametrize("raw,kind", [

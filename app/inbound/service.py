@@ -83,8 +83,11 @@ def receive_mail(raw: bytes, now: dt.datetime | None = None, recipient: str | No
 def _not_for_us(mail: InboundMail) -> str | None:
     if mail.sender is None:
         return "no-sender"  # nobody to answer
-    own = {inbound_address(), current_app.config["HELPCENTER_SHOP_EMAIL"].lower()}
-    if mail.sender in own or mail.sender.startswith(inbound_address().partition("@")[0] + "+"):
+    ours = inbound_address()
+    local, _at, domain = ours.partition("@")
+    sender_local, _at, sender_domain = mail.sender.partition("@")
+    own = {ours, current_app.config["HELPCENTER_SHOP_EMAIL"].lower()}
+    if mail.sender in own or (sender_domain == domain and sender_local.startswith(local + "+")):
         return "own-mail"  # our own mail came back (a forwarding loop)
     if not mail.text.strip() and not mail.files:
         return "empty"
