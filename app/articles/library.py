@@ -86,7 +86,7 @@ class ArticleLibrary:
             except Exception:  # noqa: BLE001 — database away or no app context: serve what we have
                 if self._signature is not None and self._signature[0] == "database":
                     return self._signature
-                log.warning("article store unreadable; serving the content directory", exc_info=True)
+                log.warning("article store unreadable; serving the content directory")
         if version is not None:
             return ("database", version)
         return ("files", content_signature(self.root))
