@@ -71,12 +71,26 @@ def content_check():
     drafts = sum(1 for a in tree.articles.values() if not a.published)
     click.echo(f"{len(tree.categories)} categories, {len(tree.published)} published articles, {drafts} drafts, "
                f"{len(tree.synonyms)} synonym groups in {tree.root}")
-    for problem in tree.problems:
+    problems = list(tree.problems) + _link_problems(tree)
+    for problem in problems:
         click.echo(f"ERROR {problem}", err=True)
-    if tree.problems:
-        click.echo(f"{len(tree.problems)} problem(s) found; the site serves every other article.", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found; the site serves every other article.", err=True)
         sys.exit(1)
     click.echo("OK")
+
+
+def _link_problems(tree) -> list:
+    """Links to articles or categories that do not exist (the rule the editor's save applies too)."""
+    from app.articles.links import broken_links
+    from app.articles.loader import Problem
+
+    found = []
+    for article in tree.articles.values():
+        links = broken_links(article.body_html, tree.articles, tree.categories)
+        if links:
+            found.append(Problem(article.path, f"link(s) to nothing: {', '.join(links)}"))
+    return found
 
 
 def _store() -> IndexStore:

@@ -228,6 +228,8 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_INDEX_DIR": str(Path(env.get("HELPCENTER_INDEX_DIR") or PROJECT_ROOT / "search_index").resolve()),
         "HELPCENTER_DEFAULT_LANG": default_lang,
         "HELPCENTER_CONTENT_RELOAD_SECONDS": _env_int(env, "HELPCENTER_CONTENT_RELOAD_SECONDS", 2),
+        # on: publishing an article needs a second editor's approval (the author cannot approve their own change).
+        "HELPCENTER_EDITORIAL_REVIEW": _env_bool(env, "HELPCENTER_EDITORIAL_REVIEW", False),
         "HELPCENTER_SHOP_NAME": env.get("HELPCENTER_SHOP_NAME", "Nordlicht"),
         "HELPCENTER_SHOP_URL": env.get("HELPCENTER_SHOP_URL", "https://nordlicht.example"),
         # Absolute address of this help center, for links in e-mails, the sitemap and canonical links.

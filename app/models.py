@@ -8,4 +8,5 @@ from app.outbox.models import OutboxMessage  # noqa: F401
 from app.returns.models import (ProductVariant, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest,  # noqa: F401
                                 ReturnSequence)
 from app.withdrawal.models import Withdrawal, WithdrawalSequence  # noqa: F401
-from app.articles.models import ArticleRecord, ArticleRevision, ContentCategory, ContentFile, ContentState  # noqa: F401
+from app.articles.models import (ArticleImage, ArticleRecord, ArticleRevision, ContentCategory,  # noqa: F401
+                                 ContentFile, ContentState)

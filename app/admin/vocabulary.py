@@ -29,6 +29,13 @@ ACTION_LABELS = {
     "case.reopen": _l("Anfrage wieder geöffnet"),
     "case.verify": _l("Kunde verifiziert"),
     "return.status": _l("Rücksendestatus geändert"),
+    "article.save": _l("Artikel gespeichert"),
+    "article.publish": _l("Artikel veröffentlicht"),
+    "article.review": _l("Artikel zur Freigabe vorgelegt"),
+    "article.approve": _l("Artikel freigegeben"),
+    "article.unpublish": _l("Artikel zurückgezogen"),
+    "article.archive": _l("Artikel archiviert"),
+    "article.restore": _l("Artikelversion wiederhergestellt"),
     "customer.export": _l("Datenauskunft exportiert"),
     "customer.erase": _l("Kundendaten gelöscht"),
 }

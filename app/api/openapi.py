@@ -29,6 +29,7 @@ ERROR_DESCRIPTIONS = {
     403: "Signed in without the needed role, or a bad signature",
     404: "Does not exist, or belongs to somebody else (code `not_found`)",
     409: "The record's state does not allow this",
+    412: "Precondition failed: the If-Match header is missing or not a revision",
     413: "Body or file too large",
     415: "Wrong content type",
     422: "Values that cannot become a record (code `invalid_request` with `fields`, or `idempotency_conflict`)",

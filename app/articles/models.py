@@ -65,7 +65,13 @@ class ArticleRecord(db.Model):
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
 
-    updated_by = db.relationship("User")
+    # HELPCENTER_EDITORIAL_REVIEW: the version waiting for a second editor's approval, and who asked for it.
+    review_revision = db.Column(db.Integer, nullable=True)
+    review_requested_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id", ondelete="SET NULL"),
+                                       nullable=True)
+
+    updated_by = db.relationship("User", foreign_keys=[updated_by_id])
+    review_requested_by = db.relationship("User", foreign_keys=[review_requested_by_id])
 
 
 class ArticleRevision(db.Model):
@@ -84,3 +90,16 @@ class ArticleRevision(db.Model):
 
     article = db.relationship("ArticleRecord")
     author = db.relationship("User")
+
+
+class ArticleImage(db.Model):
+    """A picture in an article: re-encoded without metadata, named by its content hash (so its URL never changes
+    meaning and can be cached for good), stored here so that every node serves it."""
+
+    __tablename__ = "article_image"
+
+    name = db.Column(db.String(80), primary_key=True)
+    content_type = db.Column(db.String(40), nullable=False)
+    data = db.Column(db.LargeBinary, nullable=False)
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)

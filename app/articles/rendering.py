@@ -11,7 +11,7 @@ import nh3
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h2", "h3",
-    "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong",
+    "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong",
     "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
 }
 _ALLOWED_ATTRIBUTES = {
@@ -25,7 +25,11 @@ _ALLOWED_ATTRIBUTES = {
     "td": {"align", "colspan", "rowspan"},
     "th": {"align", "colspan", "rowspan", "scope"},
     "ol": {"start"},
+    "img": {"src", "alt", "title"},
 }
+# Pictures only from the help center's own image path (app/articles/images.py): a hash-named file, no query, no
+# other host — so an article can neither track readers through a foreign image nor point an <img> anywhere else.
+_OWN_IMAGE = re.compile(r"^/hilfe-bilder/[0-9a-f]{64}\.(?:png|jpg)$")
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
@@ -59,8 +63,15 @@ def _flatten_toc(tokens, out: list[TocEntry]) -> None:
         _flatten_toc(token["children"], out)
 
 
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src" and not _OWN_IMAGE.match(value):
+        return None
+    return value
+
+
 def sanitize_html(raw_html: str) -> str:
-    """Strip everything that could run script: tags, event handlers, javascript:/data: URLs."""
+    """Strip everything that could run script: tags, event handlers, javascript:/data: URLs, pictures from
+    anywhere but our own image path."""
     return nh3.clean(
         raw_html,
         tags=_ALLOWED_TAGS,
@@ -68,6 +79,7 @@ def sanitize_html(raw_html: str) -> str:
         url_schemes=_URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_attribute_filter,
     )
 
 

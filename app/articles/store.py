@@ -13,6 +13,7 @@ from pathlib import Path
 
 import frontmatter
 import yaml
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,8 +33,14 @@ class RevisionConflict(Conflict):
     """Someone saved the article since this editor opened it; `current` is the revision now stored."""
 
     def __init__(self, current: int):
-        super().__init__("the article was saved by someone else in between", code="revision_conflict")
+        super().__init__(str(_l("Jemand hat den Artikel inzwischen gespeichert (jetzt Version %(n)s).", n=current)),
+                         code="revision_conflict")
         self.current = current
+
+    def body(self) -> dict:
+        body = super().body()
+        body["error"]["current_revision"] = self.current
+        return body
 
 
 # --- the change counter ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.articles.images import find_image
 from app.articles.library import ArticleLibrary
 from app.core.errors import InvalidInput
 from app.core.forms import FORM_ERROR_STATUS, parse_form_input, parse_form_into, show_errors
@@ -173,6 +174,18 @@ def search():
     record("search", query=query, results=result.total)
     return render_template("help/search.html", form=form, result=result, search_id=search_id,
                            category_titles={c.slug: c.title_for(lang) for c in library().categories()})
+
+
+@bp.get("/hilfe-bilder/<name>")
+def article_image(name):
+    """A picture of an article, by its content hash: the same bytes for good, so caches may keep it."""
+    image = find_image(name)
+    if image is None:
+        abort(404)
+    response = Response(image.data, mimetype=image.content_type)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/impressum")

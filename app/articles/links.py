@@ -1,0 +1,19 @@
+"""Links inside the help center that lead nowhere: `/hilfe/<category>/<slug>` to an article that does not exist,
+`/hilfe/<category>` to an unknown category. `flask content check` and the editor's save apply the same rule."""
+from __future__ import annotations
+
+import re
+
+# In rendered (sanitized) HTML: href="/hilfe/<category>[/<slug>]" with an optional anchor or query.
+_INTERNAL = re.compile(r'href="/hilfe/([^"/#?]+)(?:/([^"/#?]+))?/?(?:[#?][^"]*)?"')
+
+
+def broken_links(body_html: str, articles, categories) -> list[str]:
+    """The help-center links of an article body whose target does not exist, in order, each once."""
+    broken = []
+    for category, slug in _INTERNAL.findall(body_html):
+        missing = (slug and slug not in articles) or (not slug and category not in categories)
+        link = f"/hilfe/{category}/{slug}" if slug else f"/hilfe/{category}"
+        if missing and link not in broken:
+            broken.append(link)
+    return broken
