@@ -26,7 +26,9 @@ def _slug(value: str) -> str:
 def _comma_list(value):
     # The form sends "a, b, c" in one field; the API a JSON list.
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
+        value = [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [part.strip() for item in value for part in item.split(",") if part.strip()]
     return value
 
 
@@ -50,7 +52,7 @@ class ArticleInput(Schema):
     lang: Annotated[Literal["de", "en"] | None, OptionalBlank] = Field(
         None, description="Language of the article (default: the help center's)")
     category: Line(120, min_length=1) = Field(description="Slug of an existing category")
-    order: Annotated[int | None, OptionalBlank, Field(ge=0, le=100_000)] = Field(
+    order: Annotated[Annotated[int, Field(ge=0, le=100_000)] | None, OptionalBlank] = Field(
         None, description="Position within the category, small first")
     related: Annotated[list[Slug], BeforeValidator(_comma_list), BeforeValidator(_drop_blank),
                        Field(max_length=MAX_RELATED)] = Field([], description="Slugs of existing articles")
