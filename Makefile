@@ -33,6 +33,7 @@ extract-messages: $(VENV)/.installed
 # Development: e-mails go to the console; the outbox worker runs beside the web server.
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) content import --if-empty
 	$(FLASK) demo load
 	$(FLASK) index update
 	@echo "Demo logins: anna.schmidt@example.com / demo-kunde, agent@example.com / demo-agent, editor@example.com / demo-editor, admin@example.com / demo-admin"
