@@ -32,7 +32,8 @@ from tests.conftest import FIXTURE_CONTENT, api_token, login
 
 EXAMPLES = int(os.environ.get("HELPCENTER_FUZZ_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-ROLES = ("anonymous", "customer", "agent")
+ROLES = ("anonymous", "customer", "agent", "editor")
+EDITOR = ("fuzz.editor@example.com", "redaktions-passwort-1")
 
 # Routes under /api that are not (yet) declared with @api_operation, and so not in the document.
 # The document itself and its reference page are not API operations.
@@ -113,12 +114,32 @@ def _signed_in(app, role: str):
         assert login(client).status_code == 302
     elif role == "agent":
         assert login(client, *AGENT).status_code == 302
+    elif role == "editor":
+        _ensure_editor(app)
+        assert login(client, *EDITOR).status_code == 302
     return client, api_token(client)
 
 
+def _ensure_editor(app) -> None:
+    from app.accounts.models import User
+    from app.extensions import db
+
+    with app.app_context():
+        if db.session.scalar(db.select(User).where(User.email == EDITOR[0])) is None:
+            user = User(email=EDITOR[0], name="Fuzz Redaktion", role="editor")
+            user.set_password(EDITOR[1])
+            db.session.add(user)
+            db.session.commit()
+
+
 def _applies(path: str, role: str) -> bool:
-    # Agents are fuzzed on the agent API; customers and visitors on everything (agent routes answer 401/403).
-    return path.startswith("/api/agent/") if role == "agent" else True
+    # Agents are fuzzed on the agent API, editors on the articles API (not the public view counter); customers and
+    # visitors on everything (staff routes answer 401/403).
+    if role == "agent":
+        return path.startswith("/api/agent/")
+    if role == "editor":
+        return path.startswith("/api/articles") and not path.endswith("/view")
+    return True
 
 
 def _known_path_parameters(client) -> dict[str, str]:

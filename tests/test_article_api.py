@@ -106,9 +106,10 @@ def test_put_needs_if_match_and_refuses_a_stale_revision_with_the_current_one(ed
     assert missing.status_code == 412 and missing.get_json()["error"]["code"] == "if_match_required"
     assert client.put("/api/articles/sendungsverfolgung", json=change,
                       headers={"If-Match": "drei"}).status_code == 412
-    saved = client.put("/api/articles/sendungsverfolgung", json=change, headers={"If-Match": f'"{current["revision"]}"'})
+    revision = current["revision"]
+    saved = client.put("/api/articles/sendungsverfolgung", json=change, headers={"If-Match": f'"{revision}"'})
     assert saved.status_code == 200, saved.get_json()
-    assert saved.get_json()["revision"] == current["revision"] + 1 and saved.headers["ETag"] == f'"{current["revision"] + 1}"'
+    assert saved.get_json()["revision"] == revision + 1 and saved.headers["ETag"] == f'"{revision + 1}"'
 
     other = signed_in(editorial, SECOND_EDITOR)
     late = other.put("/api/articles/sendungsverfolgung", json=dict(change, body="Überschrieben?"),

@@ -170,8 +170,8 @@ def test_pictures_are_re_encoded_without_metadata_and_served_from_the_help_cente
                           content_type="multipart/form-data", headers={"Accept": "application/json"})
     assert refused.status_code == 422 and "kein Foto" in refused.get_json()["error"]["fields"]["bild"]
     # The published article shows it; a picture from elsewhere is dropped by the sanitizer.
-    post_form(client, "/redaktion/artikel/neu", dict(FORM, body=f"![Etikett]({url})\n\n![fremd](https://x.example/a.png)",
-                                                     action="publish"), page="/redaktion/artikel/neu")
+    body = f"![Etikett]({url})\n\n![fremd](https://x.example/a.png)"
+    post_form(client, "/redaktion/artikel/neu", dict(FORM, body=body, action="publish"), page="/redaktion/artikel/neu")
     public = text(editorial.test_client().get("/hilfe/retouren/groesse-umtauschen"))
     assert f'<img alt="Etikett" src="{url}">' in public and "x.example" not in public
     assert editorial.test_client().get("/hilfe-bilder/" + "0" * 64 + ".png").status_code == 404

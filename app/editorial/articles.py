@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from app.articles import store
 from app.articles.links import broken_links
-from app.articles.loader import SLUG_PATTERN, ArticleError, parse_article_source
+from app.articles.loader import SLUG_PATTERN, ArticleError
 from app.articles.models import ArticleRecord, ContentCategory, ContentState
 from app.articles.rendering import render_markdown, slugify_heading
 from app.audit.trail import record

@@ -15,7 +15,7 @@ from app.core.forms import FORM_ERROR_STATUS, parse_form_input
 from app.core.schemas import Line, Schema, parse_data, parse_prefill
 from app.core.uploads import UploadRejected
 from app.editorial import articles as editorial
-from app.editorial.access import EDITORIAL_ROLES, require_editor  # noqa: F401 - EDITORIAL_ROLES kept for importers
+from app.editorial.access import require_editor
 from app.editorial.history import line_diff, version_diff, versions
 from app.editorial.listing import Filters, list_articles
 from app.editorial.overview import WINDOW_DAYS, articles_by_category, searches_without_results
@@ -83,8 +83,8 @@ def article_list():
 
 def _values_of(article: editorial.EditorArticle | None, prefill_title: str = "") -> dict:
     if article is None:
-        return {"title": prefill_title, "summary": "", "tags": "", "lang": current_app.config["HELPCENTER_DEFAULT_LANG"],
-                "category": "", "order": "", "related": [], "slug": "", "body": ""}
+        return {"title": prefill_title, "summary": "", "tags": "", "category": "", "order": "", "related": [],
+                "lang": current_app.config["HELPCENTER_DEFAULT_LANG"], "slug": "", "body": ""}
     return {"title": article.title, "summary": article.summary, "tags": ", ".join(article.tags), "lang": article.lang,
             "category": article.category, "order": "" if article.order is None else article.order,
             "related": list(article.related), "slug": article.slug, "body": article.body}
