@@ -254,3 +254,19 @@ def test_the_start_page_links_a_search_without_results_to_write_the_article(edit
         db.session.commit()
     html = text(signed_in(editorial).get("/redaktion"))
     assert 'href="/redaktion/artikel/neu?titel=Zoll+Schweiz"' in html
+
+
+@pytest.mark.parametrize("odd", [
+    {"order": "drei"}, {"order": "-1"}, {"related": "../etc/passwd"}, {"base_revision": "-1"}, {"action": "löschen"},
+    {"lang": "fr"}, {"title": "x" * 300}, {"tags": ",,,"}, {"body": "---\ntitle: [\n---"}, {"slug": "ÄÖÜ"},
+    {"category": "../versand"}, {"title": "🙂"},
+])
+def test_odd_form_values_get_a_message_never_a_500(editorial, odd):
+    client = signed_in(editorial)
+    response = post_form(client, "/redaktion/artikel/neu", {**FORM, "action": "save", **odd},
+                         page="/redaktion/artikel/neu")
+    assert response.status_code in (303, 422), text(response)[:500]
+    for path in ("/redaktion/artikel/%C3%A4", "/redaktion/artikel/x" * 3, "/redaktion/artikel/paypal/versionen?von=a",
+                 "/redaktion/artikel/paypal/ansicht?version=999999999999999999999",
+                 "/redaktion/artikel/paypal/versionen?von=1&bis=99999999999999999999"):
+        assert client.get(path).status_code in (200, 404), path

@@ -2,9 +2,12 @@
 admins only. The pages call app/editorial/articles.py, as the JSON API does."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import Field
 
 from app.articles import store
 from app.articles.images import store_image
@@ -12,7 +15,7 @@ from app.articles.loader import ArticleError, parse_article_source
 from app.articles.rendering import render_markdown
 from app.core.errors import InvalidInput, NotFound
 from app.core.forms import FORM_ERROR_STATUS, parse_form_input
-from app.core.schemas import Line, Schema, parse_data, parse_prefill
+from app.core.schemas import INT32_MAX, Line, Schema, parse_data, parse_prefill
 from app.core.uploads import UploadRejected
 from app.editorial import articles as editorial
 from app.editorial.access import require_editor
@@ -41,9 +44,16 @@ class ListQuery(Schema):
     category: Line(120) = ""
 
 
+Version = Annotated[int, Field(ge=1, le=INT32_MAX)]
+
+
 class DiffQuery(Schema):
-    von: int | None = None
-    bis: int | None = None
+    von: Version | None = None
+    bis: Version | None = None
+
+
+class VersionQuery(Schema):
+    version: Version | None = None
 
 
 def _library():
@@ -319,11 +329,11 @@ def customer_view(slug):
     from app.help.forms import VoteCommentForm, VoteForm
 
     article = editorial.load_article(slug, current_app.config["HELPCENTER_DEFAULT_LANG"], _library())
-    number = request.args.get("version", "")
+    number = parse_prefill(VersionQuery).version or article.revision
     source = article.source
-    if number.isdigit() and int(number) != article.revision:
+    if number != article.revision:
         row = store.article_row(slug) if store.articles_in_database() else None
-        source = store.revision_source(row, int(number)) if row is not None and int(number) >= 1 else None
+        source = store.revision_source(row, number) if row is not None else None
         if source is None:
             raise NotFound()
     try:
@@ -336,7 +346,7 @@ def customer_view(slug):
         "editorial/customer_view.html", article=found, category=library.category(found.category)
         or _fallback_category(found.category), related=library.related(found), vote=None,
         vote_form=VoteForm(formdata=None), comment_form=VoteCommentForm(formdata=None), search_id=None,
-        version=number if number.isdigit() else article.revision))
+        version=number))
 
 
 def _fallback_category(slug):
