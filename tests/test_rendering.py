@@ -27,7 +27,7 @@ Code bleibt Code <b>
     Etwas Wichtiges.
 """
     rendered = render_markdown(source)
-    assert "<table>" in rendered.html and "<td>4,95 €</td>" in rendered.html
+    assert '<table tabindex="0">' in rendered.html and "<td>4,95 €</td>" in rendered.html
     assert '<h2 id="kosten-im-ueberblick">Kosten im Überblick</h2>' in rendered.html
     assert '<div class="admonition hinweis">' in rendered.html
     assert '<p class="admonition-title">Wichtig</p>' in rendered.html

@@ -112,5 +112,6 @@ def render_markdown(source: str) -> RenderedMarkdown:
     rendered = md.convert(_demote_top_headings(source))
     toc: list[TocEntry] = []
     _flatten_toc(md.toc_tokens, toc)
-    safe = sanitize_html(rendered)
+    # A wide table scrolls sideways on a phone (CSS); keyboard users must be able to focus it to scroll it.
+    safe = sanitize_html(rendered).replace("<table>", '<table tabindex="0">')
     return RenderedMarkdown(html=safe, toc=tuple(toc), text=html_to_text(safe))

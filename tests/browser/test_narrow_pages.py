@@ -182,7 +182,9 @@ def _pages(server, who):
         return ["/agent", f"/agent/anfrage/{case}", "/agent/retouren", f"/agent/retouren/{ret}"]
     if who == STAFF["admin"]:
         return ["/admin", f"/admin/team/{server.walk_member}", "/admin/protokoll", "/konto/sicherheit"]
-    return ["/redaktion"]
+    article = "/redaktion/artikel/lieferung-ins-ausland"
+    return ["/redaktion", "/redaktion/artikel", "/redaktion/artikel/neu?titel=Zoll", article, f"{article}/versionen",
+            f"{article}/ansicht"]
 
 
 @pytest.mark.parametrize("who", [None, CUSTOMER, STAFF["agent"], STAFF["admin"], STAFF["editor"]],
