@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import SsoTokenUse
 from app.audit.models import AuditEvent
-from app.audit.queries import safe_cell
+from app.core.csv_export import safe_cell
 from app.extensions import db
 from tests.admin_helpers import ADMIN, AGENT, OTHER_ADMIN, signed_in, team  # noqa: F401
 

@@ -1,8 +1,7 @@
 """/admin: the team (invite, role, deactivate, reset sign-in factors) and the audit trail. Admins only."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -13,6 +12,7 @@ from app.admin.forms import ConfirmForm, InviteForm, RoleForm, TeamFilterForm, T
 from app.admin.schemas import ConfirmInput, InviteInput, RoleInput, TeamQuery, TrailQuery
 from app.admin.vocabulary import OBJECT_LABELS, ROLE_LABELS, action_label
 from app.audit import queries
+from app.core.csv_export import csv_response
 from app.core.errors import Forbidden
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
@@ -195,10 +195,7 @@ def trail_csv():
     """Exactly the filtered rows as CSV for German Excel (UTF-8 with BOM, ";"), streamed."""
     given = parse_query(TrailQuery)
     header = [_("Zeit (Europe/Berlin)"), _("Person"), _("Aktion"), _("Art"), _("Objekt"), _("Details")]
-    lines = queries.csv_lines(_trail_filter(given), header)
-    response = Response(stream_with_context(lines), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="protokoll.csv"'
+    response = csv_response(queries.csv_lines(_trail_filter(given), header), "protokoll.csv")
     # By account id, not the address: the log is not part of a person's erasure.
     current_app.logger.info("audit trail exported as CSV by account %d", current_user.id)
     return response

@@ -1,9 +1,7 @@
 """Reading the audit trail: the filter the /admin pages and the CSV export share, pages, CSV rows."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -11,12 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
+from app.core.csv_export import csv_lines as _csv_lines
 from app.extensions import db
 
 PAGE_SIZE = 50
 BERLIN = ZoneInfo("Europe/Berlin")
-# A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -85,34 +82,17 @@ def events_about(object_type: str, object_ref: str, limit: int = 20) -> list[Aud
         AuditEvent.object_type == object_type, AuditEvent.object_ref == object_ref)).limit(limit)))
 
 
-def safe_cell(value) -> str:
-    """A CSV cell Excel shows as text: a leading =, +, -, @ (or tab/CR) gets an apostrophe in front."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def berlin_time(moment: dt.datetime) -> str:
     return moment.replace(tzinfo=dt.timezone.utc).astimezone(BERLIN).strftime("%d.%m.%Y %H:%M:%S")
 
 
 def csv_lines(given: TrailFilter, header: list[str], batch: int = 500) -> Iterator[str]:
-    """The filtered trail as CSV for German Excel: BOM, ";" between cells, newest first, a chunk at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    """The filtered trail as CSV for German Excel (app/core/csv_export.py), newest first, a chunk at a time."""
+    def rows():
+        # Read while the response streams (a generator): the query runs inside stream_with_context.
+        query = _newest_first(_filtered(select(AuditEvent), given)).execution_options(yield_per=batch)
+        for event in db.session.scalars(query):
+            yield (berlin_time(event.created_at), event.actor_label, event.action, event.object_type,
+                   event.object_ref, event.detail)
 
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow([safe_cell(name) for name in header])
-    yield "\ufeff" + flush()
-    query = _newest_first(_filtered(select(AuditEvent), given)).execution_options(yield_per=batch)
-    for count, event in enumerate(db.session.scalars(query), start=1):
-        writer.writerow([safe_cell(cell) for cell in (berlin_time(event.created_at), event.actor_label,
-                                                      event.action, event.object_type, event.object_ref,
-                                                      event.detail)])
-        if count % batch == 0:
-            yield flush()
-    yield flush()
+    return _csv_lines(header, rows(), batch)
