@@ -111,6 +111,8 @@ def _people_settings(env) -> dict:
         "HELPCENTER_OIDC_TIMEOUT_SECONDS": _positive(_env_int(env, "HELPCENTER_OIDC_TIMEOUT_SECONDS", 5),
                                                      "HELPCENTER_OIDC_TIMEOUT_SECONDS"),
         "HELPCENTER_CUSTOMER_LOGIN": _choice(env, "HELPCENTER_CUSTOMER_LOGIN", ("password", "sso", "both"), "both"),
+        # The satisfaction survey also asks "how likely would you recommend us?" (0–10) for the NPS.
+        "HELPCENTER_SURVEY_NPS": _choice(env, "HELPCENTER_SURVEY_NPS", ("on", "off"), "off") == "on",
     }
     if settings["HELPCENTER_SSO_JWT_SECRET"] and len(settings["HELPCENTER_SSO_JWT_SECRET"]) < 32:
         raise ConfigError("HELPCENTER_SSO_JWT_SECRET must be at least 32 characters (HS256 needs a long random key)")

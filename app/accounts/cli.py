@@ -92,7 +92,7 @@ def _link_lines(link: str) -> str:
 @users_cli.command("create")
 @click.argument("email")
 # The role is checked by create_staff, so a wrong one is the same clear message (exit 1) as everywhere.
-@click.option("--role", required=True, help="What the person may do: agent, editor or admin.")
+@click.option("--role", required=True, help="What the person may do: agent, lead (team lead), editor or admin.")
 @click.option("--name", default="", help="The name colleagues see (default: the e-mail's name part).")
 def create_user(email, role, name):
     """Create a staff account without a password and print the one-time link to choose it."""
@@ -147,7 +147,7 @@ def list_users():
 @click.argument("email")
 @click.argument("role")
 def set_role(email, role):
-    """Give the staff member another role (agent, editor, admin); their sessions end."""
+    """Give the staff member another role (agent, lead, editor, admin); their sessions end."""
     user = _staff(email)
     _run(lambda: staff.change_role(user, role, actor_label=CLI_ACTOR))
     click.echo(f"{user.email} is now {user.role}.")

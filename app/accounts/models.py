@@ -9,7 +9,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.insights.models import utcnow
 
-ROLES = ("customer", "agent", "editor", "admin")
+ROLES = ("customer", "agent", "lead", "editor", "admin")
+STAFF_ROLES = ("agent", "lead", "editor", "admin")
+# Who works cases in the agent console: agents, team leads (an agent who also sees the service figures), admins.
+CASE_WORKER_ROLES = ("agent", "lead", "admin")
 
 
 def new_session_token() -> str:
@@ -85,7 +88,11 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("agent", "editor", "admin")
+        return self.role in STAFF_ROLES
+
+    @property
+    def works_cases(self) -> bool:
+        return self.role in CASE_WORKER_ROLES
 
 
 class RecoveryCode(db.Model):

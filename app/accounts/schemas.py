@@ -106,7 +106,7 @@ class LoginInput(Schema):
 class UserOut(Schema):
     email: str
     name: str
-    role: str = Field(description="customer, agent, editor or admin")
+    role: str = Field(description="customer, agent, lead (team lead), editor or admin")
 
 
 class SignedIn(Schema):

@@ -12,12 +12,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.models import User
+from app.accounts.models import STAFF_ROLES, User
 from app.audit.trail import record
 from app.core.emails import InvalidEmail, normalize_email
 from app.extensions import db
 
-STAFF_ROLES = ("agent", "editor", "admin")
 INVITATION_HOURS = 24
 
 
@@ -170,4 +169,5 @@ def second_factor_required(user: User) -> bool:
 
 def landing_endpoint(user: User) -> str:
     """Where each role starts after signing in."""
-    return {"agent": "agent.console", "editor": "editorial.home", "admin": "admin.home"}.get(user.role, "accounts.account")
+    return {"agent": "agent.console", "lead": "agent.console", "editor": "editorial.home",
+            "admin": "admin.home"}.get(user.role, "accounts.account")

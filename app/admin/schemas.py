@@ -25,8 +25,8 @@ def _one_of(choices, message):
     return BeforeValidator(check)
 
 
-_ROLE_MESSAGE = _l("Bitte wählen Sie eine Rolle: Agent, Redaktion oder Admin.")
-Role = Annotated[Literal["agent", "editor", "admin"], _one_of(STAFF_ROLES, _ROLE_MESSAGE)]
+_ROLE_MESSAGE = _l("Bitte wählen Sie eine Rolle: Agent, Teamleitung, Redaktion oder Admin.")
+Role = Annotated[Literal["agent", "lead", "editor", "admin"], _one_of(STAFF_ROLES, _ROLE_MESSAGE)]
 
 
 class InviteInput(Schema):

@@ -1,7 +1,8 @@
 """German names of roles, kinds of objects and actions on the /admin pages (the codes stay in the data)."""
 from flask_babel import lazy_gettext as _l
 
-ROLE_LABELS = {"agent": _l("Agent (Kundenservice)"), "editor": _l("Redaktion"), "admin": _l("Admin")}
+ROLE_LABELS = {"agent": _l("Agent (Kundenservice)"), "lead": _l("Teamleitung"), "editor": _l("Redaktion"),
+               "admin": _l("Admin")}
 
 OBJECT_LABELS = {
     "case": _l("Anfrage"), "return": _l("Rücksendung"), "article": _l("Artikel"), "account": _l("Konto"),

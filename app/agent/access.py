@@ -1,12 +1,14 @@
-"""Only agents and admins work cases: customers get 403, anonymous visitors log in (HTML) or get 401 (API)."""
+"""Only agents, team leads and admins work cases: customers and editors get 403, anonymous visitors log in (HTML)
+or get 401 (API)."""
 from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
 
+from app.accounts.models import CASE_WORKER_ROLES
 from app.extensions import login_manager
 
-AGENT_ROLES = ("agent", "admin")
+AGENT_ROLES = CASE_WORKER_ROLES
 
 
 def is_agent(user) -> bool:

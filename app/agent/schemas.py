@@ -31,6 +31,17 @@ def _one_of(choices, message):
     return BeforeValidator(check)
 
 
+def _one_of_or_none(choices, message):
+    """An optional choice: not given (or blank) is None."""
+    def check(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or value not in choices:
+            raise PydanticCustomError("hc_choice", str(message))
+        return value
+    return BeforeValidator(check)
+
+
 def _one_line_subject(value: Any) -> Any:
     # A line break in a subject would start another mail header: said plainly, like the service does.
     if isinstance(value, str) and any(c in value for c in "\r\n\x00"):
@@ -102,11 +113,14 @@ class PresenceInput(Schema):
 
 
 class SurveyInput(Schema):
-    """POST /kontakt/umfrage/<token>: a score from 1 to 5 and an optional comment."""
+    """POST /kontakt/umfrage/<token>: a score from 1 to 5, an optional comment and, when the survey asks it
+    (HELPCENTER_SURVEY_NPS=on), an optional 0–10 answer to "would you recommend us?"."""
 
     score: Annotated[int, _one_of(("1", "2", "3", "4", "5"), _l("Bitte wählen Sie eine Note von 1 bis 5."))] = \
         Field(None, validate_default=True)
     comment: Paragraphs(MAX_COMMENT) = ""
+    recommend: Annotated[int | None, _one_of_or_none(tuple(str(n) for n in range(11)),
+                                         _l("Bitte wählen Sie einen Wert von 0 bis 10."))] = None
 
 
 # --- the agent JSON API (/api/agent/*) -------------------------------------------------------------------

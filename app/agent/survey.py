@@ -60,14 +60,17 @@ def queue_survey(case: Case) -> None:
                 thread=thread_headers(case, new_message_id()))
 
 
-def answer_survey(case: Case, score: int, comment: str, now: dt.datetime) -> bool:
-    """Store the answer (parsed by app/agent/schemas.py SurveyInput); False when the link was already used."""
+def answer_survey(case: Case, score: int, comment: str, now: dt.datetime, recommend: int | None = None) -> bool:
+    """Store the answer (parsed by app/agent/schemas.py SurveyInput); False when the link was already used.
+
+    `recommend` is the optional 0–10 answer to "would you recommend us?" (only asked with HELPCENTER_SURVEY_NPS=on)."""
     text = comment.strip()
     moment = to_utc_naive(now)
     # The condition in the UPDATE makes the link single-use even for two answers sent at once.
     stored = db.session.execute(
         update(Case).where(Case.id == case.id, Case.survey_answered_at.is_(None))
-        .values(survey_score=score, survey_comment=mask_card_numbers(text) or None, survey_answered_at=moment)
+        .values(survey_score=score, survey_comment=mask_card_numbers(text) or None, survey_answered_at=moment,
+                survey_nps=recommend)
         .execution_options(synchronize_session=False)).rowcount
     if not stored:
         return False

@@ -59,3 +59,5 @@ class ArticleViewBody(Schema):
     search_id: Id | None = Field(None, description="The id of the logged search the click came from")
     query: Annotated[Line(MAX_QUERY_LENGTH), BeforeValidator(_clean)] | None = Field(
         None, description="A query typed in the suggestion box (not logged before)")
+    position: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        None, description="Where the article stood in the results or suggestions (1 = first)")

@@ -11,6 +11,7 @@ from app.extensions import db, limiter
 from app.i18n import current_language
 from app.insights.service import log_search, record_search_click, record_view
 from app.search.service import help_search
+from app.selfservice.trail import current_visit, visit_id
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -25,7 +26,8 @@ def search(query: SearchQuery):
     result = help_search().search(query.q, lang=lang, limit=query.limit)
     # Results-as-you-type ask with log=0: only the query a customer settles on is logged.
     if query.log != "0":
-        optional_database_work(lambda: log_search(query.q, lang, result.total, source="api"), None,
+        visit = current_visit()
+        optional_database_work(lambda: log_search(query.q, lang, result.total, source="api", visit=visit), None,
                                "the search log")
     return jsonify(SearchResults(
         query=query.q, total=result.total, suggestion=result.suggestion,
@@ -46,13 +48,13 @@ def article_view(slug, body: ArticleViewBody):
         raise NotFound()
     record_view(slug)
     if body.search_id is not None:
-        record_search_click(body.search_id, slug)
+        record_search_click(body.search_id, slug, body.position)
     elif body.query:
         # A suggestion picked while typing: the query was not logged yet, log it with its click.
         lang = current_language()
         entry = log_search(body.query, lang, help_search().search(body.query, lang=lang, limit=1).total,
-                           source="typeahead")
-        record_search_click(entry.id, slug)
+                           source="typeahead", visit=visit_id())
+        record_search_click(entry.id, slug, body.position)
     db.session.commit()
     return "", 204
 

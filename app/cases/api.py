@@ -2,7 +2,7 @@
 GET /api/contact/availability."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, session
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from app.api.openapi import IDEMPOTENCY_KEY, api_operation
@@ -19,7 +19,7 @@ from app.extensions import limiter
 from app.i18n import current_language
 from app.idempotency import header_key
 from app.selfservice.guest import guest_posts_json, guest_proof_limit
-from app.selfservice.trail import current_trail
+from app.selfservice.trail import current_trail, current_visit
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
 
@@ -39,7 +39,7 @@ def create_case():
     key = header_key(f"user{current_user.id}" if current_user.is_authenticated else "guest")
     req = request_from(data, current_language(), current_trail(), key)
     submission = submit_and_commit(req, current_user, routing(), contact_views.now(), federal_state(),
-                                   visit=session.get("visit"))
+                                   visit=current_visit())
     case = submission.case
     remember_case(case.number)
     return jsonify(case_created(case).model_dump(mode="json")), 201 if submission.created else 200

@@ -86,6 +86,32 @@ def answer_due(config: RoutingConfig, start: dt.datetime, minutes: int, state: s
     return local + dt.timedelta(minutes=minutes)
 
 
+def service_time_between(config: RoutingConfig, start: dt.datetime, end: dt.datetime, state: str) -> dt.timedelta:
+    """How much of start → end fell into service hours (public holidays of `state` closed): the clock the answer
+    targets run on, so a Friday-evening case answered on Monday morning took minutes, not a weekend.
+    Aware or naive UTC in. Without service hours in the routing file every minute counts."""
+    start, end = (m.replace(tzinfo=dt.timezone.utc) if m.tzinfo is None else m for m in (start, end))
+    if end <= start:
+        return dt.timedelta(0)
+    if not config.service_hours:
+        return end - start
+    local_start, local_end = start.astimezone(SHOP_TIMEZONE), end.astimezone(SHOP_TIMEZONE)
+    total = dt.timedelta(0)
+    day = local_start.date()
+    # A case open for longer than two years is not a service time; the loop cannot run away.
+    for _ in range(731):
+        if day > local_end.date():
+            break
+        hours = _open_on(config, day, state)
+        if hours is not None:
+            begin = max(dt.datetime.combine(day, hours[0], SHOP_TIMEZONE), local_start)
+            finish = min(dt.datetime.combine(day, hours[1], SHOP_TIMEZONE), local_end)
+            if begin < finish:
+                total += finish - begin
+        day += dt.timedelta(days=1)
+    return total
+
+
 def hours_by_days(config: RoutingConfig) -> list[tuple[int, int, dt.time, dt.time]]:
     """The weekly service hours as runs of weekdays with the same hours: [(0, 4, 08:00, 20:00), (5, 5, …)]."""
     runs: list[tuple[int, int, dt.time, dt.time]] = []

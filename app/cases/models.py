@@ -50,6 +50,11 @@ class Case(db.Model):
     survey_score = db.Column(db.Integer, nullable=True)
     survey_comment = db.Column(MaskedText, nullable=True)
     survey_answered_at = db.Column(db.DateTime, nullable=True)
+    # The optional recommendation question (0–10, HELPCENTER_SURVEY_NPS=on) for the Net Promoter Score.
+    survey_nps = db.Column(db.Integer, nullable=True)
+    # The anonymous visit the case was sent from, to count "searched, then contacted us" (no link to a person
+    # beyond the case itself; the insights only count).
+    visit = db.Column(db.String(40), nullable=True, index=True)
 
     order = db.relationship("Order")
     customer = db.relationship("Customer")

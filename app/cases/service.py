@@ -201,6 +201,7 @@ def submit_case(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime,
         callback_slot=to_utc_naive(slot.start) if slot is not None else None,
         article_slug=req.article_slug, trail=json.dumps(req.trail[-40:]) if req.trail else None,
         idempotency_key=req.idempotency_key, request_fingerprint=fingerprint, lang=req.lang, created_at=created,
+        visit=visit,
     )
     db.session.add(case)
     db.session.flush()

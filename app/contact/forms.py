@@ -51,3 +51,6 @@ class SurveyForm(FlaskForm):
                            (5, _l("5 – sehr zufrieden")), (4, _l("4 – zufrieden")), (3, _l("3 – teils, teils")),
                            (2, _l("2 – unzufrieden")), (1, _l("1 – sehr unzufrieden")))])
     comment = TextAreaField(_l("Möchten Sie uns noch etwas sagen? (optional)"), validators=[Optional(), Length(max=2000)])
+    # Shown only with HELPCENTER_SURVEY_NPS=on; 0 = not at all likely, 10 = extremely likely.
+    recommend = RadioField(_l("Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (optional)"),
+                           validate_choice=False, choices=[SelectChoice(str(n), str(n)) for n in range(11)])

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 import uuid
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -31,7 +30,7 @@ from app.extensions import db, limiter
 from app.i18n import current_language, date_pattern
 from app.returns.overlap import refund_returns_for
 from app.selfservice.guest import guest_posts_form, guest_proof_limit
-from app.selfservice.trail import current_trail, record
+from app.selfservice.trail import current_trail, current_visit, record, visit_id
 from app.shop.orders import orders_of
 from app.tracking.notices import notices_for
 
@@ -48,13 +47,6 @@ def federal_state() -> str:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def visit_id() -> str:
-    """An anonymous id of this visit, to tell a deflected contact from one that was sent anyway."""
-    if "visit" not in session:
-        session["visit"] = secrets.token_hex(8)
-    return session["visit"]
 
 
 def _prepare(form: ContactForm, orders) -> None:
@@ -133,7 +125,7 @@ def contact():
             key = f"form:{data.submission_id}" if data.submission_id else None
             submission = submit_and_commit(request_from(data, current_language(), current_trail(), key),
                                            current_user, routing(), now(), federal_state(),
-                                           visit=session.get("visit"), uploads=uploads)
+                                           visit=current_visit(), uploads=uploads)
         except UploadRejected as exc:
             form.attachments.errors = [str(exc)]
         except InvalidInput as exc:
@@ -294,11 +286,15 @@ def survey(token):
         if given is None:
             status = FORM_ERROR_STATUS
         else:
-            stored = answer_survey(found, given.score, given.comment, now())
+            # The recommendation is kept only when the survey asks it (a crafted post cannot add one).
+            recommend = given.recommend if current_app.config.get("HELPCENTER_SURVEY_NPS") else None
+            stored = answer_survey(found, given.score, given.comment, now(), recommend)
             db.session.commit()
             return render_template("contact/survey_done.html", case=found, already=not stored), 200 if stored else 410
     if found.survey_answered_at is not None:
         return render_template("contact/survey_done.html", case=found, already=True), 410
-    response = current_app.make_response((render_template("contact/survey.html", case=found, form=form), status))
+    response = current_app.make_response((render_template("contact/survey.html", case=found, form=form,
+                                                                  ask_recommend=current_app.config.get(
+                                                                      "HELPCENTER_SURVEY_NPS")), status))
     response.headers["Cache-Control"] = "no-store"
     return response

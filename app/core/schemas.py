@@ -238,7 +238,7 @@ __all__ = ["Schema", "Line", "Paragraphs", "Email", "Int64", "Id", "OptionalBlan
 
 
 class PrefillQuery(Schema):
-    """Links into a flow carry what to fill in: ?order=, ?topic=, ?article=, ?sku= (several), ?vorlage=, ?sid=."""
+    """Links into a flow carry what to fill in: ?order=, ?topic=, ?article=, ?sku= (several), ?vorlage=, ?sid= (and ?pos=)."""
 
     order: Line(40) | None = None
     topic: Line(60) | None = None
@@ -247,3 +247,5 @@ class PrefillQuery(Schema):
     vorlage: Line(80) | None = None
     # A query string is text: the id is converted (Id itself is strict, for JSON).
     sid: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
+    # Where the article stood in that search's results (1 = first), for the editors' click statistics.
+    pos: Annotated[int, Field(ge=1, le=1000)] | None = None

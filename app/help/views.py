@@ -24,7 +24,7 @@ from app.insights.models import ArticleVote
 from app.insights.service import log_search, most_read, save_vote, save_vote_comment
 from app.privacy.retention import periods
 from app.search.service import help_search
-from app.selfservice.trail import record
+from app.selfservice.trail import record, visit_id
 from app.shop.orders import orders_of
 from app.tracking.notices import notices_for
 
@@ -100,11 +100,12 @@ def article(category, slug):
     if found.category != category:
         return redirect(url_for("help.article", category=found.category, slug=slug), 301)
     record("article", slug=slug, title=found.title)
-    return _article_page(found, parse_prefill(PrefillQuery).sid)
+    prefill = parse_prefill(PrefillQuery)
+    return _article_page(found, prefill.sid, search_position=prefill.pos)
 
 
 def _article_page(found, search_id: int | None = None, vote_form: VoteForm | None = None,
-                  comment_form: VoteCommentForm | None = None, status: int = 200):
+                  comment_form: VoteCommentForm | None = None, status: int = 200, search_position: int | None = None):
     return render_template(
         "help/article.html",
         article=found,
@@ -114,6 +115,7 @@ def _article_page(found, search_id: int | None = None, vote_form: VoteForm | Non
         vote_form=vote_form or VoteForm(formdata=None),
         comment_form=comment_form or VoteCommentForm(formdata=None),
         search_id=search_id,
+        search_position=search_position if search_id else None,
     ), status
 
 
@@ -169,7 +171,8 @@ def search():
     form.q.data = query
     result = help_search().search(query, lang=lang, limit=SEARCH_PAGE_SIZE)
     # The search log is for the editors' statistics: a search works while the database is away.
-    search_id = optional_database_work(lambda: log_search(query, lang, result.total, source="page").id,
+    visit = visit_id()
+    search_id = optional_database_work(lambda: log_search(query, lang, result.total, source="page", visit=visit).id,
                                        None, "the search log")
     record("search", query=query, results=result.total)
     return render_template("help/search.html", form=form, result=result, search_id=search_id,

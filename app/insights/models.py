@@ -25,6 +25,10 @@ class SearchLog(db.Model):
     clicked_slug = db.Column(db.String(120), nullable=True)
     source = db.Column(db.String(20), nullable=False, default="page")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    # The anonymous visit (app/selfservice/trail.py visit_id): "searched, then contacted us in the same visit".
+    visit = db.Column(db.String(40), nullable=True, index=True)
+    # Where the clicked article stood in the results (1 = first); None for no click or an unknown position.
+    clicked_position = db.Column(db.Integer, nullable=True)
 
 
 class ArticleVote(db.Model):

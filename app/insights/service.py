@@ -13,19 +13,21 @@ from app.privacy.redaction import anonymize_search_query, mask_card_numbers
 MAX_COMMENT_LENGTH = 2000
 
 
-def log_search(query: str, lang: str, result_count: int, source: str = "page") -> SearchLog:
-    entry = SearchLog(query=anonymize_search_query(query)[:200], lang=lang, result_count=result_count, source=source)
+def log_search(query: str, lang: str, result_count: int, source: str = "page", visit: str | None = None) -> SearchLog:
+    """Log a search with masked text and the anonymous visit it came from (for "searched, then contacted")."""
+    entry = SearchLog(query=anonymize_search_query(query)[:200], lang=lang, result_count=result_count, source=source,
+                      visit=visit)
     db.session.add(entry)
     db.session.flush()
     return entry
 
 
-def record_search_click(search_id: int, slug: str) -> bool:
-    """Mark which article a search led to; only the first click of a search counts."""
+def record_search_click(search_id: int, slug: str, position: int | None = None) -> bool:
+    """Mark which article a search led to and where it stood (1 = first); only the first click of a search counts."""
     result = db.session.execute(
         update(SearchLog)
         .where(SearchLog.id == search_id, SearchLog.clicked_slug.is_(None))
-        .values(clicked_slug=slug)
+        .values(clicked_slug=slug, clicked_position=position)
     )
     return result.rowcount == 1
 

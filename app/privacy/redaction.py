@@ -24,6 +24,8 @@ import unicodedata
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])(?:\+|00)?\d[\d /-]{6,}\d(?![\w])")
+# A word with five or more digits in it: an order, customer, tracking or house number, a postcode.
+_NUMBER_WORD = re.compile(r"\b\w*\d(?:\w*?\d){4}\w*\b")
 
 _BLANK = r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]"
 _DASH = r"[.\-_\u2010-\u2015\u2212\u2043\u00b7\uff0d\uff0e\uff3f]"
@@ -104,10 +106,12 @@ def _mask_once(text: str) -> str:
 
 
 def anonymize_search_query(text: str) -> str:
-    """A logged search keeps what was asked, not who asked: no card numbers, e-mails or phone numbers."""
+    """A logged search keeps what was asked, not who asked: no card, phone, order or tracking numbers, no e-mails."""
     text = mask_card_numbers(text)
     text = _EMAIL.sub("[E-Mail]", text)
-    return _PHONE.sub("[Nummer]", text)
+    text = _PHONE.sub("[Nummer]", text)
+    # Order and tracking numbers identify a customer as well as a name; what was asked stays readable.
+    return _NUMBER_WORD.sub("[Nummer]", text)
 
 
 # IBANs

@@ -6,10 +6,12 @@ the visit did — no names, addresses or free text beyond search queries.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from flask import session
 
 TRAIL_KEY = "trail"
+VISIT_KEY = "visit"
 MAX_ENTRIES = 40
 
 
@@ -26,3 +28,15 @@ def record(kind: str, **detail) -> None:
 
 def current_trail() -> list[dict]:
     return list(session.get(TRAIL_KEY, []))
+
+
+def visit_id() -> str:
+    """An anonymous id of this visit: ties a search or an opened suggestion to a contact sent in the same visit."""
+    if VISIT_KEY not in session:
+        session[VISIT_KEY] = secrets.token_hex(8)
+    return session[VISIT_KEY]
+
+
+def current_visit() -> str | None:
+    """This visit's id if it searched or opened a suggestion before; never creates one."""
+    return session.get(VISIT_KEY)

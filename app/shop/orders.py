@@ -62,7 +62,7 @@ def is_owner(order: Order, user) -> bool:
 
 def is_staff_reader(user) -> bool:
     """Agents and admins may read every customer's orders (editors may not)."""
-    return bool(getattr(user, "is_authenticated", False) and user.role in ("agent", "admin"))
+    return bool(getattr(user, "is_authenticated", False) and user.works_cases)
 
 
 def may_see_order(order: Order, user) -> bool:

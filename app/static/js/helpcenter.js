@@ -42,7 +42,7 @@
         small.className = "sugg-summary"; small.textContent = r.summary;
         a.appendChild(small);
         a.addEventListener("mousedown", function (e) { e.preventDefault(); });
-        a.addEventListener("click", function () { rememberQuery(query); });
+        a.addEventListener("click", function () { rememberQuery(query, i + 1); });
         li.appendChild(a); list.appendChild(li);
       });
       var open = results.length > 0;
@@ -50,9 +50,12 @@
       if (status) { status.textContent = open ? results.length + " " + (document.documentElement.lang === "en" ? "suggestions" : "Vorschläge") : ""; }
       active = -1;
     }
-    function rememberQuery(query) {
-      // The article page reports the view; this tells it the search that led there.
-      try { sessionStorage.setItem("helpcenter.lastQuery", query); } catch (e) {}
+    function rememberQuery(query, position) {
+      // The article page reports the view; this tells it the search that led there and where the article stood.
+      try {
+        sessionStorage.setItem("helpcenter.lastQuery", query);
+        sessionStorage.setItem("helpcenter.lastPosition", String(position || ""));
+      } catch (e) {}
     }
     function fetchSuggestions() {
       var query = input.value.trim();
@@ -73,7 +76,7 @@
       if (e.key === "ArrowDown" && options.length) { e.preventDefault(); highlight((active + 1) % options.length); }
       else if (e.key === "ArrowUp" && options.length) { e.preventDefault(); highlight(active <= 0 ? options.length - 1 : active - 1); }
       else if (e.key === "Enter" && active >= 0 && options[active]) {
-        e.preventDefault(); rememberQuery(input.value.trim()); window.location.href = options[active].querySelector("a").href;
+        e.preventDefault(); rememberQuery(input.value.trim(), active + 1); window.location.href = options[active].querySelector("a").href;
       }
       else if (e.key === "Escape") { close(); }
     });
@@ -82,12 +85,17 @@
 
   function reportArticleView(article) {
     var body = {};
-    if (article.dataset.searchId) { body.search_id = parseInt(article.dataset.searchId, 10); }
+    if (article.dataset.searchId) {
+      body.search_id = parseInt(article.dataset.searchId, 10);
+      if (article.dataset.searchPosition) { body.position = parseInt(article.dataset.searchPosition, 10); }
+    }
     else {
       try {
         var query = sessionStorage.getItem("helpcenter.lastQuery");
+        var position = parseInt(sessionStorage.getItem("helpcenter.lastPosition") || "", 10);
         sessionStorage.removeItem("helpcenter.lastQuery");
-        if (query) { body.query = query; }
+        sessionStorage.removeItem("helpcenter.lastPosition");
+        if (query) { body.query = query; if (position > 0) { body.position = position; } }
       } catch (e) {}
     }
     postJSON("/api/articles/" + encodeURIComponent(article.dataset.article) + "/view", body);
