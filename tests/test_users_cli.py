@@ -56,7 +56,7 @@ def test_create_without_a_name_uses_the_address(app):
 
 @pytest.mark.parametrize(("args", "message"), [
     (("create", "agent@example.com", "--role", "agent"), "Zu dieser E-Mail-Adresse gibt es schon ein Konto."),
-    (("create", "neu@example.com", "--role", "chef"), "Unbekannte Rolle. Möglich sind: agent, editor, admin."),
+    (("create", "neu@example.com", "--role", "chef"), "Unbekannte Rolle. Möglich sind: agent, lead, editor, admin."),
     (("create", "kein-at-zeichen", "--role", "agent"), "Bitte geben Sie eine gültige E-Mail-Adresse an."),
     (("role", "niemand@example.com", "admin"), "No staff account with the e-mail address 'niemand@example.com'."),
     (("role", "agent@example.com", "chef"), "Unbekannte Rolle."),

@@ -24,8 +24,9 @@ import unicodedata
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])(?:\+|00)?\d[\d /-]{6,}\d(?![\w])")
-# A word with five or more digits in it: an order, customer, tracking or house number, a postcode.
-_NUMBER_WORD = re.compile(r"\b\w*\d(?:\w*?\d){4}\w*\b")
+# A word with five or more digits in it: an order, customer, tracking or house number, a postcode. A card
+# number masked above (411111******1111) stays as it is: that form is already safe.
+_NUMBER_WORD = re.compile(r"(?<![\w*])\w*\d(?:\w*?\d){4}\w*(?![\w*])")
 
 _BLANK = r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]"
 _DASH = r"[.\-_\u2010-\u2015\u2212\u2043\u00b7\uff0d\uff0e\uff3f]"
