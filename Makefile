@@ -36,7 +36,7 @@ run: install
 	$(FLASK) content import --if-empty
 	$(FLASK) demo load
 	$(FLASK) index update
-	@echo "Demo logins: anna.schmidt@example.com / demo-kunde, agent@example.com / demo-agent, editor@example.com / demo-editor, admin@example.com / demo-admin"
+	@echo "Demo logins: anna.schmidt@example.com / demo-kunde, agent@example.com / demo-agent, lead@example.com / demo-lead, editor@example.com / demo-editor, admin@example.com / demo-admin"
 	HELPCENTER_MAIL_BACKEND=console $(FLASK) outbox work & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	HELPCENTER_MAIL_BACKEND=console $(FLASK) run --host $(HOST) --port $(PORT)

@@ -1,10 +1,12 @@
 """Load the demo shop and its logins (only ever through `flask demo load`)."""
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 
 from app.accounts.models import User
 from app.cases.models import Case
+from app.demo.insights import load_demo_insights
 from app.demo.shop_data import build_demo_shop
 from app.extensions import db
 from app.returns.models import ProductVariant, ReturnRequest
@@ -16,6 +18,7 @@ from app.withdrawal.models import Withdrawal
 DEMO_LOGINS = (
     ("anna.schmidt@example.com", "demo-kunde", "customer", "Anna Schmidt", "K-10001"),
     ("agent@example.com", "demo-agent", "agent", "Jonas Weber (Kundenservice)", None),
+    ("lead@example.com", "demo-lead", "lead", "Tara Schulz (Teamleitung)", None),
     ("editor@example.com", "demo-editor", "editor", "Lea Hoffmann (Redaktion)", None),
     ("admin@example.com", "demo-admin", "admin", "Admin Nordlicht", None),
 )
@@ -51,10 +54,13 @@ def _remove_stale_demo_stock(document: dict) -> None:
 
 
 def load_demo():
-    document = build_demo_shop(shop_today())
+    today = shop_today()
+    document = build_demo_shop(today)
     _remove_previous_demo_orders(document)
     _remove_stale_demo_stock(document)
     report = apply_import(document)
+    load_demo_insights(today, current_app.extensions["helpcenter.library"], current_app.extensions["helpcenter.routing"],
+                       current_app.config["HELPCENTER_FEDERAL_STATE"])
     created = []
     for email, password, role, name, customer_ref in DEMO_LOGINS:
         user = db.session.scalar(select(User).where(User.email == email))
