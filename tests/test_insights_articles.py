@@ -50,7 +50,7 @@ def test_the_articles_report_per_article_and_overall(insights):
     f = signed_in(insights, "editor").get(f"/api/insights/articles?{RANGE}").get_json()["figures"]
     assert f["views"] == {"current": 10, "previous": 4, "change_percent": 150.0}
     assert f["helpful"]["current"] == 2 and f["not_helpful"]["current"] == 2
-    assert f["helpful_share"] == {"current": 50.0, "previous": 100.0, "change_percent": -50.0}
+    assert f["helpful_share"] == {"current": 50.0, "previous": 100.0, "change_points": -50.0}
     assert f["contacts"] == {"current": 3, "previous": 0, "change_percent": None}
     assert (f["suggested"]["current"], f["deflected"]["current"], f["deflection_rate"]["current"]) == (4, 3, 75.0)
     rows = [(a["slug"], a["title"], a["views"]["current"], a["views"]["previous"], a["helpful"], a["not_helpful"],

@@ -71,7 +71,7 @@ def test_return_rate_reasons_comments_and_exchanges_per_product(insights):
     f = json.loads(body)["figures"]
     assert f["sold"] == {"current": 8, "previous": 1, "change_percent": 700.0}
     assert f["returned"]["current"] == 3 and f["rate"] == {"current": 37.5, "previous": 100.0,
-                                                            "change_percent": -62.5}
+                                                            "change_points": -62.5}
     assert f["reasons"] == [["zu-klein", "Zu klein", 2], ["gefaellt-nicht", "Gefällt mir nicht", 1]]
     assert [(p["product"], p["name"], p["sold"], p["returned"], p["top_reason"]) for p in f["products"]] == [
         ("JACKE", "Steppjacke", 3, 2, "zu-klein"), ("HOSE", "Jeans Slim", 2, 1, "gefaellt-nicht"),

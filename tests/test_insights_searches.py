@@ -53,7 +53,7 @@ def test_the_searches_report_counts_the_range_and_compares_with_the_week_before(
     f = answer["figures"]
     assert f["searches"] == {"current": 7, "previous": 6, "change_percent": 16.7}
     assert f["without_result"] == {"current": 2, "previous": 4, "change_percent": -50.0}
-    assert f["click_through"] == {"current": 60.0, "previous": 50.0, "change_percent": 20.0}
+    assert f["click_through"] == {"current": 60.0, "previous": 50.0, "change_points": 10.0}
     assert f["average_position"] == {"current": 1.3, "previous": 3.0, "change_percent": -56.7}
     assert f["followed_by_contact"] == {"current": 1, "previous": 0, "change_percent": None}
     assert f["per_day"][0] == ["2026-11-02", 2] and f["per_day"][1] == ["2026-11-03", 3]
@@ -80,7 +80,10 @@ def test_the_page_links_each_gap_to_a_new_article_with_the_query(insights):
     assert 'href="/redaktion/artikel/neu?titel=Paket+weg">Artikel schreiben' in row
     assert re.search(r"<td data-no-click>1</td><td data-contact>0</td>", row)
     assert 'data-figure="searches"><span class="meta">Suchen</span>' in html
-    assert re.search(r'data-figure="click_through">.*?<span class="figure-value" data-value>60.0 %</span>', html, re.S)
+    # A share changes by points, a count by percent.
+    assert re.search(r'data-figure="click_through">.*?<span class="figure-value" data-value>60.0 %</span>\s*'
+                     r'<span class="trend-up">▲ \+10.0 Pkt. ', html, re.S)
+    assert re.search(r'data-figure="searches">.*?data-value>7</span>\s*<span class="trend-up">▲ \+16.7 % ', html, re.S)
     assert "<svg class=\"chart\"" in html and " style=" not in html and "<script>" not in html
     # The chart's data for screen readers: one row per day.
     table = re.search(r'<table class="visually-hidden" data-table="searches-days">(.*?)</table>', html, re.S).group(1)

@@ -74,7 +74,7 @@ def test_the_service_report_in_service_hours(insights):
     assert (f["callbacks"], f["callbacks_reached"], f["callbacks_not_reached"]) == (2, 1, 1)
     assert f["callbacks_reached_share"]["current"] == 50.0
     assert f["chat_wait_minutes"] == {"count": 1, "median": 4.0, "p90": 4.0}
-    assert f["csat"] == {"current": 66.7, "previous": 100.0, "change_percent": -33.3}
+    assert f["csat"] == {"current": 66.7, "previous": 100.0, "change_points": -33.3}
     assert (f["csat_answers"], f["csat_average"]) == (3, 3.67)
     assert f["csat_scores"] == [[5, 1], [4, 1], [3, 0], [2, 1], [1, 0]]
     assert (f["nps"]["current"], f["nps_answers"]) == (0.0, 3)  # one promoter, one passive, one detractor

@@ -143,7 +143,7 @@ def _searches_and_cases(day: dt.date, rng: random.Random, slugs: list[str], rout
 
 
 def _returns(today: dt.date, seed: int) -> int:
-    """Returns of about a third of the other demo customers' delivered orders of the last five weeks, all finished
+    """Returns of about half of the other demo customers' delivered orders of the last five weeks, all finished
     (refunded or exchanged), so none waits in the agents' returns list."""
     rng = random.Random(f"demo-returns-{seed}-{today.isoformat()}")
     since = to_utc_naive(dt.datetime.combine(today - dt.timedelta(days=DAYS), dt.time(), tzinfo=BERLIN))
@@ -153,14 +153,14 @@ def _returns(today: dt.date, seed: int) -> int:
     variants = {v.sku: v for v in db.session.scalars(select(ProductVariant))}
     written = 0
     for order in orders:
-        if rng.random() > 0.35:
+        if rng.random() > 0.6:
             continue
         ret = ReturnRequest(number=next_number(ReturnSequence, "R", today.year), order_id=order.id,
                             customer_id=order.customer_id, status="refunded",
                             resolution="refund", lang="de", created_at=order.placed_at + dt.timedelta(days=6),
                             updated_at=order.placed_at + dt.timedelta(days=9))
         for item in order.items:
-            if not item.returnable or rng.random() < 0.4:
+            if not item.returnable or rng.random() < 0.3:
                 continue
             reason = rng.choices(("zu-klein", "zu-gross", "gefaellt-nicht", "anders-als-beschrieben", "defekt"),
                                  (30, 25, 20, 15, 10))[0] if item.size else rng.choice(("gefaellt-nicht", "defekt"))

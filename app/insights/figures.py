@@ -10,15 +10,23 @@ from app.privacy.redaction import anonymize_search_query
 
 @dataclass(frozen=True)
 class Trend:
-    """A figure in this range and in the previous range of the same length."""
+    """A figure in this range and in the previous range of the same length.
+
+    Counts and times change by a percentage; a figure that is a percentage itself (a share, the NPS) changes
+    by points: a click-through from 50 % to 60 % is "+10 points", not "+20 %"."""
 
     current: float | int | None
     previous: float | int | None
+    points: bool = False
 
     @property
     def change(self) -> float | None:
-        """The change in percent (rounded to one decimal); None without a previous value to compare with."""
-        if self.current is None or not self.previous:
+        """The change in percent, or in points for shares (one decimal); None without something to compare."""
+        if self.current is None or self.previous is None:
+            return None
+        if self.points:
+            return round(self.current - self.previous, 1)
+        if not self.previous:
             return None
         return round((self.current - self.previous) * 100 / self.previous, 1)
 
@@ -30,7 +38,13 @@ class Trend:
         return "up" if self.current > self.previous else "down"
 
     def as_json(self) -> dict:
-        return {"current": self.current, "previous": self.previous, "change_percent": self.change}
+        return {"current": self.current, "previous": self.previous,
+                "change_points" if self.points else "change_percent": self.change}
+
+
+def share_trend(current: float | None, previous: float | None) -> Trend:
+    """A trend of two percentages, compared in points."""
+    return Trend(current, previous, points=True)
 
 
 def share(part: int, whole: int) -> float | None:

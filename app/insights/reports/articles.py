@@ -14,7 +14,7 @@ from app.cases.models import Case, ContactDeflection
 from app.cases.topics import TOPICS
 from app.extensions import db
 from app.insights.dates import DateRange, berlin_day_of
-from app.insights.figures import Trend, masked, share
+from app.insights.figures import Trend, masked, share, share_trend
 from app.insights.models import ArticleViewDay, ArticleVote
 from app.insights.reports.base import ReportInputs, Table
 
@@ -156,12 +156,12 @@ def articles_report(inputs: ReportInputs) -> ArticlesReport:
         views=Trend(_total(now.views), _total(before.views)),
         helpful=Trend(_total(now.yes), _total(before.yes)),
         not_helpful=Trend(_total(now.no), _total(before.no)),
-        helpful_share=Trend(share(_total(now.yes), _total(now.yes) + _total(now.no)),
+        helpful_share=share_trend(share(_total(now.yes), _total(now.yes) + _total(now.no)),
                             share(_total(before.yes), _total(before.yes) + _total(before.no))),
         contacts=Trend(_total(now.contacts), _total(before.contacts)),
         suggested=Trend(_total(now.suggested), _total(before.suggested)),
         deflected=Trend(_total(now.deflected), _total(before.deflected)),
-        deflection_rate=Trend(share(_total(now.deflected), _total(now.suggested)),
+        deflection_rate=share_trend(share(_total(now.deflected), _total(now.suggested)),
                               share(_total(before.deflected), _total(before.suggested))),
         views_per_day=[(day, per_day.get(day, 0)) for day in span.each_day()],
         articles=rows,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.insights.dates import DateRange
-from app.insights.figures import Trend, masked, share
+from app.insights.figures import Trend, masked, share, share_trend
 from app.insights.reports.base import ReportInputs, Table
 from app.returns.models import ProductVariant, ReturnItem, ReturnRequest
 from app.returns.vocabulary import REASONS
@@ -129,7 +129,7 @@ def returns_report(inputs: ReportInputs, sort: str = "rate") -> ReturnsReport:
         by_reason.update(counter)
     return ReturnsReport(
         span=span, sold=Trend(all_sold, before_sold), returned=Trend(all_returned, before_returned),
-        rate=Trend(share(all_returned, all_sold), share(before_returned, before_sold)),
+        rate=share_trend(share(all_returned, all_sold), share(before_returned, before_sold)),
         reasons=[(code, str(REASONS.get(code, code)), pieces) for code, pieces in by_reason.most_common()],
         products=products, comments=comments[:COMMENTS_SHOWN],
         exchanges=[SizeExchange(code, names[code], old, new, pieces)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.cases.models import Case
 from app.extensions import db
 from app.insights.dates import DateRange, berlin_day_of
-from app.insights.figures import Trend, rounded, share
+from app.insights.figures import Trend, rounded, share, share_trend
 from app.insights.models import SearchLog
 from app.insights.reports.base import ReportInputs, Table
 
@@ -178,7 +178,7 @@ def searches_report(inputs: ReportInputs) -> SearchesReport:
         span=span,
         searches=Trend(now.searches, before.searches),
         without_result=Trend(now.without_result, before.without_result),
-        click_through=Trend(share(now.clicks, now.with_result), share(before.clicks, before.with_result)),
+        click_through=share_trend(share(now.clicks, now.with_result), share(before.clicks, before.with_result)),
         average_position=Trend(rounded(now.position), rounded(before.position)),
         followed_by_contact=Trend(now.contacted, before.contacted),
         per_day=[(day, per_day.get(day, 0)) for day in span.each_day()],

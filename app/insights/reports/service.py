@@ -17,7 +17,7 @@ from app.cases.models import Case, CaseMessage
 from app.cases.topics import TOPICS
 from app.extensions import db
 from app.insights.dates import DateRange, berlin_day_of
-from app.insights.figures import Trend, masked, median, percentile, rounded, share
+from app.insights.figures import Trend, masked, median, percentile, rounded, share, share_trend
 from app.insights.reports.base import ReportInputs, Table
 
 COMMENTS_SHOWN = 50
@@ -190,19 +190,19 @@ def service_report(inputs: ReportInputs) -> ServiceReport:
         first_response_hours=_durations(first),
         resolution_hours=_durations(resolved),
         first_response_median=Trend(rounded(median(first)), rounded(median(_first_responses(inputs, earlier)))),
-        target_met=Trend(share(target.met, target.due), share(target_before.met, target_before.due)),
+        target_met=share_trend(share(target.met, target.due), share(target_before.met, target_before.due)),
         target_due=target.due,
         callbacks=len(phone),
         callbacks_reached=reached(outcomes),
         callbacks_not_reached=not_reached,
-        callbacks_reached_share=Trend(share(reached(outcomes), len(phone)),
+        callbacks_reached_share=share_trend(share(reached(outcomes), len(phone)),
                                       share(reached(outcomes_before), len(phone_before))),
         chat_wait_minutes=_durations(waits),
-        csat=Trend(csat, _csat(answers_before)[0]),
+        csat=share_trend(csat, _csat(answers_before)[0]),
         csat_answers=csat_count,
         csat_average=rounded(sum(scores) / len(scores), 2) if scores else None,
         csat_scores=[(score, scores.count(score)) for score in (5, 4, 3, 2, 1)],
-        nps=Trend(nps, _nps(answers_before)[0]),
+        nps=share_trend(nps, _nps(answers_before)[0]),
         nps_answers=nps_count,
         comments=[SurveyComment(score, masked(comment), berlin_day_of(at))
                   for score, _nps_value, comment, at in answers if comment][:COMMENTS_SHOWN],
