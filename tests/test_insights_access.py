@@ -118,3 +118,12 @@ def test_admins_can_make_someone_team_lead_and_the_cli_knows_the_role(insights):
     admin = signed_in(insights, "admin").get("/admin").get_data(as_text=True)
     assert '<option value="lead">Teamleitung</option>' in admin
     assert "Teamleitung" in admin
+
+
+def test_the_console_and_the_editors_page_link_to_the_insights(insights):
+    lead = signed_in(insights, "lead").get("/agent").get_data(as_text=True)
+    assert '<a href="/agent/kennzahlen" data-insights-link>Kennzahlen</a>' in lead
+    agent = signed_in(insights, "agent").get("/agent").get_data(as_text=True)
+    assert "data-insights-link" not in agent
+    editor = signed_in(insights, "editor").get("/redaktion").get_data(as_text=True)
+    assert '<a class="button" href="/redaktion/einblicke" data-insights-link>Einblicke</a>' in editor
