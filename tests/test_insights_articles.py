@@ -57,6 +57,7 @@ def test_the_articles_report_per_article_and_overall(insights):
              a["comments"], a["contacts"], a["suggested"], a["deflected"]) for a in f["articles"]]
     assert rows == [("sendungsverfolgung", "Die Sendungsverfolgung", 8, 4, 2, 1, 1, 2, 3, 2),
                     ("rueckgabe", "Rückgabe innerhalb von 30 Tagen", 2, 0, 0, 1, 1, 1, 1, 1)]
+    assert [a["helpful_share"] for a in f["articles"]] == [66.7, 0.0]
     assert [(t["topic"], t["contacts"]) for t in f["contacts_by_topic"]] == [("lieferung-verspaetet", 2),
                                                                            ("sonstiges", 1)]
     assert [(c["slug"], c["helpful"], c["comment"], c["day"]) for c in f["comments"]] == [

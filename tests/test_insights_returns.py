@@ -77,6 +77,7 @@ def test_return_rate_reasons_comments_and_exchanges_per_product(insights):
         ("JACKE", "Steppjacke", 3, 2, "zu-klein"), ("HOSE", "Jeans Slim", 2, 1, "gefaellt-nicht"),
         ("SOCKEN-1", "Socken", 3, 0, None)]
     assert f["products"][0]["reasons"] == {"zu-klein": 2}
+    assert [p["rate"] for p in f["products"]] == [66.7, 50.0, 0.0]
     assert [(e["product"], e["from_size"], e["to_size"], e["pieces"]) for e in f["exchanges"]] == [
         ("JACKE", "M", "L", 1)]
     assert [(c["product"], c["reason"], c["comment"]) for c in f["comments"]] == [

@@ -60,6 +60,7 @@ def test_the_searches_report_counts_the_range_and_compares_with_the_week_before(
     assert f["per_day"][6] == ["2026-11-08", 2] and len(f["per_day"]) == 7
     assert [(r["query"], r["searches"], r["trend"]["previous"]) for r in f["top"]] == [
         ("Rechnung", 3, 1), ("Gutschein", 2, 4), ("Paket weg", 1, 0), ("Retoure", 1, 0)]
+    assert [r["click_through"] for r in f["top"]] == [66.7, None, 0.0, 100.0]
     assert [r["query"] for r in f["no_result"]] == ["Gutschein"]
     assert [r["query"] for r in f["no_click"]] == ["Paket weg"]  # at "Rechnung" somebody opened something
     assert [(r["query"], r["followed_by_contact"]) for r in f["contacted"]] == [("Gutschein", 1)]

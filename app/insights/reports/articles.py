@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -32,6 +33,7 @@ class ArticleRow:
     contacts: int  # cases sent from the article's "contact us" button
     suggested: int  # opened as a suggestion on the contact form
     deflected: int  # … and no case followed in that visit
+    json_properties: ClassVar[tuple[str, ...]] = ("helpful_share",)
 
     @property
     def helpful_share(self) -> float | None:

@@ -49,8 +49,10 @@ def as_json(value: Any) -> Any:
     if isinstance(value, Trend):
         return value.as_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: as_json(getattr(value, field.name)) for field in dataclasses.fields(value)
-                if not field.name.startswith("_")}
+        fields = [field.name for field in dataclasses.fields(value)]
+        # Figures derived from the fields (a rate, a share) that a row names in json_properties go along.
+        fields += list(getattr(type(value), "json_properties", ()))
+        return {name: as_json(getattr(value, name)) for name in fields}
     if isinstance(value, dict):
         return {str(key): as_json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

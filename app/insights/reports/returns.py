@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -30,6 +31,7 @@ class ProductRow:
     returned: int
     reasons: dict[str, int]  # reason code → pieces
     top_reason: str | None
+    json_properties: ClassVar[tuple[str, ...]] = ("rate",)
 
     @property
     def rate(self) -> float | None:

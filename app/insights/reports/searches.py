@@ -7,6 +7,7 @@ import bisect
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -36,6 +37,7 @@ class QueryRow:
     unhelped: int
     clicks: int
     trend: Trend
+    json_properties: ClassVar[tuple[str, ...]] = ("click_through",)
 
     @property
     def click_through(self) -> float | None:
