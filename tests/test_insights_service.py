@@ -139,3 +139,17 @@ def test_without_the_setting_the_survey_asks_one_question_and_keeps_no_recommend
     with insights.app_context():
         case = db.session.scalar(select(Case).where(Case.number == number))
         assert (case.survey_score, case.survey_nps) == (5, None)
+
+
+def test_service_time_skips_nights_weekends_and_public_holidays(insights):
+    from app.cases.availability import service_time_between
+    from app.insights.dates import BERLIN
+
+    routing = insights.extensions["helpcenter.routing"]
+    start = dt.datetime(2026, 12, 24, 19, 0, tzinfo=BERLIN)  # Thursday evening, then two public holidays
+    end = dt.datetime(2026, 12, 28, 9, 0, tzinfo=BERLIN)
+    assert service_time_between(routing, start, end, "HH") == dt.timedelta(hours=2)
+    assert service_time_between(routing, end, start, "HH") == dt.timedelta(0)
+    # Saturday has shorter hours (09–16): Friday 19:00 to Monday 09:00 is 1 + 7 + 1 hours.
+    friday, monday = dt.datetime(2026, 11, 6, 19, tzinfo=BERLIN), dt.datetime(2026, 11, 9, 9, tzinfo=BERLIN)
+    assert service_time_between(routing, friday, monday, "HH") == dt.timedelta(hours=9)
