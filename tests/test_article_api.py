@@ -3,24 +3,13 @@ with the current revision), 422 with the editor's messages, archive keeps histor
 change found by /api/search right away."""
 from __future__ import annotations
 
-import pytest
 
 from app.extensions import db
 from tests.conftest import api_token, login
-
-EDITOR = ("lena.text@example.com", "richtig-gutes-passwort")
-SECOND_EDITOR = ("ole.wort@example.com", "richtig-gutes-passwort")
+from tests.editor_helpers import EDITOR, SECOND_EDITOR, editorial  # noqa: F401
 
 NEW = {"title": "Größe umtauschen", "summary": "So tauschen Sie eine Größe.", "tags": ["Umtausch", "Größe"],
        "category": "retouren", "body": "## Schritte\n\nMelden Sie den Umtausch an.", "status": "draft"}
-
-
-@pytest.fixture
-def editorial(make_app, make_user):
-    app = make_app(HELPCENTER_STAFF_2FA="optional")
-    make_user(email=EDITOR[0], password=EDITOR[1], role="editor", name="Lena Text")
-    make_user(email=SECOND_EDITOR[0], password=SECOND_EDITOR[1], role="editor", name="Ole Wort")
-    return app
 
 
 def signed_in(app, who=EDITOR):

@@ -11,20 +11,10 @@ from PIL import Image
 from app.extensions import db
 from app.insights.models import ArticleViewDay, ArticleVote, utcnow
 from tests.conftest import csrf_token_from, login
-
-EDITOR = ("lena.text@example.com", "richtig-gutes-passwort")
-SECOND_EDITOR = ("ole.wort@example.com", "richtig-gutes-passwort")
+from tests.editor_helpers import EDITOR, SECOND_EDITOR, editorial  # noqa: F401
 
 FORM = {"title": "Größe umtauschen", "summary": "So tauschen Sie eine Größe.", "tags": "Umtausch, Größe",
         "category": "retouren", "lang": "de", "order": "", "body": "## Schritte\n\nMelden Sie den Umtausch an."}
-
-
-@pytest.fixture
-def editorial(make_app, make_user):
-    app = make_app(HELPCENTER_STAFF_2FA="optional")
-    make_user(email=EDITOR[0], password=EDITOR[1], role="editor", name="Lena Text")
-    make_user(email=SECOND_EDITOR[0], password=SECOND_EDITOR[1], role="editor", name="Ole Wort")
-    return app
 
 
 def signed_in(app, who=EDITOR):
