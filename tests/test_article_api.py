@@ -3,7 +3,6 @@ with the current revision), 422 with the editor's messages, archive keeps histor
 change found by /api/search right away."""
 from __future__ import annotations
 
-
 from app.extensions import db
 from tests.conftest import api_token, login
 from tests.editor_helpers import EDITOR, SECOND_EDITOR, editorial  # noqa: F401
