@@ -172,8 +172,10 @@ def register_cli(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from app.api.openapi import schema_type
     from app.core.hosts import external_url
-    from app.i18n import template_globals
+    from app.i18n import format_number, template_globals
 
     app.context_processor(template_globals)
+    # A global, not only a context variable: macros imported without context (insights charts) use it too.
+    app.add_template_global(format_number)
     app.add_template_global(external_url)
     app.add_template_filter(schema_type)

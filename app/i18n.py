@@ -83,6 +83,23 @@ def template_globals() -> dict:
     }
 
 
+def format_number(value, signed: bool = False) -> str:
+    """A figure in the reader's language: 83,8 and 1.234 in German, 83.8 and 1,234 in English; fractions with
+    one decimal; signed shows + and - (trends)."""
+    from flask_babel import format_decimal
+
+    import decimal
+
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)):
+        return str(value)  # already words (a figure that is not a number)
+    pattern = "#,##0.0" if isinstance(value, float) or signed else "#,##0"
+    if signed:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(value, format=pattern)
+
+
 def _order_status(code: str) -> str:
     from app.shop.vocabulary import ORDER_STATUSES
 
