@@ -7,6 +7,7 @@ raises content_state.version in its own transaction; app/articles/library.py pol
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ import frontmatter
 import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.articles.loader import (SLUG_PATTERN, SYNONYMS_FILE, Article, ArticleError, Category, ContentTree, Problem,
                                  parse_article_source, parse_category_source, parse_synonyms)
@@ -126,8 +127,6 @@ def load_database_tree(default_lang: str) -> ContentTree:
 
 
 def _with_status(article: Article, status: str) -> Article:
-    import dataclasses
-
     return dataclasses.replace(article, status=status)
 
 
@@ -163,7 +162,7 @@ def import_tree(root: str | Path, default_lang: str, author_id: int | None = Non
         return report
     synonyms = root / SYNONYMS_FILE
     if synonyms.is_file():
-        _put_file(SYNONYMS_FILE, _read_text(synonyms))
+        _put_source(ContentFile, _read_text(synonyms), name=SYNONYMS_FILE)
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         if not SLUG_PATTERN.match(folder.name):
             report.problems.append(Problem(folder.name, "folder name must be lowercase a-z, 0-9 and '-'"))
@@ -178,7 +177,7 @@ def import_tree(root: str | Path, default_lang: str, author_id: int | None = Non
         except (ArticleError, UnicodeDecodeError) as exc:
             report.problems.append(Problem(f"{folder.name}/_index.md", str(exc)))
             continue
-        _put_category(folder.name, text)
+        _put_source(ContentCategory, text, slug=folder.name)
         report.categories += 1
         for path in sorted(folder.glob("*.md")):
             if path.name == "_index.md":
@@ -199,19 +198,11 @@ def import_tree(root: str | Path, default_lang: str, author_id: int | None = Non
     return report
 
 
-def _put_category(slug: str, text: str) -> None:
-    row = db.session.get(ContentCategory, slug)
+def _put_source(model, text: str, **key: str) -> None:
+    """Store a category's _index.md (slug=…) or another tree file (name=…), when new or changed."""
+    row = db.session.get(model, next(iter(key.values())))
     if row is None:
-        db.session.add(ContentCategory(slug=slug, source=text))
-    elif row.source != text:
-        row.source, row.updated_at = text, utcnow()
-    db.session.flush()
-
-
-def _put_file(name: str, text: str) -> None:
-    row = db.session.get(ContentFile, name)
-    if row is None:
-        db.session.add(ContentFile(name=name, source=text))
+        db.session.add(model(**key, source=text))
     elif row.source != text:
         row.source, row.updated_at = text, utcnow()
     db.session.flush()
@@ -323,19 +314,16 @@ def save_article(slug: str, source: str, *, category: str, base_revision: int | 
     be served. A published article keeps showing its published version until it is published again."""
     article = parse_article_source(source, slug, category, default_lang, f"{category}/{slug}.md")
     if base_revision is None:
-        if article_row(slug) is not None:
-            raise RevisionConflict(article_row(slug).revision)
+        existing = article_row(slug)
+        if existing is not None:
+            raise RevisionConflict(existing.revision)
         row = ArticleRecord(slug=slug, category=category, lang=article.lang, state="draft", revision=0)
         db.session.add(row)
         try:
             with db.session.begin_nested():
                 db.session.flush()
-        except Exception as exc:  # the same slug created at the same moment by someone else
-            from sqlalchemy.exc import IntegrityError
-
-            if isinstance(exc, IntegrityError):
-                raise RevisionConflict(0) from None
-            raise
+        except IntegrityError:  # the same slug created at the same moment by someone else
+            raise RevisionConflict(0) from None
     else:
         row = article_row(slug)
         if row is None:

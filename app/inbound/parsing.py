@@ -147,8 +147,8 @@ class _HtmlText(HTMLParser):
             return
         if quoted and tag not in self._VOID:
             self._skip.append(tag)
-            if tag != "script" and tag != "style" and tag != "head" and tag != "title":
-                self._quote_found = True
+            if tag not in ("script", "style", "head", "title"):
+                self._quote_found = True  # the quoted history begins: nothing after it is the reply
             return
         if tag in self._BLOCKS:
             self.parts.append("\n")

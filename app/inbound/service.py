@@ -58,8 +58,9 @@ def receive_mail(raw: bytes, now: dt.datetime | None = None, recipient: str | No
     if reason:
         log.info("inbound mail ignored: %s", reason)
         return InboundOutcome("ignored", reason=reason)
-    if _known(mail.message_id):
-        return InboundOutcome("duplicate", case_number=_known(mail.message_id))
+    known = _known(mail.message_id)
+    if known:
+        return InboundOutcome("duplicate", case_number=known)
     written: list[str] = []
     try:
         outcome = _store(mail, now, written)
