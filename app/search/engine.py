@@ -273,7 +273,8 @@ class SearchEngine:
 
     # The public call --------------------------------------------------------
 
-    def search(self, query: str, lang: str = "de", limit: int = 10, synonym_groups=()) -> SearchResult:
+    def search(self, query: str, lang: str = "de", limit: int = 10, synonym_groups=(), offset: int = 0) -> SearchResult:
+        """The hits offset..offset+limit of the ranking, and how many articles match in all."""
         searcher, generation = self._searcher(lang)
         if searcher is None:
             return SearchResult(query=query, total=0, hits=[], suggestion=None)
@@ -283,7 +284,8 @@ class SearchEngine:
                                               self._synonyms(tuple(synonym_groups), lang))
         if not concepts:
             return SearchResult(query=query, total=0, hits=[], suggestion=None)
-        depth = max(limit, RERANK_DEPTH)
+        # Paging ranks everything up to the requested page, so page 2 continues page 1 exactly.
+        depth = max(offset + limit, RERANK_DEPTH)
         # Per-field weights rank best; on a large index one combined field, scored from cached
         # postings because Whoosh's document-at-a-time matching of common words is too slow there.
         find = (self._candidates_from_postings if searcher.doc_count() > SINGLE_FIELD_ABOVE
@@ -291,7 +293,7 @@ class SearchEngine:
         candidates, total = find(searcher, lang, concepts, depth, limit)
         ranked = sorted(((self._coverage_score(score, fields, concepts), rank, fields)
                          for rank, (score, fields) in enumerate(candidates)),
-                        key=lambda item: (-item[0], item[1]))[:limit]
+                        key=lambda item: (-item[0], item[1]))[offset:offset + limit]
         query_terms = {term for concept in concepts for terms, _ in concept.alternatives for term in terms}
         matched_words = WordMatches(query_terms, lang)
         hits = []

@@ -34,9 +34,9 @@ class HelpSearch:
         if report.changed:
             log.info("search index updated: %s", report)
 
-    def search(self, query: str, lang: str, limit: int) -> SearchResult:
+    def search(self, query: str, lang: str, limit: int, offset: int = 0) -> SearchResult:
         tree = self.library.tree()
-        return self.engine.search(query, lang=lang, limit=limit, synonym_groups=tree.synonyms)
+        return self.engine.search(query, lang=lang, limit=limit, offset=offset, synonym_groups=tree.synonyms)
 
 
 def init_search(app, library: ArticleLibrary) -> HelpSearch:
