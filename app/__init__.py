@@ -8,12 +8,14 @@ from flask import Flask
 from app.config import config_from_env
 from app.core.hosts import configure_proxy_and_hosts
 from app.core.requests import HelpCenterRequest
+from app.core.template_cache import SHARED_BYTECODE_CACHE
 from app.extensions import babel, csrf, db, limiter, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Create the app; config overrides what the environment says (tests use this)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": SHARED_BYTECODE_CACHE}
     app.request_class = HelpCenterRequest
     settings = config_from_env(app.instance_path)
     settings.update(config or {})
