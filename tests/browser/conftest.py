@@ -92,8 +92,13 @@ def demo_shop(live_server):
 
     from app.demo.loader import load_demo
     from app.shop.models import Customer, Order
+    from tests.conftest import _clear_tables
 
     with live_server.app.app_context():
+        # Fresh means fresh: an earlier module's withdrawal keeps its order, and with it that module's returns,
+        # through a demo reload (the declaration is stored unchangeably), which changes what the next module sees.
+        _clear_tables()
+        live_server.app.extensions["helpcenter.library"].invalidate()
         load_demo()
         live_server.anna_order = db.session.scalar(
             select(Order.number).join(Customer).where(Customer.email == "anna.schmidt@example.com",
