@@ -47,7 +47,7 @@ run: install
 # (the live server's demo shop) are set up once per file. Each worker has its own PostgreSQL database.
 TEST_WORKERS ?= 2
 test: install-dev
-	.ci/run-tests $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	.ci/run-tests $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=40 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/search_quality.py
