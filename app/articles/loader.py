@@ -61,6 +61,8 @@ class Article:
     text: str
     path: str
     content_hash: str
+    # An English article names the German article it renders for English customers (its `translation`).
+    translation: str | None = None
 
     @property
     def published(self) -> bool:
@@ -196,6 +198,7 @@ def parse_article_source(text: str, slug: str, category: str, default_lang: str,
     status = str(meta.get("status") or "published")
     if status not in STATUSES:
         raise _ArticleError(f"'status' must be one of {', '.join(STATUSES)}, got {status!r}")
+    translation = _translation_of(meta.get("translation"))
     rendered = render_markdown(post.content)
     return Article(
         slug=slug,
@@ -213,7 +216,64 @@ def parse_article_source(text: str, slug: str, category: str, default_lang: str,
         text=rendered.text,
         path=path,
         content_hash=hashlib.sha256(raw).hexdigest(),
+        translation=translation,
     )
+
+
+ORIGINAL_LANG = "de"
+TRANSLATED_LANG = "en"
+
+
+def _translation_of(value) -> str | None:
+    # A wrong target is a reported problem (link_translations), not a reason to stop serving the article.
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _ArticleError("'translation' must be the slug of the German original, e.g. bestellung-stornieren")
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Translations:
+    """Which English article renders which German one; only links that pass the rules below are served."""
+
+    english_of: dict[str, str]
+    german_of: dict[str, str]
+    problems: tuple[Problem, ...]
+
+
+def link_translations(articles: dict[str, Article]) -> Translations:
+    """Pair every English article with the German original it names; broken links become problems.
+
+    Rules (the editor's save applies the same): the original exists, is German, is not the article itself,
+    lives in the same category, and no other English article already renders it (the first by slug keeps it).
+    """
+    english_of: dict[str, str] = {}
+    german_of: dict[str, str] = {}
+    problems: list[Problem] = []
+    for article in sorted(articles.values(), key=lambda a: a.slug):
+        target = article.translation
+        if target is None:
+            continue
+        original = articles.get(target)
+        if article.lang != TRANSLATED_LANG:
+            reason = "only an English article names its German original in 'translation'"
+        elif target == article.slug:
+            reason = "'translation' names the article itself; it must name the German original"
+        elif original is None:
+            reason = f"'translation' names an unknown article: {target}"
+        elif original.lang != ORIGINAL_LANG:
+            reason = f"'translation' must name a German article, {target} is '{original.lang}'"
+        elif original.category != article.category:
+            reason = f"'translation' {target} lives in category {original.category}; both belong in one folder"
+        elif target in english_of:
+            reason = f"{target} already has an English version: {english_of[target]}"
+        else:
+            english_of[target] = article.slug
+            german_of[article.slug] = target
+            continue
+        problems.append(Problem(article.path, reason))
+    return Translations(english_of, german_of, tuple(problems))
 
 
 def parse_synonyms(text: str) -> tuple[tuple[str, ...], ...]:
@@ -284,6 +344,8 @@ def load_content(root: str | Path, default_lang: str = "de") -> ContentTree:
         if unknown:
             rel = _relative(Path(article.path), root)
             tree.problems.append(Problem(rel, f"unknown related slug(s): {', '.join(unknown)}"))
+    tree.problems.extend(Problem(_relative(Path(p.path), root), p.reason)
+                         for p in link_translations(tree.articles).problems)
     return tree
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.articles.loader import (SLUG_PATTERN, SYNONYMS_FILE, Article, ArticleError, Category, ContentTree, Problem,
-                                 parse_article_source, parse_category_source, parse_synonyms)
+                                 link_translations, parse_article_source, parse_category_source, parse_synonyms)
 from app.articles.models import ArticleRecord, ArticleRevision, ContentCategory, ContentFile, ContentState
 from app.core.errors import Conflict
 from app.extensions import db
@@ -27,7 +27,7 @@ from app.insights.models import utcnow
 
 _STATE_ID = 1
 # Front matter keys in the order editors find them in a file written by the help center.
-FRONT_MATTER_ORDER = ("title", "summary", "tags", "lang", "category", "order", "status", "updated", "related")
+FRONT_MATTER_ORDER = ("title", "summary", "tags", "lang", "translation", "category", "order", "status", "updated", "related")
 
 
 class RevisionConflict(Conflict):
@@ -123,6 +123,7 @@ def load_database_tree(default_lang: str) -> ContentTree:
         unknown = [slug for slug in article.related if slug not in tree.articles]
         if unknown:
             tree.problems.append(Problem(article.path, f"unknown related slug(s): {', '.join(unknown)}"))
+    tree.problems.extend(link_translations(tree.articles).problems)
     return tree
 
 
