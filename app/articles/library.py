@@ -7,7 +7,8 @@ import threading
 import time
 from typing import Callable
 
-from app.articles.loader import Article, Category, ContentTree, Page, load_content, load_page
+from app.articles.loader import (Article, Category, ContentTree, Page, Translations, link_translations, load_content,
+                                 load_page)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class ArticleLibrary:
         self._signature: tuple | None = None
         self._checked_at = 0.0
         self._listeners: list[Callable[[ContentTree], None]] = []
+        self._translations: tuple[ContentTree, Translations] | None = None
 
     def on_reload(self, listener: Callable[[ContentTree], None]) -> None:
         """Call listener with every newly loaded tree (the search index keeps itself in step)."""
@@ -104,14 +106,46 @@ class ArticleLibrary:
         return self.tree().categories.get(slug)
 
     def articles_in(self, category: str, lang: str) -> list[Article]:
-        """Published articles of a category in lang, falling back to the default language."""
+        """A category's published articles for a visitor reading lang: each article once, in lang where it exists,
+        else in its own language (the page marks those), so nothing vanishes for want of a translation."""
         published = [a for a in self.tree().published if a.category == category]
-        chosen = [a for a in published if a.lang == lang] or [a for a in published if a.lang == self.default_lang]
+        chosen = [a for a in published if a.lang == lang]
+        chosen += [a for a in published if a.lang != lang and self.translation_of(a, lang) is None]
         return sorted(chosen, key=lambda a: (a.order, a.title))
 
+    def _pairs(self) -> Translations:
+        # Computed from the published articles once per loaded tree: a draft translation is not served yet.
+        tree = self.tree()
+        cached = self._translations
+        if cached is None or cached[0] is not tree:
+            published = {a.slug: a for a in tree.published}
+            cached = self._translations = (tree, link_translations(published))
+        return cached[1]
+
+    def translation_of(self, article: Article, lang: str) -> Article | None:
+        """The published version of article in lang: itself, its English version or its German original."""
+        if article.lang == lang:
+            return article
+        pairs = self._pairs()
+        other = pairs.english_of.get(article.slug) if lang == "en" else pairs.german_of.get(article.slug)
+        return self.article(other) if other else None
+
+    def in_language(self, article: Article, lang: str) -> Article:
+        """What a visitor reading lang should open for article: its translation where there is one."""
+        return self.translation_of(article, lang) or article
+
     def related(self, article: Article) -> list[Article]:
-        found = (self.article(slug) for slug in article.related)
-        return [a for a in found if a is not None]
+        """The related articles in the article's language where translated; never the article or its twin."""
+        own = {article.slug} | {a.slug for a in (self.translation_of(article, lang) for lang in ("de", "en")) if a}
+        chosen: list[Article] = []
+        for slug in article.related:
+            found = self.article(slug)
+            if found is None:
+                continue
+            found = self.in_language(found, article.lang)
+            if found.slug not in own and found not in chosen:
+                chosen.append(found)
+        return chosen
 
     def published(self, lang: str | None = None) -> list[Article]:
         articles = self.tree().published

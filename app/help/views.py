@@ -45,12 +45,14 @@ def _popular_articles(lang: str, limit: int = 6):
     # The box is a nicety: without the database the categories' first articles fill it.
     for slug in optional_database_work(lambda: most_read(limit=limit * 3), [], "the most-read box"):
         article = library().article(slug)
-        if article is not None and article.lang == lang and article not in chosen:
+        # Reads count per article; a much-read German article is offered in its English version and vice versa.
+        article = library().translation_of(article, lang) if article is not None else None
+        if article is not None and article not in chosen:
             chosen.append(article)
     for category in library().categories():
         if len(chosen) >= limit:
             break
-        for article in library().articles_in(category.slug, lang)[:1]:
+        for article in [a for a in library().articles_in(category.slug, lang) if a.lang == lang][:1]:
             if article not in chosen:
                 chosen.append(article)
     return chosen[:limit]
@@ -60,12 +62,18 @@ def _popular_articles(lang: str, limit: int = 6):
 def home():
     """Show the search box, the guided flows, the categories and the most-read articles."""
     lang = current_language()
-    categories = [(c, library().articles_in(c.slug, lang)) for c in library().categories()]
+    categories = [(c, _visitor_language_first(library().articles_in(c.slug, lang), lang))
+                  for c in library().categories()]
     orders = orders_of(current_user)
     return render_template("help/home.html", categories=[(c, a) for c, a in categories if a],
                            popular=_popular_articles(lang), form=SearchForm(),
                            notices=notices_for(current_user, orders) if orders else [],
                            latest_order=orders[0] if orders else None)
+
+
+def _visitor_language_first(articles, lang: str):
+    # The home page's cards show three articles: those the visitor can read come first.
+    return sorted(articles, key=lambda a: a.lang != lang)
 
 
 @bp.get("/hilfe")
@@ -106,9 +114,19 @@ def article(category, slug):
 
 def _article_page(found, search_id: int | None = None, vote_form: VoteForm | None = None,
                   comment_form: VoteCommentForm | None = None, status: int = 200, search_position: int | None = None):
+    lang = current_language()
+    other_lang = "en" if lang == "de" else "de"
+    # The language a visitor reads is their session's choice, not the URL: a German article opened by an English
+    # visitor links to its English version (no redirect, so shared links and search engines see one text per URL).
+    in_visitor_language = library().translation_of(found, lang)
+    switch_target = library().translation_of(found, other_lang) or found
     return render_template(
         "help/article.html",
         article=found,
+        in_visitor_language=in_visitor_language,
+        alternates=_alternates(found),
+        switch_url=url_for("help.article", category=switch_target.category, slug=switch_target.slug,
+                           lang=other_lang),
         category=library().category(found.category),
         related=library().related(found),
         vote=_vote_state(found.slug),
@@ -117,6 +135,14 @@ def _article_page(found, search_id: int | None = None, vote_form: VoteForm | Non
         search_id=search_id,
         search_position=search_position if search_id else None,
     ), status
+
+
+def _alternates(found) -> list[tuple[str, str]]:
+    """(language, absolute URL) of every version of a translated article, for hreflang; empty when untranslated."""
+    versions = [library().translation_of(found, lang) for lang in ("de", "en")]
+    if not all(versions):
+        return []
+    return [(v.lang, external_url("help.article", category=v.category, slug=v.slug)) for v in versions]
 
 
 @bp.post("/hilfe/<category>/<slug>/feedback")
@@ -210,12 +236,13 @@ def legal_page():
 @bp.get("/sitemap.xml")
 def sitemap():
     """Every category and published article, so search engines index the help."""
-    urls = [(external_url("help.home"), None)]
+    urls = [(external_url("help.home"), None, [])]
     for cat in library().categories():
         if library().articles_in(cat.slug, library().default_lang):
-            urls.append((external_url("help.category", category=cat.slug), None))
+            urls.append((external_url("help.category", category=cat.slug), None, []))
     for found in sorted(library().published(), key=lambda a: (a.category, a.slug)):
-        urls.append((external_url("help.article", category=found.category, slug=found.slug), found.updated))
+        urls.append((external_url("help.article", category=found.category, slug=found.slug), found.updated,
+                     _alternates(found)))
     xml = render_template("help/sitemap.xml", urls=urls)
     return Response(xml, mimetype="application/xml")
 

@@ -64,7 +64,7 @@
       lastQuery = query;
       if (controller) { controller.abort(); }
       controller = new AbortController();
-      var url = "/api/search?limit=5&log=0&lang=" + encodeURIComponent(input.dataset.lang || "de") + "&q=" + encodeURIComponent(query);
+      var url = "/api/search?limit=5&log=0&lang=" + encodeURIComponent(input.dataset.lang || document.documentElement.lang || "de") + "&q=" + encodeURIComponent(query);
       fetch(url, { signal: controller.signal, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
         .then(function (body) { if (input.value.trim() === query) { render(query, body.results || []); } })
