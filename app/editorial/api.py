@@ -58,8 +58,8 @@ def _base_revision() -> int:
 def _article_json(slug: str, status: int = 200):
     article = editorial.load_article(slug, current_app.config["HELPCENTER_DEFAULT_LANG"], _library())
     body = ArticleOut(
-        slug=article.slug, category=article.category, lang=article.lang, title=article.title,
-        summary=article.summary, tags=list(article.tags), order=article.order, related=list(article.related),
+        slug=article.slug, category=article.category, lang=article.lang, translation=article.translation,
+        title=article.title, summary=article.summary, tags=list(article.tags), order=article.order, related=list(article.related),
         body=article.body, status=article.state, revision=article.revision,
         published_revision=article.published_revision, review_revision=article.review_revision,
         updated_at=_iso(article.updated_at) or "", updated_by=article.updated_by,

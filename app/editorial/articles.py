@@ -57,6 +57,7 @@ class EditorArticle:
     related: tuple[str, ...]
     body: str
     state: str
+    translation: str | None
     revision: int
     published_revision: int | None
     review_revision: int | None
@@ -87,7 +88,8 @@ def fields_of(source: str) -> dict:
     order = meta.get("order")
     return {"title": str(meta.get("title") or ""), "summary": str(meta.get("summary") or ""), "tags": words("tags"),
             "lang": str(meta.get("lang") or ""), "order": order if isinstance(order, int) else None,
-            "related": words("related"), "body": post.content}
+            "related": words("related"), "body": post.content,
+            "translation": str(meta["translation"]) if meta.get("translation") else None}
 
 
 def load_article(slug: str, default_lang: str, library=None) -> EditorArticle:
@@ -158,8 +160,39 @@ def check(data: ArticleInput, slug: str, *, is_new: bool, library=None) -> None:
     broken = broken_links(render_markdown(data.body).html, articles | {slug}, categories)
     if broken:
         errors["body"] = _("Diese Links führen ins Leere: %(links)s", links=", ".join(broken))
+    translation_error = _translation_error(data, slug, library)
+    if translation_error:
+        errors["translation"] = translation_error
     if errors:
         raise InvalidInput(errors)
+
+
+def _translation_error(data: ArticleInput, slug: str, library) -> str | None:
+    """The rules `content check` reports (loader.link_translations), asked before the save instead of after."""
+    if not data.translation:
+        return None
+    if (data.lang or library.default_lang) != "en":
+        return _("Nur ein englischer Artikel kann eine deutsche Originalfassung haben.")
+    if data.translation == slug:
+        return _("Ein Artikel kann nicht seine eigene Originalfassung sein.")
+    articles = library.tree().articles
+    original = articles.get(data.translation)
+    if original is None:
+        return _("Diesen Artikel gibt es nicht.")
+    if original.lang != "de":
+        return _("Bitte wählen Sie einen deutschen Artikel.")
+    if original.category != data.category:
+        return _("Die Originalfassung steht in einer anderen Kategorie; die Übersetzung gehört in dieselbe.")
+    other = next((a for a in articles.values() if a.translation == data.translation and a.slug != slug), None)
+    if other is not None:
+        return _("Diesen Artikel übersetzt schon „%(title)s“.", title=other.title)
+    return None
+
+
+def german_originals(library) -> list[tuple[str, str, str]]:
+    """(slug, title, category) of every German article an English one may render, by title."""
+    found = [(a.slug, a.title, a.category) for a in library.tree().articles.values() if a.lang == "de"]
+    return sorted(found, key=lambda item: item[1].casefold())
 
 
 def compose(data: ArticleInput, previous_source: str | None, default_lang: str, today: dt.date) -> str:
@@ -167,7 +200,8 @@ def compose(data: ArticleInput, previous_source: str | None, default_lang: str, 
     meta = dict(frontmatter.loads(previous_source).metadata) if previous_source else {}
     meta.update({"title": data.title, "summary": data.summary, "tags": list(data.tags),
                  "lang": data.lang or meta.get("lang") or default_lang, "order": data.order,
-                 "status": data.status, "updated": today, "related": list(data.related)})
+                 "status": data.status, "updated": today, "related": list(data.related),
+                 "translation": data.translation})
     return store.compose_source(meta, data.body)
 
 

@@ -51,6 +51,8 @@ class ArticleInput(Schema):
                     Field(max_length=MAX_TAGS)] = Field([], description="Words customers search with")
     lang: Annotated[Literal["de", "en"] | None, OptionalBlank] = Field(
         None, description="Language of the article (default: the help center's)")
+    translation: Annotated[Slug | None, OptionalBlank] = Field(
+        None, description="English articles only: slug of the German original this article renders in English")
     category: Line(120, min_length=1) = Field(description="Slug of an existing category")
     order: Annotated[Annotated[int, Field(ge=0, le=100_000)] | None, OptionalBlank] = Field(
         None, description="Position within the category, small first")
@@ -103,6 +105,7 @@ class ArticleOut(Schema):
     slug: str
     category: str
     lang: str
+    translation: str | None
     title: str
     summary: str
     tags: list[str]

@@ -94,17 +94,19 @@ def article_list():
 def _values_of(article: editorial.EditorArticle | None, prefill_title: str = "") -> dict:
     if article is None:
         return {"title": prefill_title, "summary": "", "tags": "", "category": "", "order": "", "related": [],
-                "lang": current_app.config["HELPCENTER_DEFAULT_LANG"], "slug": "", "body": ""}
+                "lang": current_app.config["HELPCENTER_DEFAULT_LANG"], "slug": "", "body": "", "translation": ""}
     return {"title": article.title, "summary": article.summary, "tags": ", ".join(article.tags), "lang": article.lang,
             "category": article.category, "order": "" if article.order is None else article.order,
-            "related": list(article.related), "slug": article.slug, "body": article.body}
+            "related": list(article.related), "slug": article.slug, "body": article.body,
+            "translation": article.translation or ""}
 
 
 def _posted_values() -> dict:
     form = request.form
     return {"title": form.get("title", ""), "summary": form.get("summary", ""), "tags": form.get("tags", ""),
             "lang": form.get("lang", ""), "category": form.get("category", ""), "order": form.get("order", ""),
-            "related": form.getlist("related"), "slug": form.get("slug", ""), "body": form.get("body", "")}
+            "related": form.getlist("related"), "slug": form.get("slug", ""), "body": form.get("body", ""),
+            "translation": form.get("translation", "")}
 
 
 def _render_editor(article, values: dict, *, errors=None, preview=None, conflict=None, base_revision=None,
@@ -117,6 +119,7 @@ def _render_editor(article, values: dict, *, errors=None, preview=None, conflict
     return _no_store((render_template(
         "editorial/editor.html", article=article, values=values, errors=errors or {}, preview=preview,
         conflict=conflict, categories=categories, choices=choices, review=_settings().review,
+        originals=editorial.german_originals(_library()),
         base_revision=base_revision), status))
 
 
