@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Callable
 
+from app.articles.links import links_in_language
 from app.articles.loader import (Article, Category, ContentTree, Page, Translations, link_translations, load_content,
                                  load_page)
 
@@ -133,6 +134,17 @@ class ArticleLibrary:
     def in_language(self, article: Article, lang: str) -> Article:
         """What a visitor reading lang should open for article: its translation where there is one."""
         return self.translation_of(article, lang) or article
+
+    def body_html(self, article: Article) -> str:
+        """The article's HTML with links to other articles leading to their version in the article's language."""
+        def target_of(slug: str) -> Article | None:
+            found = self.article(slug)
+            if found is None or found.lang == article.lang:
+                return None
+            translated = self.translation_of(found, article.lang)
+            return translated if translated is not None and translated.slug != found.slug else None
+
+        return links_in_language(article.body_html, target_of)
 
     def related(self, article: Article) -> list[Article]:
         """The related articles in the article's language where translated; never the article or its twin."""

@@ -17,3 +17,19 @@ def broken_links(body_html: str, articles, categories) -> list[str]:
         if missing and link not in broken:
             broken.append(link)
     return broken
+
+
+_ARTICLE_LINK = re.compile(r'href="/hilfe/([^"/#?]+)/([^"/#?]+)/?((?:[#?][^"]*)?)"')
+
+
+def links_in_language(body_html: str, target_of) -> str:
+    """The body with every link to an article pointed at its version the reader reads: target_of(slug) gives the
+    article to link instead (or None to keep it), so an English article that names a German one links to the
+    English version once there is one, and to the German original until then."""
+    def swap(match: re.Match) -> str:
+        found = target_of(match.group(2))
+        if found is None:
+            return match.group(0)
+        return f'href="/hilfe/{found.category}/{found.slug}{match.group(3)}"'
+
+    return _ARTICLE_LINK.sub(swap, body_html)

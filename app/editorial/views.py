@@ -346,7 +346,8 @@ def customer_view(slug):
         raise InvalidInput(message=str(exc)) from None
     library = _library()
     return _no_store(render_template(
-        "editorial/customer_view.html", article=found, category=library.category(found.category)
+        "editorial/customer_view.html", article=found, body_html=library.body_html(found), in_visitor_language=found,
+        alternates=[], category=library.category(found.category)
         or _fallback_category(found.category), related=library.related(found), vote=None,
         vote_form=VoteForm(formdata=None), comment_form=VoteCommentForm(formdata=None), search_id=None,
         version=number))

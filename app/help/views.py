@@ -123,6 +123,7 @@ def _article_page(found, search_id: int | None = None, vote_form: VoteForm | Non
     return render_template(
         "help/article.html",
         article=found,
+        body_html=library().body_html(found),
         in_visitor_language=in_visitor_language,
         alternates=_alternates(found),
         switch_url=url_for("help.article", category=switch_target.category, slug=switch_target.slug,
