@@ -80,7 +80,21 @@ def template_globals() -> dict:
         "order_status": _order_status,
         "shipment_status": _shipment_status,
         "return_status": _return_status,
+        "help_article_url": help_article_url,
     }
+
+
+def help_article_url(slug: str) -> str:
+    """The address of a help article in the reader's language: a page that names a German article leads an
+    English visitor to its English version where there is one."""
+    from flask import url_for
+
+    library = current_app.extensions["helpcenter.library"]
+    found = library.article(slug)
+    if found is None:
+        return url_for("help.home")
+    found = library.in_language(found, current_language())
+    return url_for("help.article", category=found.category, slug=found.slug)
 
 
 def format_number(value, signed: bool = False) -> str:

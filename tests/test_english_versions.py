@@ -342,3 +342,17 @@ def test_shipped_english_articles_lead_english_visitors_to_english_pages(make_ap
         for slug in re.findall(r'href="/hilfe/[^/"]+/([^"#?/]+)', library.body_html(article)):
             linked = library.article(slug)
             assert linked is not None and library.translation_of(linked, "en") in (None, linked), (article.slug, slug)
+
+
+def test_flow_pages_name_help_articles_in_the_visitors_language(site):
+    from flask import session
+
+    from app.i18n import help_article_url
+
+    for lang, expected in (("en", "/hilfe/bestellung/cancel-an-order"), ("de", "/hilfe/bestellung/bestellung-stornieren")):
+        with site.test_request_context("/"):
+            session["lang"] = lang
+            assert help_article_url("bestellung-stornieren") == expected
+    with site.test_request_context("/"):
+        session["lang"] = "en"
+        assert help_article_url("als-gast") == "/hilfe/bestellung/als-gast"  # German-only: the German one
