@@ -356,3 +356,22 @@ def test_flow_pages_name_help_articles_in_the_visitors_language(site):
     with site.test_request_context("/"):
         session["lang"] = "en"
         assert help_article_url("als-gast") == "/hilfe/bestellung/als-gast"  # German-only: the German one
+
+
+def test_an_english_visitor_gets_did_you_mean_and_the_feedback_box_in_english(site):
+    from app.insights.models import ArticleVote
+    from tests.conftest import csrf_token_from
+
+    client = site.test_client()
+    client.get("/?lang=en")
+    page = text(client.get("/suche?q=cancle"))
+    assert re.search(r'Did you mean <a href="/suche\?q=cancel">cancel</a>\?', page)
+
+    url = "/hilfe/bestellung/cancel-an-order"
+    assert "Was this article helpful?" in text(client.get(url))
+    token = csrf_token_from(client, url)
+    response = client.post(url + "/feedback", data={"helpful": "ja", "csrf_token": token}, follow_redirects=True)
+    assert "Thank you for your feedback!" in text(response)
+    with site.app_context():
+        vote = db.session.scalars(db.select(ArticleVote).where(ArticleVote.slug == "cancel-an-order")).one()
+        assert (vote.lang, vote.helpful) == ("en", True)
