@@ -1,9 +1,9 @@
 """English versions of German articles (`translation: <german-slug>`): the rules content check and the editor apply,
-the pairs the library serves, and what an English or a German visitor sees on the pages, in search and in the sitemap."""
+the pairs the library serves, and what an English or a German visitor sees on the pages, in search and in the
+sitemap."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -90,7 +90,8 @@ def test_every_broken_link_is_a_problem_and_the_articles_are_still_served(biling
         "bestellung/kaputt.md": "'translation' must be the slug of the German original, e.g. bestellung-stornieren",
     }
     # A wrong link is reported, not a reason to take the article offline (a wrong type is, as with other fields).
-    assert {"itself", "nowhere", "of-english", "elsewhere", "second-cancel", "deutsch-mit-vorlage"} <= set(tree.articles)
+    served = {"itself", "nowhere", "of-english", "elsewhere", "second-cancel", "deutsch-mit-vorlage"}
+    assert served <= set(tree.articles)
     # The first English article by slug keeps the pair; the second is reported.
     assert link_translations(tree.articles).english_of["bestellung-stornieren"] == "cancel-an-order"
 
@@ -127,8 +128,8 @@ def test_the_database_keeps_translations_byte_for_byte_and_checks_them_the_same(
         import_tree(bilingual, "de")
         db.session.commit()
         problems = [str(p) for p in load_database_tree("de").problems]
-    assert problems == ["bestellung/second-cancel.md: bestellung-stornieren already has an English version: "
-                        "cancel-an-order"]
+    assert problems == [("bestellung/second-cancel.md: bestellung-stornieren already has an English version: "
+                         "cancel-an-order")]
 
 
 # --- the library -------------------------------------------------------------------------------------------------
@@ -250,7 +251,8 @@ def test_hreflang_alternates_in_the_head_and_the_sitemap(site):
                 'bestellung-stornieren">') in page
     sitemap = text(client.get("/sitemap.xml"))
     assert 'xmlns:xhtml="http://www.w3.org/1999/xhtml"' in sitemap
-    entry = re.search(r"<url><loc>http://127.0.0.1:5000/hilfe/bestellung/cancel-an-order</loc>.*?</url>", sitemap).group(0)
+    entry = re.search(r"<url><loc>http://127.0.0.1:5000/hilfe/bestellung/cancel-an-order</loc>.*?</url>",
+                      sitemap).group(0)
     assert ('<xhtml:link rel="alternate" hreflang="de" href="http://127.0.0.1:5000/hilfe/bestellung/'
             'bestellung-stornieren"/>') in entry
     untranslated = re.search(r"<url><loc>http://127.0.0.1:5000/hilfe/bestellung/als-gast</loc>.*?</url>",
@@ -349,7 +351,8 @@ def test_flow_pages_name_help_articles_in_the_visitors_language(site):
 
     from app.i18n import help_article_url
 
-    for lang, expected in (("en", "/hilfe/bestellung/cancel-an-order"), ("de", "/hilfe/bestellung/bestellung-stornieren")):
+    for lang, expected in (("en", "/hilfe/bestellung/cancel-an-order"),
+                           ("de", "/hilfe/bestellung/bestellung-stornieren")):
         with site.test_request_context("/"):
             session["lang"] = lang
             assert help_article_url("bestellung-stornieren") == expected
