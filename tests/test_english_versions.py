@@ -378,3 +378,19 @@ def test_an_english_visitor_gets_did_you_mean_and_the_feedback_box_in_english(si
     with site.app_context():
         vote = db.session.scalars(db.select(ArticleVote).where(ArticleVote.slug == "cancel-an-order")).one()
         assert (vote.lang, vote.helpful) == ("en", True)
+
+
+def test_most_read_german_articles_are_offered_in_english_to_english_visitors(site):
+    from tests.conftest import csrf_token_from
+
+    client = site.test_client()
+    token = csrf_token_from(client)
+    for _ in range(3):
+        client.post("/api/articles/bestellung-stornieren/view", json={}, headers={"X-CSRFToken": token})
+    client.get("/?lang=en")
+    page = text(client.get("/"))
+    popular = page[page.index('id="popular-title"'):]
+    assert popular.index("Cancelling an order") < popular.index("</ol>")
+    assert "Bestellung stornieren" not in popular and "Als Gast bestellen" not in popular
+    german = text(client.get("/?lang=de"))
+    assert "Bestellung stornieren" in german[german.index('id="popular-title"'):]
