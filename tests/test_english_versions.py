@@ -394,3 +394,13 @@ def test_most_read_german_articles_are_offered_in_english_to_english_visitors(si
     assert "Bestellung stornieren" not in popular and "Als Gast bestellen" not in popular
     german = text(client.get("/?lang=de"))
     assert "Bestellung stornieren" in german[german.index('id="popular-title"'):]
+
+
+def test_a_german_visitor_sees_english_only_articles_marked_instead_of_a_404(client):
+    page = text(client.get("/hilfe/help"))
+    assert '<html lang="de">' in page
+    assert re.search(r'<a href="/hilfe/help/track-your-order" lang="en" hreflang="en">Track your order</a> '
+                     r'<span class="language-marker">\(auf Englisch\)</span>', page)
+    article = text(client.get("/hilfe/help/track-your-order"))
+    assert "Diesen Artikel gibt es nur auf Englisch." in article
+    assert '<article class="article" lang="en" data-article="track-your-order">' in article
