@@ -28,7 +28,7 @@ translations: | $(BIN)/python
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract --ignore-dirs='.* __pycache__' -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 # Development: e-mails go to the console; the outbox worker runs beside the web server.
 run: install
