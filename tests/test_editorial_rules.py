@@ -42,6 +42,28 @@ def test_content_check_reports_links_to_articles_that_do_not_exist(make_app, con
     assert "sendungsverfolgung.md: link(s) to nothing: /hilfe/versand/zoll" in result.output
 
 
+def test_content_check_reports_contact_links_to_topics_the_form_does_not_know(make_app, content_copy):
+    article = content_copy / "versand" / "sendungsverfolgung.md"
+    article.write_text(article.read_text(encoding="utf-8")
+                       + "\n[Schreiben Sie uns](/kontakt?topic=konto) oder [hier](/kontakt?topic=lieferung&order=1)."
+                       + " Gruppe: [Zahlung](/kontakt?topic=zahlung).\n", encoding="utf-8")
+    result = make_app(content_copy).test_cli_runner().invoke(args=["content", "check"])
+    assert result.exit_code == 1
+    # The form would open with no topic chosen; a known topic or a group's slug is fine.
+    assert "sendungsverfolgung.md: link(s) to nothing: /kontakt?topic=konto" in result.output
+    assert "topic=lieferung" not in result.output and "topic=zahlung)" not in result.output
+
+
+def test_every_shipped_contact_link_names_a_topic_the_form_knows():
+    from app.articles.links import broken_links
+    from app.articles.loader import load_content
+
+    tree = load_content(ROOT / "content")
+    bad = {a.slug: broken_links(a.body_html, {}, {}) for a in tree.published}
+    assert {slug: [link for link in links if link.startswith("/kontakt")] for slug, links in bad.items()
+            if any(link.startswith("/kontakt") for link in links)} == {}
+
+
 def test_pictures_only_from_our_own_image_path():
     own = "/hilfe-bilder/" + "ab" * 32 + ".png"
     html = render_markdown(f"![a]({own}) ![b](https://tracker.example/p.gif) ![c](/hilfe-bilder/x.png?u=1) "

@@ -1,8 +1,13 @@
 """Links inside the help center that lead nowhere: `/hilfe/<category>/<slug>` to an article that does not exist,
-`/hilfe/<category>` to an unknown category. `flask content check` and the editor's save apply the same rule."""
+`/hilfe/<category>` to an unknown category, `/kontakt?topic=<x>` to a topic the contact form does not know (the
+form would open with nothing chosen). `flask content check` and the editor's save apply the same rule."""
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import parse_qs, urlsplit
+
+from app.cases.topics import resolve_topic
 
 # In rendered (sanitized) HTML: href="/hilfe/<category>[/<slug>]" with an optional anchor or query.
 _INTERNAL = re.compile(r'href="/hilfe/([^"/#?]+)(?:/([^"/#?]+))?/?(?:[#?][^"]*)?"')
@@ -16,7 +21,15 @@ def broken_links(body_html: str, articles, categories) -> list[str]:
         link = f"/hilfe/{category}/{slug}" if slug else f"/hilfe/{category}"
         if missing and link not in broken:
             broken.append(link)
+    for target in _CONTACT.findall(body_html):
+        link = html.unescape(target)
+        topics = parse_qs(urlsplit(link).query).get("topic", [])
+        if any(resolve_topic(topic) is None for topic in topics) and link not in broken:
+            broken.append(link)
     return broken
+
+
+_CONTACT = re.compile(r'href="(/kontakt/?\?[^"#]*)(?:#[^"]*)?"')
 
 
 _ARTICLE_LINK = re.compile(r'href="/hilfe/([^"/#?]+)/([^"/#?]+)/?((?:[#?][^"]*)?)"')
