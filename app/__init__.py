@@ -111,6 +111,7 @@ def register_people_blueprints(app: Flask) -> None:
     """Staff sign-in steps, administration, the editors' workspace, the insights and the shop's single sign-on."""
     from app.accounts.staff_views import bp as staff_signin_bp
     from app.admin.views import bp as admin_bp
+    from app.curation.views import bp as curation_bp
     from app.editorial.api import bp as articles_api_bp
     from app.editorial.views import bp as editorial_bp
     from app.insights.api import bp as insights_api_bp
@@ -118,8 +119,8 @@ def register_people_blueprints(app: Flask) -> None:
     from app.sso.jwt_views import bp as sso_jwt_bp
     from app.sso.oidc_views import bp as sso_oidc_bp
 
-    for blueprint in (staff_signin_bp, admin_bp, editorial_bp, articles_api_bp, insights_bp, insights_api_bp,
-                      sso_jwt_bp, sso_oidc_bp):
+    for blueprint in (staff_signin_bp, admin_bp, editorial_bp, curation_bp, articles_api_bp, insights_bp,
+                      insights_api_bp, sso_jwt_bp, sso_oidc_bp):
         app.register_blueprint(blueprint)
 
 

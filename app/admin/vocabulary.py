@@ -7,6 +7,7 @@ ROLE_LABELS = {"agent": _l("Agent (Kundenservice)"), "lead": _l("Teamleitung"), 
 OBJECT_LABELS = {
     "case": _l("Anfrage"), "return": _l("Rücksendung"), "article": _l("Artikel"), "account": _l("Konto"),
     "withdrawal": _l("Widerruf"), "order": _l("Bestellung"), "customer": _l("Kundendaten"),
+    "search": _l("Suche"),
 }
 
 ACTION_LABELS = {
@@ -37,6 +38,12 @@ ACTION_LABELS = {
     "article.unpublish": _l("Artikel zurückgezogen"),
     "article.archive": _l("Artikel archiviert"),
     "article.restore": _l("Artikelversion wiederhergestellt"),
+    "search.pin": _l("Empfehlung angeheftet"),
+    "search.unpin": _l("Empfehlung entfernt"),
+    "search.pin_move": _l("Empfehlung verschoben"),
+    "search.file_save": _l("Suchliste geändert"),
+    "search.proposal_accept": _l("Vorschlag übernommen"),
+    "search.proposal_dismiss": _l("Vorschlag verworfen"),
     "customer.export": _l("Datenauskunft exportiert"),
     "customer.erase": _l("Kundendaten gelöscht"),
 }

@@ -42,6 +42,7 @@ class SearchHit(Schema):
     category: str
     snippet: str
     score: float
+    promoted: bool = Field(False, description="Pinned to this query by the editors: shown first, marked \"Empfohlen\"")
 
 
 class SearchResults(Schema):

@@ -9,7 +9,7 @@ from app.core.errors import NotFound
 from app.database import optional_database_work
 from app.extensions import db, limiter
 from app.i18n import current_language
-from app.insights.service import log_search, record_search_click, record_view
+from app.insights.service import log_search, record_follow_up, record_search_click, record_view
 from app.search.service import help_search
 from app.selfservice.trail import current_visit, visit_id
 
@@ -33,7 +33,8 @@ def search(query: SearchQuery):
         query=query.q, total=result.total, suggestion=result.suggestion,
         results=[SearchHit(slug=hit.slug, title=hit.title, summary=hit.summary,
                            url=url_for("help.article", category=hit.category, slug=hit.slug),
-                           category=hit.category, snippet=hit.snippet, score=hit.score) for hit in result.hits],
+                           category=hit.category, snippet=hit.snippet, score=hit.score, promoted=hit.promoted)
+                 for hit in result.hits],
     ).model_dump(mode="json"))
 
 
@@ -55,6 +56,8 @@ def article_view(slug, body: ArticleViewBody):
         entry = log_search(body.query, lang, help_search().search(body.query, lang=lang, limit=1).total,
                            source="typeahead", visit=visit_id())
         record_search_click(entry.id, slug, body.position)
+    # Earlier searches of this visit that were left without a click led here (proposed synonyms for editors).
+    record_follow_up(current_visit(), slug)
     db.session.commit()
     return "", 204
 

@@ -34,13 +34,17 @@ class ContentCategory(db.Model):
 
 
 class ContentFile(db.Model):
-    """Other files of the tree that editors maintain (the synonym list)."""
+    """Other files of the tree that editors maintain (the synonym list, the names list).
+
+    `revision` counts the saves from the web (app/articles/tree_files.py): a save names the revision it started
+    from, and the conditional UPDATE on it refuses the second of two editors who started from the same one."""
 
     __tablename__ = "content_file"
 
     name = db.Column(db.String(120), primary_key=True)
     source = db.Column(db.Text, nullable=False)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    revision = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
 
 class ArticleRecord(db.Model):

@@ -206,6 +206,8 @@ def _put_source(model, text: str, **key: str) -> None:
         db.session.add(model(**key, source=text))
     elif row.source != text:
         row.source, row.updated_at = text, utcnow()
+        if isinstance(row, ContentFile):
+            row.revision += 1  # an editor's page opened before the import must not save over it
     db.session.flush()
 
 

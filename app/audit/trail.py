@@ -9,7 +9,7 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.privacy.redaction import mask_card_numbers
 
-OBJECT_TYPES = ("case", "return", "article", "account", "withdrawal", "order", "customer")
+OBJECT_TYPES = ("case", "return", "article", "account", "withdrawal", "order", "customer", "search")
 CLI_ACTOR = "cli"
 SYSTEM_ACTOR = "system"
 

@@ -29,6 +29,9 @@ class SearchLog(db.Model):
     visit = db.Column(db.String(40), nullable=True, index=True)
     # Where the clicked article stood in the results (1 = first); None for no click or an unknown position.
     clicked_position = db.Column(db.Integer, nullable=True)
+    # A search left without a click: the article the same visit opened next (app/search/proposals.py pairs them
+    # into proposed synonyms). A slug only, nothing about the visitor.
+    next_slug = db.Column(db.String(120), nullable=True)
 
 
 class ArticleVote(db.Model):

@@ -7,10 +7,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.insights.models import ArticleViewDay, ArticleVote, SearchLog, today
+from app.insights.models import ArticleViewDay, ArticleVote, SearchLog, today, utcnow
 from app.privacy.redaction import anonymize_search_query, mask_card_numbers
 
 MAX_COMMENT_LENGTH = 2000
+# A search counts as "left without a click, then this article" only within this time of the search.
+FOLLOW_UP_MINUTES = 30
 
 
 def log_search(query: str, lang: str, result_count: int, source: str = "page", visit: str | None = None) -> SearchLog:
@@ -30,6 +32,20 @@ def record_search_click(search_id: int, slug: str, position: int | None = None) 
         .values(clicked_slug=slug, clicked_position=position)
     )
     return result.rowcount == 1
+
+
+def record_follow_up(visit: str | None, slug: str, now: dt.datetime | None = None) -> int:
+    """The visit opened this article: note it on the visit's recent searches that were left without a click and
+    have no article noted yet (the raw material of proposed synonyms). Returns how many searches it was noted on."""
+    if not visit:
+        return 0
+    since = (now or utcnow()) - dt.timedelta(minutes=FOLLOW_UP_MINUTES)
+    return db.session.execute(
+        update(SearchLog)
+        .where(SearchLog.visit == visit, SearchLog.created_at >= since, SearchLog.clicked_slug.is_(None),
+               SearchLog.next_slug.is_(None))
+        .values(next_slug=slug)
+    ).rowcount
 
 
 def _count_view(slug: str, day) -> int:

@@ -39,6 +39,7 @@ class SearchHit:
     category: str
     snippet: str
     score: float
+    promoted: bool = False  # pinned to the query by an editor (app/search/promotions.py)
 
 
 @dataclass(frozen=True)

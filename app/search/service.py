@@ -9,6 +9,7 @@ from app.articles.library import ArticleLibrary
 from app.articles.loader import ContentTree
 from app.search.engine import SearchEngine, SearchResult
 from app.search.index import IndexBusy, IndexStore
+from app.search.promotions import PromotionBook, shown_pins, with_promotions
 
 log = logging.getLogger(__name__)
 _EXTENSION_KEY = "helpcenter.search"
@@ -17,10 +18,11 @@ _EXTENSION_KEY = "helpcenter.search"
 class HelpSearch:
     """Ties the article library to the index: a changed article is re-indexed on its own."""
 
-    def __init__(self, library: ArticleLibrary, index_dir: str):
+    def __init__(self, library: ArticleLibrary, index_dir: str, promotions: PromotionBook | None = None):
         self.library = library
         self.store = IndexStore(index_dir)
         self.engine = SearchEngine(self.store)
+        self.promotions = promotions
         library.on_reload(self._keep_index_in_step)
 
     def _keep_index_in_step(self, tree: ContentTree) -> None:
@@ -35,12 +37,21 @@ class HelpSearch:
             log.info("search index updated: %s", report)
 
     def search(self, query: str, lang: str, limit: int, offset: int = 0) -> SearchResult:
+        """The ranking, with the articles editors pinned to this query first (marked promoted)."""
         tree = self.library.tree()
-        return self.engine.search(query, lang=lang, limit=limit, offset=offset, synonym_groups=tree.synonyms)
+
+        def ranked(limit: int, offset: int) -> SearchResult:
+            return self.engine.search(query, lang=lang, limit=limit, offset=offset, synonym_groups=tree.synonyms)
+
+        pinned = shown_pins(self.promotions.pinned(query, lang), lang, tree) if self.promotions else []
+        if not pinned:
+            return ranked(limit, offset)
+        return with_promotions(ranked, limit, offset, pinned)
 
 
 def init_search(app, library: ArticleLibrary) -> HelpSearch:
-    search = HelpSearch(library, app.config["HELPCENTER_INDEX_DIR"])
+    promotions = PromotionBook(ttl=float(app.config.get("HELPCENTER_CONTENT_RELOAD_SECONDS", 2)))
+    search = HelpSearch(library, app.config["HELPCENTER_INDEX_DIR"], promotions)
     app.extensions[_EXTENSION_KEY] = search
     return search
 

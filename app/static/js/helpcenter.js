@@ -37,7 +37,12 @@
         li.setAttribute("role", "option"); li.id = list.id + "-" + i; li.setAttribute("aria-selected", "false");
         var a = document.createElement("a");
         a.href = r.url; a.tabIndex = -1;
-        a.textContent = r.title;
+        if (r.promoted) {
+          var mark = document.createElement("span");
+          mark.className = "sugg-promoted"; mark.textContent = document.documentElement.lang === "en" ? "Recommended" : "Empfohlen";
+          a.appendChild(mark);
+        }
+        a.appendChild(document.createTextNode(r.title));
         var small = document.createElement("span");
         small.className = "sugg-summary"; small.textContent = r.summary;
         a.appendChild(small);
