@@ -14,8 +14,8 @@ def test_search_returns_the_documented_fields_best_first(client):
     assert body["total"] >= len(body["results"]) >= 1
     assert len(body["results"]) <= 3
     first = body["results"][0]
-    assert set(first) == {"slug", "title", "summary", "url", "category", "snippet", "score"}
-    assert first["slug"] == "ruecksendung-anmelden"
+    assert set(first) == {"slug", "title", "summary", "url", "category", "snippet", "score", "promoted"}
+    assert first["slug"] == "ruecksendung-anmelden" and first["promoted"] is False
     assert first["url"] == "/hilfe/retouren/ruecksendung-anmelden"
     assert first["category"] == "retouren"
     scores = [r["score"] for r in body["results"]]

@@ -181,7 +181,7 @@ def test_a_new_synonym_group_is_used_by_the_next_search(editorial):
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "search.file_save"))
         assert event.object_ref == "synonyme.txt" and "Zaster, Kaufpreis" in event.detail
     page = text(client.get("/redaktion/synonyme"))
-    assert "Lena Text" in page and "hinzugefügt: Zaster, Kaufpreis" in page
+    assert "Lena Text" in page and "Version 1: + Zaster, Kaufpreis" in page
 
 
 def test_groups_are_checked_edited_and_deleted(editorial):
@@ -345,3 +345,76 @@ def test_proposals_need_two_visits_and_are_accepted_as_synonyms_or_dismissed(edi
     again = post_form(client, "/redaktion/vorschlaege/verwerfen", {"query": "Bezahlen", "lang": "de",
                                                                    "slug": "paypal"}, page="/redaktion/vorschlaege")
     assert again.status_code == 404
+
+
+def test_pages_continue_each_other_with_pinned_articles_first_and_each_article_once():
+    from app.search.engine import SearchHit, SearchResult
+    from app.search.promotions import with_promotions
+
+    def hit(slug, promoted=False):
+        return SearchHit(slug=slug, title=slug.upper(), summary="", category="c", snippet=f"<mark>{slug}</mark>",
+                         score=1.0, promoted=promoted)
+
+    organic = [hit(f"a{i}") for i in range(1, 8)]
+
+    def ranked(limit, offset):
+        return SearchResult(query="q", total=len(organic), hits=organic[offset:offset + limit], suggestion=None)
+
+    pinned = [hit("a5", True), hit("p1", True)]  # a5 also matches on its own; p1 does not
+    pages = [with_promotions(ranked, 3, offset, pinned) for offset in (0, 3, 6)]
+    assert [[h.slug for h in page.hits] for page in pages] == [["a5", "p1", "a1"], ["a2", "a3", "a4"], ["a6", "a7"]]
+    assert {page.total for page in pages} == {8}  # seven organic matches plus p1
+    first = pages[0].hits
+    assert [h.promoted for h in first] == [True, True, False]
+    assert first[0].snippet == "<mark>a5</mark>"  # the organic hit's snippet is kept
+
+
+def test_a_proposal_pinned_instead_becomes_a_promoted_result(editorial):
+    add_searches(editorial, [("Kohle weg", 0, "v1", "erstattung", None, 3), ("kohle weg", 0, "v2", "erstattung",
+                                                                            None, 2)])
+    client = signed_in(editorial)
+    pinned = post_form(client, "/redaktion/vorschlaege/anheften", {"query": "kohle weg", "lang": "de",
+                                                                   "slug": "erstattung"}, page="/redaktion/vorschlaege")
+    assert pinned.status_code == 303
+    html = text(editorial.test_client().get("/suche?q=Kohle+weg"))
+    assert result_slugs(html)[0] == "erstattung" and "data-promoted" in html
+    assert "Zurzeit gibt es keine Vorschläge." in text(client.get("/redaktion/vorschlaege"))
+    with editorial.app_context():
+        assert db.session.scalar(select(SynonymProposalDecision.decision)) == "accepted"
+        assert db.session.scalar(select(SearchPromotion.query)) == "kohle weg"
+
+
+def test_an_accepted_proposal_joins_the_group_of_the_chosen_word(editorial):
+    add_searches(editorial, [("Zaster", 0, "v1", "erstattung", None, 3), ("Zaster", 0, "v2", "erstattung", None, 2)])
+    client = signed_in(editorial)
+    html = text(client.get("/redaktion/vorschlaege"))
+    # The article's tag first, then its title.
+    assert re.findall(r'<option value="([^"]+)">Synonym von', html) == ["Kaufpreis", "Erstattung des Kaufpreises"]
+    assert post_form(client, "/redaktion/synonyme", {"action": "add", "members": "Kaufpreis, Preis",
+                                                     "base_revision": file_revision(client)}).status_code == 303
+    refused = post_form(client, "/redaktion/vorschlaege/uebernehmen", {"query": "Zaster", "lang": "de",
+                                                                       "slug": "erstattung", "term": "Unsinn"},
+                        page="/redaktion/vorschlaege")
+    assert refused.status_code == 422 and "einen der Suchbegriffe" in text(refused)
+    assert post_form(client, "/redaktion/vorschlaege/uebernehmen", {"query": "Zaster", "lang": "de",
+                                                                    "slug": "erstattung", "term": "Kaufpreis"},
+                     page="/redaktion/vorschlaege").status_code == 303
+    with editorial.app_context():
+        source = db.session.get(ContentFile, "synonyme.txt").source
+        assert source.endswith("Kaufpreis, Preis, Zaster\n") and source.count("Zaster") == 1
+        details = [e.detail for e in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "search.file_save").order_by(AuditEvent.id))]
+        assert details == ["Version 1: + Kaufpreis, Preis", "Version 2: Kaufpreis, Preis → Kaufpreis, Preis, Zaster"]
+
+
+def test_search_works_while_the_pins_cannot_be_read(editorial, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.search import promotions
+
+    def broken():
+        raise OperationalError("SELECT", {}, Exception("database away"))
+
+    monkeypatch.setattr(promotions, "read_pins", broken)
+    response = editorial.test_client().get("/api/search?q=PayPal")
+    assert response.status_code == 200 and response.get_json()["results"][0]["slug"] == "paypal"

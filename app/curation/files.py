@@ -6,11 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.articles.tree_files import (KINDS, FileKind, TreeFile, TreeFileConflict, changed_source, check_members,
-                                     save_tree_file, stored_file)
+from app.articles.tree_files import (
+    KINDS,
+    FileKind,
+    TreeFile,
+    TreeFileConflict,
+    changed_source,
+    check_members,
+    save_tree_file,
+    stored_file,
+)
 from app.audit.models import AuditEvent
 from app.audit.trail import record
 from app.core.errors import InvalidInput
@@ -33,13 +40,11 @@ class Change:
     text: str
 
 
-def _describe(change: Change, members: list[str], old: tuple[str, ...] | None) -> str:
-    shown = ", ".join(members)
-    if change.action == "add":
-        return _("hinzugefügt: %(entry)s", entry=shown)
-    if change.action == "delete":
-        return _("gelöscht: %(entry)s", entry=", ".join(old or ()))
-    return _("geändert: %(old)s → %(new)s", old=", ".join(old or ()), new=shown)
+def describe(revision: int, action: str, members, old=None) -> str:
+    """The audit line of a save, language-neutral like the article trail's ("Version 3: + Zaster, Kaufpreis")."""
+    shown, before = ", ".join(members or ()), ", ".join(old or ())
+    change = {"add": f"+ {shown}", "delete": f"− {before}"}.get(action, f"{before} → {shown}")
+    return f"Version {revision}: {change}"
 
 
 def apply_change(name: str, change: Change, base_revision: int, user, settings: Settings) -> TreeFile:
@@ -66,8 +71,7 @@ def apply_change(name: str, change: Change, base_revision: int, user, settings: 
     source = changed_source(current, line=None if change.action == "add" else change.line,
                            members=None if change.action == "delete" else members)
     saved = save_tree_file(name, source, base_revision)
-    record("search.file_save", "search", name,
-           _("Version %(n)s", n=saved.revision) + ": " + _describe(change, members, old))
+    record("search.file_save", "search", name, describe(saved.revision, change.action, members, old))
     return saved
 
 

@@ -138,7 +138,7 @@ def pin(query: str, lang: str, slug: str, user, library) -> SearchPromotion:
                           position=last + 1, created_by_id=user.id)
     db.session.add(row)
     db.session.flush()
-    record("search.pin", "search", row.query, f"{lang}: {slug} ({_('Platz %(n)s', n=last + 1)})")
+    record("search.pin", "search", row.query, f"{lang}: {slug} #{last + 1}")
     return row
 
 
@@ -166,7 +166,7 @@ def move(pin_id: int, step: int) -> None:
     pins[index], pins[target] = pins[target], pins[index]
     for position, pin in enumerate(pins, start=1):
         pin.position = position
-    record("search.pin_move", "search", row.query, f"{row.lang}: {row.slug} → {_('Platz %(n)s', n=target + 1)}")
+    record("search.pin_move", "search", row.query, f"{row.lang}: {row.slug} → #{target + 1}")
 
 
 def unpin(pin_id: int) -> None:

@@ -8,8 +8,8 @@ read: the logged query is already masked, and a query with a masked part ("[Numm
 "Übernehmen" makes the customers' words a synonym of the article's main search word: the query joins the synonym
 group of that word (or the group the query is in takes the word, or both start a new group), so every article
 about it is found, not only this one. The main search word is the article's first tag unless the editor picks
-another of its tags or its title. "Verwerfen" hides the pair for good. Both are stored and audited; the caller
-commits.
+another of its tags or its title. "Stattdessen anheften" takes the pair as a promoted result instead (exactly these
+words show the article first). "Verwerfen" hides the pair for good. All are stored and audited; the caller commits.
 """
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.articles.loader import SYNONYMS_FILE
-from app.articles.tree_files import (KINDS, changed_source, check_members, normalise_phrase, save_tree_file,
-                                     stored_file)
+from app.articles.tree_files import KINDS, changed_source, check_members, normalise_phrase, save_tree_file, stored_file
 from app.audit.trail import record
 from app.core.errors import InvalidInput, NotFound
+from app.curation.files import describe
+from app.curation.pins import pin
 from app.editorial.articles import Settings, ensure_articles_in_database
 from app.extensions import db
 from app.insights.models import SearchLog, utcnow
@@ -142,6 +143,15 @@ def dismiss(library, lang: str, query: str, slug: str, user) -> Proposal:
     return proposal
 
 
+def pin_instead(library, lang: str, query: str, slug: str, user) -> Proposal:
+    """Take the proposal as a promoted result instead: the article is pinned to these words (only to them)."""
+    proposal = _find(library, lang, query, slug)
+    pin(proposal.query, lang, slug, user, library)
+    _decide(proposal, "accepted", user)
+    record("search.proposal_accept", "search", proposal.query, f"{lang}: {slug} (pin)")
+    return proposal
+
+
 def accept(library, lang: str, query: str, slug: str, term: str | None, user, settings: Settings) -> str:
     """Make the query a synonym of the article's term (default its first); returns the group as now stored.
     InvalidInput when the term is not one of the article's or query and term stand in two different groups."""
@@ -162,14 +172,15 @@ def accept(library, lang: str, query: str, slug: str, term: str | None, user, se
     if query_group is not None and term_group is not None and query_group.line != term_group.line:
         raise InvalidInput({"term": _("„%(query)s“ und „%(term)s“ stehen schon in zwei verschiedenen Gruppen. Bitte "
                                       "führen Sie sie unter „Synonyme“ selbst zusammen.", query=phrase, term=term)})
+    old = None
     if query_group is not None and query_group == term_group:
         members = list(query_group.members)
         source = None  # synonyms already: nothing to change
     elif term_group is not None:
-        members = [*term_group.members, phrase]
+        old, members = term_group.members, [*term_group.members, phrase]
         source = changed_source(current, line=term_group.line, members=members)
     elif query_group is not None:
-        members = [*query_group.members, term]
+        old, members = query_group.members, [*query_group.members, term]
         source = changed_source(current, line=query_group.line, members=members)
     else:
         members = [term, phrase]
@@ -181,8 +192,7 @@ def accept(library, lang: str, query: str, slug: str, term: str | None, user, se
             raise InvalidInput({"term": " ".join(problems)})
         saved = save_tree_file(SYNONYMS_FILE, source, current.revision)
         record("search.file_save", "search", SYNONYMS_FILE,
-               _("Version %(n)s", n=saved.revision) + ": " + _("Vorschlag übernommen: %(group)s",
-                                                                group=", ".join(members)))
+               describe(saved.revision, "add" if old is None else "edit", members, old))
     _decide(proposal, "accepted", user)
     record("search.proposal_accept", "search", proposal.query, f"{lang}: {slug} → {', '.join(members)}")
     return ", ".join(members)

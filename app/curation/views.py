@@ -189,6 +189,22 @@ def accept_proposal():
     return redirect(url_for("curation.proposals"), 303)
 
 
+@bp.post("/vorschlaege/anheften")
+def pin_proposal():
+    """The article is pinned to the proposal's words instead (a promoted result)."""
+    data = parse_form_input(ProposalInput)
+    try:
+        proposal = proposal_rules.pin_instead(_library(), data.lang, data.query, data.slug, current_user)
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _proposals_page(errors=exc.errors, status=FORM_ERROR_STATUS)
+    db.session.commit()
+    _pins_changed()
+    flash(_("Angeheftet: Wer „%(query)s“ sucht, sieht „%(title)s“ zuerst.", query=proposal.query,
+            title=proposal.title), "success")
+    return redirect(url_for("curation.proposals"), 303)
+
+
 @bp.post("/vorschlaege/verwerfen")
 def dismiss_proposal():
     """Hide the proposal for good."""

@@ -1,6 +1,6 @@
 """A promoted result in a real browser, on a desktop and on a 360 px phone: an editor pins an article to a query on
-/redaktion/empfehlungen; a customer searching that query (in another spelling) sees it first, marked "Empfohlen".
-axe-checked on both pages."""
+/redaktion/empfehlungen; a customer searching that query (in another spelling) sees it first, marked "Empfohlen", on
+the results page and in the suggestions while typing. axe-checked on both pages."""
 from __future__ import annotations
 
 import pytest
@@ -46,7 +46,7 @@ def test_an_editor_pins_an_article_and_a_customer_sees_it_first_marked(browser, 
     page.get_by_label("Artikel", exact=True).select_option(option)
     page.get_by_role("button", name="Anheften").click()
     expect(page.get_by_text("Angeheftet: Kunden sehen den Artikel bei dieser Suche zuerst.")).to_be_visible()
-    block = page.locator(f'[data-promotion][data-lang="de"]', has_text=pinned_query)
+    block = page.locator('[data-promotion][data-lang="de"]', has_text=pinned_query)
     expect(block.locator("[data-pin]")).to_have_count(1)
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -62,4 +62,10 @@ def test_an_editor_pins_an_article_and_a_customer_sees_it_first_marked(browser, 
     expect(shopper.locator("[data-promoted]")).to_have_count(1)
     assert_accessible(shopper)
     assert shopper.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    # The same while typing: the first suggestion is the pinned article, marked.
+    shopper.goto(live_server.url + "/")
+    shopper.get_by_role("combobox", name="Wie können wir helfen?").press_sequentially(typed_query, delay=20)
+    suggestion = shopper.get_by_role("listbox").get_by_role("option").first
+    expect(suggestion).to_contain_text(ARTICLE)
+    expect(suggestion).to_contain_text("Empfohlen")
     customer.close()
