@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.articles import store
 from app.audit.trail import record
@@ -136,8 +137,12 @@ def pin(query: str, lang: str, slug: str, user, library) -> SearchPromotion:
         SearchPromotion.lang == lang, SearchPromotion.query_key == key).limit(1))
     row = SearchPromotion(lang=lang, query_key=key, query=existing or " ".join(query.split()), slug=slug,
                           position=last + 1, created_by_id=user.id)
-    db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:  # the same pin made by another editor at the same moment
+        raise InvalidInput({"slug": _("Dieser Artikel ist für diese Suche schon angeheftet.")}) from None
     record("search.pin", "search", row.query, f"{lang}: {slug} #{last + 1}")
     return row
 
