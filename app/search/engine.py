@@ -261,16 +261,19 @@ class SearchEngine:
 
     def _candidates_from_whoosh(self, searcher, lang: str, concepts: list[_Concept], depth: int, limit: int):
         concept_queries = self._concept_queries(concepts, single_field=False)
+        # limit=None scores every match: Whoosh 2.7's top-N collection drops matches of these nested
+        # And/Or queries once its heap is full (the best article could be missing from the first page,
+        # and page 2 would not continue page 1). Below SINGLE_FIELD_ABOVE articles that costs little.
         results = None
         if len(concept_queries) > 1:
             # Articles that cover every concept first: an intersection is fast and usually enough.
-            strict = searcher.search(And(concept_queries), limit=depth)
-            if strict.scored_length() >= limit:
+            strict = searcher.search(And(concept_queries), limit=None)
+            if len(strict) >= limit:
                 results = strict
         if results is None:
             loose = concept_queries[0] if len(concept_queries) == 1 else Or(concept_queries)
-            results = searcher.search(loose, limit=depth)
-        return [(float(hit.score), hit.fields()) for hit in results], len(results)
+            results = searcher.search(loose, limit=None)
+        return [(float(hit.score), hit.fields()) for hit in results[:depth]], len(results)
 
     # The public call --------------------------------------------------------
 
@@ -285,8 +288,10 @@ class SearchEngine:
                                               self._synonyms(tuple(synonym_groups), lang))
         if not concepts:
             return SearchResult(query=query, total=0, hits=[], suggestion=None)
-        # Paging ranks everything up to the requested page, so page 2 continues page 1 exactly.
-        depth = max(offset + limit, RERANK_DEPTH)
+        # The coverage re-ranking reorders blocks of `window` BM25 candidates, each on its own: a page
+        # then never depends on how deep it was fetched, so page 2 continues page 1 without repeats or gaps.
+        window = max(limit, RERANK_DEPTH)
+        depth = -(-(offset + limit) // window) * window
         # Per-field weights rank best; on a large index one combined field, scored from cached
         # postings because Whoosh's document-at-a-time matching of common words is too slow there.
         find = (self._candidates_from_postings if searcher.doc_count() > SINGLE_FIELD_ABOVE
@@ -294,7 +299,7 @@ class SearchEngine:
         candidates, total = find(searcher, lang, concepts, depth, limit)
         ranked = sorted(((self._coverage_score(score, fields, concepts), rank, fields)
                          for rank, (score, fields) in enumerate(candidates)),
-                        key=lambda item: (-item[0], item[1]))[offset:offset + limit]
+                        key=lambda item: (item[1] // window, -item[0], item[1]))[offset:offset + limit]
         query_terms = {term for concept in concepts for terms, _ in concept.alternatives for term in terms}
         matched_words = WordMatches(query_terms, lang)
         hits = []
