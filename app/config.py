@@ -63,6 +63,25 @@ def _choice(env, name: str, allowed: tuple[str, ...], default: str) -> str:
     return value
 
 
+DEFAULT_ORDER_NUMBER_PATTERN = r"[0-9]{6,10}"
+
+
+def _order_number_pattern(env) -> str:
+    """The shop's order numbers as a regular expression (one word): the search spots them in a query.
+
+    Six to ten digits by default: longer than a postcode, shorter than a parcel's tracking number.
+    """
+    value = (env.get("HELPCENTER_ORDER_NUMBER_PATTERN") or "").strip() or DEFAULT_ORDER_NUMBER_PATTERN
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ConfigError(f"HELPCENTER_ORDER_NUMBER_PATTERN is not a regular expression: {exc}") from exc
+    if compiled.fullmatch("") or compiled.search(" ") or len(value) > 200:
+        raise ConfigError("HELPCENTER_ORDER_NUMBER_PATTERN must describe one order number (no spaces, never empty), "
+                          f"got {value!r}")
+    return value
+
+
 def _pem_or_file(env, name: str) -> str:
     """A PEM key given inline (with \\n for line breaks in one-line settings) or as a path to a file."""
     value = (env.get(name) or "").strip()
@@ -257,6 +276,8 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_FEDERAL_STATE": env.get("HELPCENTER_FEDERAL_STATE", "HH"),
         "HELPCENTER_WEBHOOK_SECRET": env.get("HELPCENTER_WEBHOOK_SECRET", ""),
         "HELPCENTER_GUEST_ACCESS_MINUTES": _env_int(env, "HELPCENTER_GUEST_ACCESS_MINUTES", 30),
+        # How the shop's order numbers look, so that a search for "100411" offers to track that order.
+        "HELPCENTER_ORDER_NUMBER_PATTERN": _order_number_pattern(env),
         # Contact: routing rules, service hours and callback slots (see app/cases/routing.toml)
         "HELPCENTER_ROUTING_FILE": env.get("HELPCENTER_ROUTING_FILE", ""),
         # Outbox: e-mails and webhooks

@@ -10,6 +10,8 @@ from app.search.service import clean_query
 
 MAX_QUERY_LENGTH = 200
 MAX_LIMIT = 50
+# As deep as the search page goes (250 pages of 20).
+MAX_OFFSET = 5000
 
 
 def _clean(value):
@@ -24,7 +26,7 @@ class SearchQuery(Schema):
 
     error_codes: ClassVar[dict[str, str]] = {
         "q:missing": "missing_query", "q:string_too_short": "empty_query", "q:string_too_long": "query_too_long",
-        "q": "bad_query", "limit": "bad_limit", "lang": "bad_lang", "log": "bad_log",
+        "q": "bad_query", "limit": "bad_limit", "lang": "bad_lang", "log": "bad_log", "offset": "bad_offset",
     }
     error_status: ClassVar[int] = 400
 
@@ -32,6 +34,9 @@ class SearchQuery(Schema):
     lang: Literal["de", "en"] | None = Field(None, description="Language of the articles; default the visitor's")
     limit: int = Field(10, ge=1, le=MAX_LIMIT, description="How many results, best first")
     log: Literal["0", "1"] = Field("1", description="0 for results-as-you-type: the query is not logged")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET,
+                        description="How many results to skip, for paging (offset=limit is the second page); "
+                                    "the query is logged only with offset 0")
 
 
 class SearchHit(Schema):
@@ -45,13 +50,26 @@ class SearchHit(Schema):
     promoted: bool = Field(False, description="Pinned to this query by the editors: shown first, marked \"Empfohlen\"")
 
 
+class SearchAction(Schema):
+    """A shortcut into a guided flow the query asks for ("Bestellung 100411 verfolgen"), shown before the articles."""
+
+    kind: Literal["tracking", "return", "withdrawal", "refund", "address", "contact"] = Field(
+        description="Which flow: tracking, return, withdrawal, refund (its status), address (delivery address "
+                    "change) or contact")
+    label: str = Field(description="What the link says, in the visitor's language")
+    url: str = Field(description="Where it leads, with what the query said filled in (e.g. the order number)")
+
+
 class SearchResults(Schema):
-    """The best matching articles."""
+    """The best matching articles, and shortcuts into the flows the query asks for."""
 
     query: str
     total: int
     results: list[SearchHit]
     suggestion: str | None
+    actions: list[SearchAction] = Field(
+        description="Flows the query asks for, most specific first (at most 3); empty for a question the "
+                    "articles answer")
 
 
 class ArticleViewBody(Schema):

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask_login import current_user
 
 from app.api.openapi import api_operation, build_spec
-from app.api.schemas import ArticleViewBody, SearchHit, SearchQuery, SearchResults
+from app.api.schemas import ArticleViewBody, SearchAction, SearchHit, SearchQuery, SearchResults
 from app.core.errors import NotFound
 from app.database import optional_database_work
 from app.extensions import db, limiter
 from app.i18n import current_language
 from app.insights.service import log_search, record_follow_up, record_search_click, record_view
+from app.search.actions import shortcuts
 from app.search.service import help_search
 from app.selfservice.trail import current_visit, visit_id
 
@@ -21,20 +23,25 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @api_operation("Search the help articles, best first", query=SearchQuery, responses={200: SearchResults},
                tags=("search",))
 def search(query: SearchQuery):
-    """Search the help articles: ?q=<text>&lang=<de|en>&limit=<n>, best first."""
+    """Search the help articles: ?q=<text>&lang=<de|en>&limit=<n>&offset=<n>, best first, with flow shortcuts."""
     lang = query.lang or current_language()
-    result = help_search().search(query.q, lang=lang, limit=query.limit)
-    # Results-as-you-type ask with log=0: only the query a customer settles on is logged.
-    if query.log != "0":
+    result = help_search().search(query.q, lang=lang, limit=query.limit, offset=query.offset)
+    # Results-as-you-type ask with log=0: only the query a customer settles on is logged, and only its first page.
+    if query.log != "0" and query.offset == 0:
         visit = current_visit()
         optional_database_work(lambda: log_search(query.q, lang, result.total, source="api", visit=visit), None,
                                "the search log")
+    # Whose order a number is needs the database; without it every shortcut links to its flow's entry page.
+    actions = optional_database_work(lambda: shortcuts(query.q, lang, current_user), None, "the search shortcuts")
+    if actions is None:
+        actions = shortcuts(query.q, lang, None)
     return jsonify(SearchResults(
         query=query.q, total=result.total, suggestion=result.suggestion,
         results=[SearchHit(slug=hit.slug, title=hit.title, summary=hit.summary,
                            url=url_for("help.article", category=hit.category, slug=hit.slug),
                            category=hit.category, snippet=hit.snippet, score=hit.score, promoted=hit.promoted)
                  for hit in result.hits],
+        actions=[SearchAction(kind=action.kind, label=action.label, url=action.url) for action in actions],
     ).model_dump(mode="json"))
 
 

@@ -110,8 +110,12 @@ def contact():
         wanted_order = prefill.order or ""
         form.order_number.data = wanted_order if any(o.number == wanted_order for o in orders) or not orders else ""
         form.article.data = prefill.article or ""
+        # From a search without the answer: the query starts the message, so it need not be typed again.
+        form.message.data = prefill.frage or ""
+        if prefill.kanal and (prefill.kanal != "chat" or chat_available(routing(), now(), federal_state())):
+            form.channel.data = prefill.kanal
         form.submission_id.data = uuid.uuid4().hex
-        # No channel is chosen for the customer: how we answer is theirs to say.
+        # No channel is chosen for the customer unless they named one (?kanal=): how we answer is theirs to say.
         if current_user.is_authenticated and current_user.customer is not None:
             form.phone.data = current_user.customer.phone or ""
         record("flow", flow="contact", step="form", outcome=form.topic.data or None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
 from flask_babel import gettext as _
@@ -238,13 +238,18 @@ __all__ = ["Schema", "Line", "Paragraphs", "Email", "Int64", "Id", "OptionalBlan
 
 
 class PrefillQuery(Schema):
-    """Links into a flow carry what to fill in: ?order=, ?topic=, ?article=, ?sku= (several), ?vorlage=, ?sid= (and ?pos=)."""
+    """Links into a flow carry what to fill in: ?order=, ?topic=, ?article=, ?sku= (several), ?vorlage=, ?sid= (and ?pos=),
+    and from a search into the contact form ?frage= (the query, as the start of the message) and ?kanal=."""
 
     order: Line(40) | None = None
     topic: Line(60) | None = None
     article: Line(120) | None = None
     sku: list[Line(64)] = []
     vorlage: Line(80) | None = None
+    # The search a customer did not find an answer to: the contact form starts the message with it.
+    frage: Line(200) | None = None
+    # The channel the customer named in the search ("Rückruf", "Chat").
+    kanal: Literal["phone", "email", "chat"] | None = None
     # A query string is text: the id is converted (Id itself is strict, for JSON).
     sid: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
     # Where the article stood in that search's results (1 = first), for the editors' click statistics.

@@ -26,6 +26,25 @@ def _query(value: Any) -> str:
     return text
 
 
+MAX_SEARCH_PAGE = 250
+
+
+def _page(value: Any) -> int:
+    # A page number from a link: digits only; beyond the last page the page shows the last one.
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return 1
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise PydanticCustomError("hc_page", _("Bitte geben Sie eine Seitenzahl ab 1 an."))
+    return min(int(text), MAX_SEARCH_PAGE) if len(text) <= 6 else MAX_SEARCH_PAGE
+
+
+def _search_id(value: Any) -> int | None:
+    # Carried from page 1 to the next pages for the click statistics; a tampered value is only left out.
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 9 else None
+
+
 def _helpful(value: Any) -> bool:
     if value not in ("ja", "nein"):
         raise PydanticCustomError("hc_vote", _("Bitte wählen Sie Ja oder Nein."))
@@ -33,9 +52,11 @@ def _helpful(value: Any) -> bool:
 
 
 class SearchPageQuery(Schema):
-    """GET /suche?q=…"""
+    """GET /suche?q=…&seite=…: the query, the page of results (20 each), and page 1's search log id."""
 
     q: Annotated[str, BeforeValidator(_query)]
+    seite: Annotated[int, BeforeValidator(_page)] = 1
+    sid: Annotated[int | None, BeforeValidator(_search_id)] = None
 
 
 class VoteInput(Schema):

@@ -23,14 +23,14 @@ from app.i18n import current_language
 from app.insights.models import ArticleVote
 from app.insights.service import log_search, most_read, save_vote, save_vote_comment
 from app.privacy.retention import periods
-from app.search.service import help_search
+from app.search.actions import shortcuts
+from app.search.paging import search_page
 from app.selfservice.trail import record, visit_id
 from app.shop.orders import orders_of
 from app.tracking.notices import notices_for
 
 bp = Blueprint("help", __name__)
 
-SEARCH_PAGE_SIZE = 20
 _HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 LEGAL_PAGES = {"impressum": "HELPCENTER_IMPRINT_URL", "datenschutz": "HELPCENTER_PRIVACY_URL"}
 
@@ -184,25 +184,33 @@ def feedback(category, slug):
 
 @bp.get("/suche")
 def search():
-    """Search page: highlighted results, 'Meinten Sie …?', and a way on when nothing is found."""
+    """Search page: shortcuts into the flows, highlighted results 20 a page, 'Meinten Sie …?', and the way on."""
     form = SearchForm(formdata=request.args)
     lang = current_language()
     if "q" not in request.args:
         return render_template("help/search.html", form=form, result=None, search_id=None)
     try:
-        query = parse_form_input(SearchPageQuery, request.args).q
+        given = parse_form_input(SearchPageQuery, request.args)
     except InvalidInput as exc:
         show_errors(form, exc.errors)
         form.q.data = form.q.data[:MAX_QUERY_LENGTH] if isinstance(form.q.data, str) else ""
         return render_template("help/search.html", form=form, result=None, search_id=None), 400
-    form.q.data = query
-    result = help_search().search(query, lang=lang, limit=SEARCH_PAGE_SIZE)
-    # The search log is for the editors' statistics: a search works while the database is away.
-    visit = visit_id()
-    search_id = optional_database_work(lambda: log_search(query, lang, result.total, source="page", visit=visit).id,
-                                       None, "the search log")
-    record("search", query=query, results=result.total)
-    return render_template("help/search.html", form=form, result=result, search_id=search_id,
+    query = form.q.data = given.q
+    page = search_page(query, lang, given.seite)
+    # The search log counts what customers look for, so a query is logged once, on its first page; the next
+    # pages carry that entry's id for the click statistics. A search works while the database is away.
+    search_id = given.sid
+    if "seite" not in request.args:
+        visit = visit_id()
+        search_id = optional_database_work(
+            lambda: log_search(query, lang, page.result.total, source="page", visit=visit).id, None, "the search log")
+        record("search", query=query, results=page.result.total)
+    # Whose order a number is needs the database; without it every shortcut links to its flow's entry page.
+    actions = optional_database_work(lambda: shortcuts(query, lang, current_user), None, "the search shortcuts")
+    if actions is None:
+        actions = shortcuts(query, lang, None)
+    return render_template("help/search.html", form=form, result=page.result, page=page, actions=actions,
+                           search_id=search_id,
                            category_titles={c.slug: c.title_for(lang) for c in library().categories()})
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
-from app.core.schemas import parse_query
+from app.core.schemas import PrefillQuery, parse_prefill, parse_query
 from app.extensions import limiter
 from app.selfservice.guest import GUEST_LOOKUP_LIMITS, GUEST_LOOKUP_SCOPE, prove_guest_order
 from app.selfservice.trail import record
@@ -30,9 +30,15 @@ def _tracking_or_404(number: str):
 
 @bp.get("")
 def start():
-    """Signed in: pick one of your orders. Guest: order number and postcode."""
+    """Signed in: pick one of your orders. Guest: order number and postcode (?order= fills the number in)."""
+    wanted = parse_prefill(PrefillQuery).order or ""
+    if wanted and visible_order(wanted, current_user) is not None:
+        return redirect(url_for("tracking.status", number=wanted))
     record("flow", flow="tracking", step="start")
-    return render_template("tracking/start.html", orders=orders_of(current_user), form=GuestLookupForm())
+    form = GuestLookupForm()
+    # Any other number is only filled in: whether it exists is told after number and postcode, as always.
+    form.order_number.data = wanted
+    return render_template("tracking/start.html", orders=orders_of(current_user), form=form)
 
 
 @bp.post("")

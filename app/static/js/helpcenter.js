@@ -30,29 +30,42 @@
       if (index >= 0 && options[index]) { input.setAttribute("aria-activedescendant", options[index].id); }
       else { input.removeAttribute("aria-activedescendant"); }
     }
-    function render(query, results) {
-      list.innerHTML = "";
-      results.forEach(function (r, i) {
-        var li = document.createElement("li");
-        li.setAttribute("role", "option"); li.id = list.id + "-" + i; li.setAttribute("aria-selected", "false");
-        var a = document.createElement("a");
-        a.href = r.url; a.tabIndex = -1;
-        if (r.promoted) {
-          var mark = document.createElement("span");
-          mark.className = "sugg-promoted"; mark.textContent = document.documentElement.lang === "en" ? "Recommended" : "Empfohlen";
-          a.appendChild(mark);
-        }
-        a.appendChild(document.createTextNode(r.title));
+    function option(index, href, title, summary, promoted) {
+      var li = document.createElement("li");
+      li.setAttribute("role", "option"); li.id = list.id + "-" + index; li.setAttribute("aria-selected", "false");
+      var a = document.createElement("a");
+      a.href = href; a.tabIndex = -1;
+      if (promoted) {
+        var mark = document.createElement("span");
+        mark.className = "sugg-promoted"; mark.textContent = document.documentElement.lang === "en" ? "Recommended" : "Empfohlen";
+        a.appendChild(mark);
+      }
+      a.appendChild(document.createTextNode(title));
+      if (summary) {
         var small = document.createElement("span");
-        small.className = "sugg-summary"; small.textContent = r.summary;
+        small.className = "sugg-summary"; small.textContent = summary;
         a.appendChild(small);
-        a.addEventListener("mousedown", function (e) { e.preventDefault(); });
-        a.addEventListener("click", function () { rememberQuery(query, i + 1); });
-        li.appendChild(a); list.appendChild(li);
+      }
+      a.addEventListener("mousedown", function (e) { e.preventDefault(); });
+      li.appendChild(a); list.appendChild(li);
+      return li;
+    }
+    function render(query, results, actions) {
+      list.innerHTML = "";
+      // Shortcuts into a flow ("Bestellung 100411 verfolgen") come first, then the articles.
+      actions.forEach(function (action, i) {
+        var li = option(i, action.url, action.label, "");
+        li.className = "sugg-action"; li.dataset.action = action.kind;
       });
-      var open = results.length > 0;
+      results.forEach(function (r, i) {
+        var li = option(actions.length + i, r.url, r.title, r.summary, r.promoted);
+        li.querySelector("a").addEventListener("click", function () { rememberQuery(query, i + 1); });
+        li.dataset.position = String(i + 1);
+      });
+      var count = actions.length + results.length;
+      var open = count > 0;
       list.hidden = !open; input.setAttribute("aria-expanded", open ? "true" : "false");
-      if (status) { status.textContent = open ? results.length + " " + (document.documentElement.lang === "en" ? "suggestions" : "Vorschläge") : ""; }
+      if (status) { status.textContent = open ? count + " " + (document.documentElement.lang === "en" ? "suggestions" : "Vorschläge") : ""; }
       active = -1;
     }
     function rememberQuery(query, position) {
@@ -71,8 +84,8 @@
       controller = new AbortController();
       var url = "/api/search?limit=5&log=0&lang=" + encodeURIComponent(input.dataset.lang || document.documentElement.lang || "de") + "&q=" + encodeURIComponent(query);
       fetch(url, { signal: controller.signal, credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
-        .then(function (body) { if (input.value.trim() === query) { render(query, body.results || []); } })
+        .then(function (r) { return r.ok ? r.json() : { results: [], actions: [] }; })
+        .then(function (body) { if (input.value.trim() === query) { render(query, body.results || [], body.actions || []); } })
         .catch(function () {});
     }
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(fetchSuggestions, 180); });
@@ -81,7 +94,10 @@
       if (e.key === "ArrowDown" && options.length) { e.preventDefault(); highlight((active + 1) % options.length); }
       else if (e.key === "ArrowUp" && options.length) { e.preventDefault(); highlight(active <= 0 ? options.length - 1 : active - 1); }
       else if (e.key === "Enter" && active >= 0 && options[active]) {
-        e.preventDefault(); rememberQuery(input.value.trim(), active + 1); window.location.href = options[active].querySelector("a").href;
+        e.preventDefault();
+        // An article remembers the query and its place among the articles; a shortcut just opens its flow.
+        if (options[active].dataset.position) { rememberQuery(input.value.trim(), parseInt(options[active].dataset.position, 10)); }
+        window.location.href = options[active].querySelector("a").href;
       }
       else if (e.key === "Escape") { close(); }
     });
