@@ -9,7 +9,7 @@ def test_search_returns_the_documented_fields_best_first(client):
     response = client.get("/api/search", query_string={"q": "Rücksendung", "lang": "de", "limit": 3})
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"query", "total", "results", "suggestion"}
+    assert set(body) == {"query", "total", "results", "suggestion", "actions"}
     assert body["query"] == "Rücksendung"
     assert body["total"] >= len(body["results"]) >= 1
     assert len(body["results"]) <= 3

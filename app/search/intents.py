@@ -188,8 +188,9 @@ def _strength(rules: _Rules, analysed: list[_Word], waiting: bool, info_words: f
 
 @functools.lru_cache(maxsize=16)
 def order_number_pattern(pattern: str) -> re.Pattern:
-    """The shop's order number as a word of its own in a query ("#100411", "Nr. 100411", "100411?")."""
-    return re.compile(rf"(?<![\w+/.,-])#?({pattern})(?![\w/-]|[.,]\d)")
+    """The shop's order number as a word of its own in a query ("#100411", "Nr. 100411", "100411?"); not a part
+    of a phone number ("040 12345670"), an amount, a date or a longer code."""
+    return re.compile(rf"(?<![\w+/.,-])(?<!\d )#?({pattern})(?![\w/-]|[.,]\d)")
 
 
 def order_numbers(query: str, pattern: str) -> list[str]:
