@@ -178,3 +178,10 @@ def test_the_contact_form_preselects_the_channel_named_in_the_search(client):
     assert 'id="channel-phone" checked' in html
     assert 'checked' not in re.search(r'<input[^>]*id="channel-email"[^>]*>', html).group(0)
     assert client.get("/kontakt?kanal=fax").status_code == 200
+
+
+def test_a_card_number_in_the_search_does_not_travel_into_the_contact_form(client):
+    html = client.get("/suche", query_string={"q": "Kontakt Karte 4111 1111 1111 1111"}).get_data(as_text=True)
+    links = re.findall(r'href="(/kontakt\?[^"]*frage=[^"]*)"', html)
+    assert len(links) == 2  # the shortcut and the way on
+    assert all("4111+1111+1111+1111" not in link and "411111" in link for link in links)

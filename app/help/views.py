@@ -23,7 +23,7 @@ from app.i18n import current_language
 from app.insights.models import ArticleVote
 from app.insights.service import log_search, most_read, save_vote, save_vote_comment
 from app.privacy.retention import periods
-from app.search.actions import shortcuts
+from app.search.actions import query_for_contact, shortcuts
 from app.search.paging import search_page
 from app.selfservice.trail import record, visit_id
 from app.shop.orders import orders_of
@@ -210,7 +210,7 @@ def search():
     if actions is None:
         actions = shortcuts(query, lang, None)
     return render_template("help/search.html", form=form, result=page.result, page=page, actions=actions,
-                           search_id=search_id,
+                           search_id=search_id, contact_query=query_for_contact(query),
                            category_titles={c.slug: c.title_for(lang) for c in library().categories()})
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
+from app.privacy.redaction import mask_card_numbers
 from app.returns.listing import returns_of
 from app.search.intents import ADDRESS, CONTACT, REFUND, RETURN, TRACKING, WITHDRAWAL, Intent, detect
 from app.shop.orders import has_guest_access, visible_order
@@ -75,8 +76,8 @@ def _refund(intent: Intent, user, query: str) -> Action:
 
 
 def _address(intent: Intent, user, query: str) -> Action:
-    label = (_("Lieferadresse für Bestellung %(number)s ändern", number=intent.order) if intent.order
-             else _("Lieferadresse ändern"))
+    label = (_("Änderung der Lieferadresse für Bestellung %(number)s anfragen", number=intent.order) if intent.order
+             else _("Änderung der Lieferadresse anfragen"))
     return Action(ADDRESS, label, url_for("contact.contact", topic="bestellung-aendern", order=intent.order,
                                           frage=query))
 
@@ -94,4 +95,10 @@ _BUILDERS = {TRACKING: _tracking, RETURN: _return, WITHDRAWAL: _withdrawal, REFU
 def shortcuts(query: str, lang: str, user) -> list[Action]:
     """The flows this query asks for, most specific first, as labels and links for this visitor."""
     intents = detect(query, lang, current_app.config["HELPCENTER_ORDER_NUMBER_PATTERN"])
-    return [_BUILDERS[intent.kind](intent, user, query) for intent in intents]
+    carried = query_for_contact(query)
+    return [_BUILDERS[intent.kind](intent, user, carried) for intent in intents]
+
+
+def query_for_contact(query: str) -> str:
+    """The query as the contact form's message starts: a card number typed into the search never travels on."""
+    return mask_card_numbers(query)

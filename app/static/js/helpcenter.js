@@ -31,24 +31,32 @@
       else { input.removeAttribute("aria-activedescendant"); }
     }
     function option(index, href, title, summary, promoted) {
+      // An option is not a link inside an option (axe: nested-interactive); choosing it opens href.
       var li = document.createElement("li");
       li.setAttribute("role", "option"); li.id = list.id + "-" + index; li.setAttribute("aria-selected", "false");
-      var a = document.createElement("a");
-      a.href = href; a.tabIndex = -1;
+      li.dataset.href = href;
       if (promoted) {
         var mark = document.createElement("span");
         mark.className = "sugg-promoted"; mark.textContent = document.documentElement.lang === "en" ? "Recommended" : "Empfohlen";
-        a.appendChild(mark);
+        li.appendChild(mark);
       }
-      a.appendChild(document.createTextNode(title));
+      var name = document.createElement("span");
+      name.className = "sugg-title"; name.textContent = title;
+      li.appendChild(name);
       if (summary) {
         var small = document.createElement("span");
         small.className = "sugg-summary"; small.textContent = summary;
-        a.appendChild(small);
+        li.appendChild(small);
       }
-      a.addEventListener("mousedown", function (e) { e.preventDefault(); });
-      li.appendChild(a); list.appendChild(li);
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); });
+      li.addEventListener("click", function () { choose(li); });
+      list.appendChild(li);
       return li;
+    }
+    function choose(li) {
+      // An article remembers the query and its place among the articles; a shortcut just opens its flow.
+      if (li.dataset.position) { rememberQuery(input.value.trim(), parseInt(li.dataset.position, 10)); }
+      window.location.href = li.dataset.href;
     }
     function render(query, results, actions) {
       list.innerHTML = "";
@@ -59,7 +67,6 @@
       });
       results.forEach(function (r, i) {
         var li = option(actions.length + i, r.url, r.title, r.summary, r.promoted);
-        li.querySelector("a").addEventListener("click", function () { rememberQuery(query, i + 1); });
         li.dataset.position = String(i + 1);
       });
       var count = actions.length + results.length;
@@ -93,12 +100,7 @@
       var options = list.querySelectorAll("[role=option]");
       if (e.key === "ArrowDown" && options.length) { e.preventDefault(); highlight((active + 1) % options.length); }
       else if (e.key === "ArrowUp" && options.length) { e.preventDefault(); highlight(active <= 0 ? options.length - 1 : active - 1); }
-      else if (e.key === "Enter" && active >= 0 && options[active]) {
-        e.preventDefault();
-        // An article remembers the query and its place among the articles; a shortcut just opens its flow.
-        if (options[active].dataset.position) { rememberQuery(input.value.trim(), parseInt(options[active].dataset.position, 10)); }
-        window.location.href = options[active].querySelector("a").href;
-      }
+      else if (e.key === "Enter" && active >= 0 && options[active]) { e.preventDefault(); choose(options[active]); }
       else if (e.key === "Escape") { close(); }
     });
     input.addEventListener("blur", function () { setTimeout(close, 150); });
