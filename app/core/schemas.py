@@ -238,8 +238,8 @@ __all__ = ["Schema", "Line", "Paragraphs", "Email", "Int64", "Id", "OptionalBlan
 
 
 class PrefillQuery(Schema):
-    """Links into a flow carry what to fill in: ?order=, ?topic=, ?article=, ?sku= (several), ?vorlage=, ?sid= (and ?pos=),
-    and from a search into the contact form ?frage= (the query, as the start of the message) and ?kanal=."""
+    """Links into a flow carry what to fill in: ?order=, ?topic=, ?article=, ?sku= (several), ?vorlage=, ?sid=
+    (and ?pos=), and from a search into the contact form ?frage= (the query, starting the message) and ?kanal=."""
 
     order: Line(40) | None = None
     topic: Line(60) | None = None

@@ -79,8 +79,8 @@ _EN_MONEY = "refund refunds money reimbursement credit"
 # Questions about rules, costs and time (folded into every flow but contact).
 _DE_INFO = ("kosten kostet kostenlos gebühr gebühren preis frist fristen dauer dauert dauern lange bedingungen "
             "ausgeschlossen ausnahme ausnahmen regel regeln richtlinie belehrung recht gesetz muster")
-_EN_INFO = ("cost costs free fee fees price policy policies period window deadline rules conditions excluded exclusions "
-            "exception exceptions right rights law long take takes")
+_EN_INFO = ("cost costs free fee fees price policy policies period window deadline rules conditions excluded "
+            "exclusions exception exceptions right rights law long take takes")
 # Signs that the customer is waiting for something of their own: then "wie lange dauert …" is a status question.
 _DE_WAITING = "noch immer warte warten bleibt"
 _EN_WAITING = "still yet waiting"
@@ -116,8 +116,8 @@ def _intent_rules(lang: str) -> dict[str, _Rules]:
             ], _DE_INFO + " zahlungsart"),
             ADDRESS: _rules(lang, [
                 ["lieferadresse lieferanschrift adressänderung"],
-                ["adresse anschrift hausnummer postleitzahl straße", "ändern änderung geändert falsch falsche korrigieren "
-                                                                    "anders andere neue umzug umgezogen vertippt"],
+                ["adresse anschrift hausnummer postleitzahl straße",
+                 "ändern änderung geändert falsch falsche korrigieren anders andere neue umzug umgezogen vertippt"],
             ], _DE_INFO + " mail email rechnung rechnungsadresse konto"),
             CONTACT: _rules(lang, [
                 ["kontakt kontaktieren kontaktformular kontaktaufnahme kundenservice kundendienst kundenbetreuung "
