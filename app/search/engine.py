@@ -11,9 +11,11 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
 
+from app.search import embeddings
 from app.search.analysis import EXACT_PREFIX, WordTerms, fold, word_terms, words
 from app.search.index import FIELD_BOOSTS, IndexStore
 from app.search.postings import PostingScores
@@ -29,6 +31,14 @@ SINGLE_FIELD_ABOVE = 2000
 EXACT_BOOST = 2.0
 COVERAGE_FLOOR = 0.5
 WELL_KNOWN_COMPOUND_DOCS = 20
+# Reciprocal rank fusion of the word ranking and the meaning ranking (fitted on the old query set
+# of bench/search_quality_queries.tsv only): score = w/(K + word rank) + (1-w)/(K + meaning rank).
+RRF_K = 10
+LEXICAL_WEIGHT = 0.7
+# An article that shares no word with the query joins the results only when its vector is this
+# close to the query's; gibberish, emoji and bare numbers stay below 0.2 against every article.
+NEIGHBOUR_SIMILARITY = 0.3
+MAX_NEIGHBOURS = 10
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,13 @@ class SearchHit:
     snippet: str
     score: float
     promoted: bool = False  # pinned to the query by an editor (app/search/promotions.py)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    fields: dict
+    lexical_rank: int | None  # 0-based place in the word ranking, None if no word matched
+    score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,7 @@ class SearchEngine:
         self._synonym_tables: dict[tuple, SynonymTable] = {}
         self._vocabularies: dict[tuple, Vocabulary] = {}
         self._lock = threading.Lock()
+        self._vectors = embeddings.VectorCache()
         # Index segments are separate files with open handles: every thread's searchers are closed
         # when the engine goes away, before the garbage collector would find the files unclosed.
         self._searchers_per_thread: list[dict] = []
@@ -142,6 +160,10 @@ class SearchEngine:
         if any(reader.doc_frequency(f, terms.stem) for f in FIELD_BOOSTS):
             return True
         return bool(terms.parts) and all(any(reader.doc_frequency(f, p) for f in FIELD_BOOSTS) for p in terms.parts)
+
+    @staticmethod
+    def _single_field(searcher, generation: Path) -> bool:
+        return searcher.doc_count() > SINGLE_FIELD_ABOVE
 
     @staticmethod
     def _well_known(searcher, stem: str) -> bool:
@@ -257,7 +279,7 @@ class SearchEngine:
         if scores is None:
             scores = postings.combine(per_concept, every=False)
         top = postings.top(scores, depth)
-        return [(score, searcher.stored_fields(docnum)) for score, docnum in top], len(scores)
+        return [(score, searcher.stored_fields(docnum)) for score, docnum in top], len(scores), scores
 
     def _candidates_from_whoosh(self, searcher, lang: str, concepts: list[_Concept], depth: int, limit: int):
         concept_queries = self._concept_queries(concepts, single_field=False)
@@ -273,12 +295,64 @@ class SearchEngine:
         if results is None:
             loose = concept_queries[0] if len(concept_queries) == 1 else Or(concept_queries)
             results = searcher.search(loose, limit=None)
-        return [(float(hit.score), hit.fields()) for hit in results[:depth]], len(results)
+        return [(float(hit.score), hit.fields()) for hit in results[:depth]], len(results), results.docs()
+
+    # Meaning ---------------------------------------------------------------
+
+    def _similarities(self, generation: Path, lang: str, query_words: list[str]):
+        """The query's similarity to every article of the language, or None without vectors."""
+        # Bare numbers and symbols mean nothing to the model: no "semantic" guesses for "100411".
+        if not any(any(c.isalpha() for c in word) for word in query_words):
+            return None
+        vectors = self._vectors.get(embeddings.vectors_path(generation, lang))
+        if vectors is None or not vectors.slugs or not embeddings.encoder().available:
+            return None
+        # Embedded from the words, lower-cased: "Paket kaputt!" and "paket kaputt" share the cache.
+        query_vector = embeddings.encoder().encode_query(" ".join(query_words).lower())
+        return vectors, vectors.similarities(query_vector)
+
+    def _fused(self, searcher, lexical: list[dict], matched, similarities) -> tuple[list[_Candidate], int]:
+        """Reciprocal rank fusion of the word ranking with the meaning ranking, and the articles
+        the meaning adds: its nearest neighbours above the similarity floor that no word found."""
+        vectors, sims = similarities
+        order = np.argsort(-sims, kind="stable")
+        meaning_rank = np.empty(len(order), dtype=np.int64)
+        meaning_rank[order] = np.arange(len(order))
+        pool = {fields["slug"]: _Candidate(fields, rank) for rank, fields in enumerate(lexical)}
+        added = 0
+        for position in order[:MAX_NEIGHBOURS]:
+            if sims[position] < NEIGHBOUR_SIMILARITY:
+                break
+            slug = vectors.slugs[position]
+            if slug in pool:
+                continue
+            docnum = searcher.document_number(slug=slug)
+            if docnum is None:
+                continue  # re-indexed a moment ago: the words see it, the vectors not yet
+            pool[slug] = _Candidate(searcher.stored_fields(docnum), None)
+            if docnum not in matched:
+                added += 1
+        fused = []
+        for slug, candidate in pool.items():
+            score = 0.0
+            if candidate.lexical_rank is not None:
+                score += LEXICAL_WEIGHT / (RRF_K + candidate.lexical_rank + 1)
+            position = vectors.position.get(slug)
+            if position is not None:
+                score += (1 - LEXICAL_WEIGHT) / (RRF_K + int(meaning_rank[position]) + 1)
+            fused.append(_Candidate(candidate.fields, candidate.lexical_rank, score))
+        fused.sort(key=lambda c: (-c.score, c.lexical_rank if c.lexical_rank is not None else len(lexical)))
+        return fused, added
 
     # The public call --------------------------------------------------------
 
-    def search(self, query: str, lang: str = "de", limit: int = 10, synonym_groups=(), offset: int = 0) -> SearchResult:
-        """The hits offset..offset+limit of the ranking, and how many articles match in all."""
+    def search(self, query: str, lang: str = "de", limit: int = 10, synonym_groups=(), offset: int = 0,
+               semantic: bool = True) -> SearchResult:
+        """The hits offset..offset+limit of the ranking, and how many articles match in all.
+
+        With `semantic`, the word ranking is fused with the articles' closeness in meaning, and
+        articles that say the same in other words join the results.
+        """
         searcher, generation = self._searcher(lang)
         if searcher is None:
             return SearchResult(query=query, total=0, hits=[], suggestion=None)
@@ -294,20 +368,32 @@ class SearchEngine:
         depth = -(-(offset + limit) // window) * window
         # Per-field weights rank best; on a large index one combined field, scored from cached
         # postings because Whoosh's document-at-a-time matching of common words is too slow there.
-        find = (self._candidates_from_postings if searcher.doc_count() > SINGLE_FIELD_ABOVE
+        find = (self._candidates_from_postings if self._single_field(searcher, generation)
                 else self._candidates_from_whoosh)
-        candidates, total = find(searcher, lang, concepts, depth, limit)
-        ranked = sorted(((self._coverage_score(score, fields, concepts), rank, fields)
-                         for rank, (score, fields) in enumerate(candidates)),
-                        key=lambda item: (item[1] // window, -item[0], item[1]))[offset:offset + limit]
+        candidates, total, matched = find(searcher, lang, concepts, depth, limit)
+        by_coverage = sorted(((self._coverage_score(score, fields, concepts), rank, fields)
+                              for rank, (score, fields) in enumerate(candidates)),
+                             key=lambda item: (item[1] // window, -item[0], item[1]))
+        ranked = [_Candidate(fields, rank, score) for rank, (score, _, fields) in enumerate(by_coverage)]
+        # The model reads the repaired query: "Rechnug" means nothing to it, "Rechnung" does.
+        meant = words(suggestion)[:MAX_QUERY_WORDS] if suggestion else query_words
+        similarities = self._similarities(generation, lang, meant) if semantic else None
+        if similarities is not None:
+            # Meaning reorders the first block only, and its neighbours join there: the later blocks
+            # follow unchanged, so paging stays independent of how deep a page was fetched.
+            first, added = self._fused(searcher, [c.fields for c in ranked[:window]], matched, similarities)
+            shown = {c.fields["slug"] for c in first}
+            ranked = first + [c for c in ranked[window:] if c.fields["slug"] not in shown]
+            total += added
         query_terms = {term for concept in concepts for terms, _ in concept.alternatives for term in terms}
         matched_words = WordMatches(query_terms, lang)
         hits = []
-        for score, _, fields in ranked:
+        for candidate in ranked[offset:offset + limit]:
+            fields = candidate.fields
             snippet = (make_snippet(fields.get("body", ""), query_terms, lang, memo=matched_words)
                        or make_snippet(fields.get("summary", ""), query_terms, lang, memo=matched_words))
             hits.append(SearchHit(
                 slug=fields["slug"], title=fields["title"], summary=fields["summary"], category=fields["category"],
-                snippet=snippet, score=round(score, 4),
+                snippet=snippet, score=round(candidate.score, 4),
             ))
         return SearchResult(query=query, total=total, hits=hits, suggestion=suggestion)

@@ -27,6 +27,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
 
 from app.articles.loader import Article
+from app.search import embeddings
 from app.search.analysis import analysis_version, help_analyzer, spelling_analyzer
 
 LANGUAGES = ("de", "en")
@@ -96,8 +97,9 @@ def article_document(article: Article) -> dict:
 
 
 def index_fingerprint() -> str:
-    """What an index was built with; a different fingerprint means a full rebuild."""
-    return f"{SCHEMA_VERSION}:{analysis_version()}"
+    """What an index was built with; a different fingerprint means a full rebuild. The embedding
+    model and its package version are part of it: vectors of two models never mix."""
+    return f"{SCHEMA_VERSION}:{analysis_version()}:{embeddings.model_fingerprint()}"
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,10 @@ class IndexStore:
         return manifest
 
     def _write_manifest(self, generation: Path, hashes: dict) -> None:
-        manifest = {"fingerprint": index_fingerprint(), "built_at": time.time(), "articles": hashes}
+        manifest = {"fingerprint": index_fingerprint(), "built_at": time.time(),
+                    "embedding": {"model": embeddings.MODEL_NAME, "package": embeddings.MODEL_PACKAGE,
+                                  "version": embeddings.model_version(), "text": embeddings.TEXT_RECIPE},
+                    "articles": hashes}
         path = generation / "manifest.json"
         _write_json_atomically(path, manifest)
         self._manifest_cache = (_file_key(path), manifest)
@@ -213,6 +218,7 @@ class IndexStore:
                     if article.lang == lang:
                         writer.add_document(**article_document(article))
                 writer.commit()
+                self._write_vectors(generation, lang, [a for a in articles if a.lang == lang])
             self._write_manifest(generation, _article_hashes(articles))
             _write_text_atomically(self.root / "CURRENT", name)
         except BaseException:
@@ -247,6 +253,10 @@ class IndexStore:
             except BaseException:
                 writer.cancel()
                 raise
+            if embeddings.model_version() is not None:
+                path = embeddings.vectors_path(generation, lang)
+                slugs, matrix = embeddings.updated_vectors(embeddings.read_vectors(path), gone, changes)
+                embeddings.write_vectors(path, slugs, matrix)
             deleted += len(gone)
             for article in changes:
                 if article.slug in indexed:
@@ -255,6 +265,13 @@ class IndexStore:
                     added += 1
         self._write_manifest(generation, hashes)
         return SyncReport(rebuilt=False, added=added, updated=updated, deleted=deleted)
+
+    @staticmethod
+    def _write_vectors(generation: Path, lang: str, articles: list[Article]) -> None:
+        if embeddings.model_version() is None:
+            return  # without the model the search ranks by words alone
+        embeddings.write_vectors(embeddings.vectors_path(generation, lang), [a.slug for a in articles],
+                                 embeddings.embed_articles(articles))
 
     def _remove_old_generations(self, keep: set[str]) -> None:
         # The generation before the new one stays: a reader that opened it a moment ago may still use it.

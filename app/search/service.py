@@ -41,7 +41,8 @@ class HelpSearch:
         tree = self.library.tree()
 
         def ranked(limit: int, offset: int) -> SearchResult:
-            return self.engine.search(query, lang=lang, limit=limit, offset=offset, synonym_groups=tree.synonyms)
+            return self.engine.search(query, lang=lang, limit=limit, offset=offset, synonym_groups=tree.synonyms,
+                                      semantic=current_app.config.get("HELPCENTER_SEARCH_SEMANTIC", True))
 
         pinned = shown_pins(self.promotions.pinned(query, lang), lang, tree) if self.promotions else []
         if not pinned:

