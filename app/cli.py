@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.articles.loader import load_content
+from app.articles.loader import load_content, name_problems
 from app.search.index import LANGUAGES, IndexBusy, IndexStore
 
 content_cli = AppGroup("content", help="Check, import and export the help articles.")
@@ -70,8 +70,8 @@ def content_check():
     tree = _load_tree()
     drafts = sum(1 for a in tree.articles.values() if not a.published)
     click.echo(f"{len(tree.categories)} categories, {len(tree.published)} published articles, {drafts} drafts, "
-               f"{len(tree.synonyms)} synonym groups in {tree.root}")
-    problems = list(tree.problems) + _link_problems(tree)
+               f"{len(tree.synonyms)} synonym groups, {len(tree.names)} names in {tree.root}")
+    problems = list(tree.problems) + _link_problems(tree) + name_problems(tree.names)
     for problem in problems:
         click.echo(f"ERROR {problem}", err=True)
     if problems:

@@ -56,7 +56,7 @@ def test_posting_scores_rank_like_whoosh_scoring_everything(edited_index, query)
         whoosh = searcher.search(queries[0] if len(queries) == 1 else Or(queries), limit=None)
     expected = sorted(((hit.score, hit.docnum) for hit in whoosh), key=lambda item: (-item[0], item[1]))[:depth]
 
-    candidates, total = engine._candidates_from_postings(searcher, "de", concepts, depth, limit)
+    candidates, total, _ = engine._candidates_from_postings(searcher, "de", concepts, depth, limit)
 
     assert total == len(whoosh)
     assert [fields["slug"] for _, fields in candidates] == [searcher.stored_fields(d)["slug"] for _, d in expected]

@@ -17,6 +17,9 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANGUAGES = ("de", "en")
 STATUSES = ("published", "draft")
 SYNONYMS_FILE = "synonyme.txt"
+# Names the shop uses (payment methods, carriers, brands) that typo repair must never "correct".
+NAMES_FILE = "eigennamen.txt"
+TREE_FILES = (SYNONYMS_FILE, NAMES_FILE)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class ContentTree:
     categories: dict[str, Category] = field(default_factory=dict)
     articles: dict[str, Article] = field(default_factory=dict)
     synonyms: tuple[tuple[str, ...], ...] = ()
+    names: tuple[str, ...] = ()
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -289,6 +293,30 @@ def parse_synonyms(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(groups)
 
 
+def parse_names(text: str) -> tuple[str, ...]:
+    """Parse the editors' list of names: one name per line ("Apple Pay" is one name), '#' starts a comment."""
+    names = []
+    for line in text.splitlines():
+        name = " ".join(line.split("#", 1)[0].split())
+        if name:
+            names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+MAX_NAME_CHARS = 60
+
+
+def name_problems(names) -> list[Problem]:
+    """What `content check` reports about eigennamen.txt: lines that cannot be a name."""
+    problems = []
+    for name in names:
+        if not any(c.isalpha() for c in name):
+            problems.append(Problem(NAMES_FILE, f"{name!r} is not a name (no letter)"))
+        elif len(name) > MAX_NAME_CHARS:
+            problems.append(Problem(NAMES_FILE, f"{name[:20]!r}… is longer than {MAX_NAME_CHARS} characters"))
+    return problems
+
+
 def load_content(root: str | Path, default_lang: str = "de") -> ContentTree:
     """Load every category and article below root; broken files land in tree.problems."""
     root = Path(root)
@@ -303,6 +331,12 @@ def load_content(root: str | Path, default_lang: str = "de") -> ContentTree:
             tree.synonyms = parse_synonyms(synonyms_path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             tree.problems.append(Problem(SYNONYMS_FILE, "file is not UTF-8 text"))
+    names_path = root / NAMES_FILE
+    if names_path.is_file():
+        try:
+            tree.names = parse_names(names_path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            tree.problems.append(Problem(NAMES_FILE, "file is not UTF-8 text"))
 
     for stray in sorted(root.glob("*.md")):
         tree.problems.append(Problem(_relative(stray, root), "articles belong in a category folder"))

@@ -18,8 +18,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from app.articles.loader import (SLUG_PATTERN, SYNONYMS_FILE, Article, ArticleError, Category, ContentTree, Problem,
-                                 link_translations, parse_article_source, parse_category_source, parse_synonyms)
+from app.articles.loader import (NAMES_FILE, SLUG_PATTERN, SYNONYMS_FILE, TREE_FILES, Article, ArticleError, Category,
+                                 ContentTree, Problem, link_translations, parse_article_source, parse_category_source,
+                                 parse_names, parse_synonyms)
 from app.articles.models import ArticleRecord, ArticleRevision, ContentCategory, ContentFile, ContentState
 from app.core.errors import Conflict
 from app.extensions import db
@@ -103,6 +104,8 @@ def load_database_tree(default_lang: str) -> ContentTree:
             tree.categories[row.slug] = Category(row.slug, row.slug.replace("-", " ").title(), "", 1000, "", "")
     synonyms = db.session.scalar(select(ContentFile.source).where(ContentFile.name == SYNONYMS_FILE))
     tree.synonyms = parse_synonyms(synonyms) if synonyms else ()
+    names = db.session.scalar(select(ContentFile.source).where(ContentFile.name == NAMES_FILE))
+    tree.names = parse_names(names) if names else ()
     revision = func.coalesce(ArticleRecord.published_revision, ArticleRecord.revision)
     rows = db.session.execute(
         select(ArticleRecord.slug, ArticleRecord.category, ArticleRecord.state, ArticleRevision.source)
@@ -161,9 +164,9 @@ def import_tree(root: str | Path, default_lang: str, author_id: int | None = Non
     if not root.is_dir():
         report.problems.append(Problem(str(root), "content directory does not exist"))
         return report
-    synonyms = root / SYNONYMS_FILE
-    if synonyms.is_file():
-        _put_source(ContentFile, _read_text(synonyms), name=SYNONYMS_FILE)
+    for name in TREE_FILES:
+        if (root / name).is_file():
+            _put_source(ContentFile, _read_text(root / name), name=name)
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         if not SLUG_PATTERN.match(folder.name):
             report.problems.append(Problem(folder.name, "folder name must be lowercase a-z, 0-9 and '-'"))
@@ -209,6 +212,19 @@ def _put_source(model, text: str, **key: str) -> None:
         if isinstance(row, ContentFile):
             row.revision += 1  # an editor's page opened before the import must not save over it
     db.session.flush()
+
+
+def save_tree_file(name: str, text: str) -> bool:
+    """Store an edited tree file (synonyme.txt, eigennamen.txt) in the caller's transaction and tell every
+    node's index: True when it changed. Exported by `content export` byte for byte, like an imported one."""
+    if name not in TREE_FILES:
+        raise ValueError(f"not a tree file: {name!r}")
+    row = db.session.get(ContentFile, name)
+    if row is not None and row.source == text:
+        return False
+    _put_source(ContentFile, text, name=name)
+    bump_version()
+    return True
 
 
 def _import_article(article: Article, text: str, author_id: int | None) -> str:

@@ -42,6 +42,7 @@ _GERMAN_MEANINGFUL = {"nicht", "nichts", "kein", "keine", "keinem", "keinen", "k
                       "weg", "wieder", "selbst", "gegen"}
 GERMAN_STOPWORDS = (frozenset(stoplists["de"]) | _GERMAN_EXTRA_STOPWORDS) - _GERMAN_MEANINGFUL
 ENGLISH_STOPWORDS = frozenset(stoplists["en"]) | _ENGLISH_EXTRA_STOPWORDS
+_NEVER_MARKED_DE = GERMAN_STOPWORDS | _GERMAN_MEANINGFUL
 
 _FOLD_TABLE = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "ẞ": "ss", "æ": "ae", "ø": "o"})
 _SEPARABLE_PREFIXES = (
@@ -203,6 +204,22 @@ def word_terms(word: str, lang: str) -> WordTerms | None:
                      tuple(dict.fromkeys(exact_parts)))
 
 
+@functools.lru_cache(maxsize=200_000)
+def index_terms(word: str, lang: str) -> tuple[str, ...]:
+    """Every term one surface word is indexed under; a full build asks this for millions of tokens
+    of a few ten thousand distinct words, so the answer is kept per word."""
+    terms = word_terms(word, lang)
+    return terms.all if terms is not None else ()
+
+
+def is_stop_word(word: str, lang: str) -> bool:
+    """A word too common to highlight: the stop words, and the few ("nicht", "ohne", "kein") that stay
+    searchable because they carry a problem but would mark half the sentences of an article."""
+    lowered = word.lower()
+    listed = _NEVER_MARKED_DE if lang == "de" else ENGLISH_STOPWORDS
+    return lowered in listed or fold(lowered) in listed
+
+
 def words(text: str) -> list[str]:
     return WORD_PATTERN.findall(text)
 
@@ -217,11 +234,9 @@ class HelpTermFilter(Filter):
         return isinstance(other, HelpTermFilter) and other.lang == self.lang
 
     def __call__(self, tokens):
+        lang = self.lang
         for token in tokens:
-            terms = word_terms(token.text, self.lang)
-            if terms is None:
-                continue
-            for term in terms.all:
+            for term in index_terms(token.text, lang):
                 token.text = term
                 yield token
 
@@ -231,6 +246,9 @@ def help_analyzer(lang: str):
     return RegexTokenizer(WORD_PATTERN) | HelpTermFilter(lang)
 
 
+SPELLING_PATTERN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
 def spelling_analyzer():
     """Surface words as customers would type them, for 'Meinten Sie …?' and typo repair."""
-    return RegexTokenizer(re.compile(r"[^\W\d_]{3,}", re.UNICODE)) | LowercaseFilter() | StopFilter(stoplist=frozenset(), minsize=3)
+    return RegexTokenizer(SPELLING_PATTERN) | LowercaseFilter() | StopFilter(stoplist=frozenset(), minsize=3)

@@ -103,6 +103,35 @@ def embed_articles(articles: Iterable[Article]) -> np.ndarray:
     return _encoder.encode([article_text(a) for a in articles])
 
 
+def embed_texts(texts: Sequence[str]) -> np.ndarray:
+    """For a build's helper process: the texts' vectors (the process loads its own model)."""
+    return _encoder.encode(texts)
+
+
+class BackgroundEmbedding:
+    """Embed a large build's articles in a second process while this one writes the word index:
+    the two take about as long as each other, and a 2-core machine then finishes in half the time."""
+
+    def __init__(self, articles: Sequence[Article]):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the caller may be a threaded web worker.
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._future = self._pool.submit(embed_texts, [article_text(a) for a in articles])
+        self._slugs = [a.slug for a in articles]
+
+    def result(self) -> dict[str, np.ndarray]:
+        try:
+            matrix = self._future.result()
+        finally:
+            self._pool.shutdown(cancel_futures=True)
+        return dict(zip(self._slugs, matrix))
+
+    def cancel(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 # Vector files ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

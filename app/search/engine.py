@@ -90,6 +90,11 @@ def _close_searchers(per_thread: list[dict]) -> None:
                 searcher.close()
 
 
+def _has_field_postings(searcher) -> bool:
+    """False for a large build that indexed only the combined field (see index.per_field_layout)."""
+    return searcher.schema["title"].indexed
+
+
 class SearchEngine:
     """Search one index directory; safe to share between threads (each has its own searcher)."""
 
@@ -157,23 +162,24 @@ class SearchEngine:
         if folded in vocab.frequency:
             return True
         reader = searcher.reader()
-        if any(reader.doc_frequency(f, terms.stem) for f in FIELD_BOOSTS):
+        fields = ("content",) if not _has_field_postings(searcher) else FIELD_BOOSTS
+        if any(reader.doc_frequency(f, terms.stem) for f in fields):
             return True
-        return bool(terms.parts) and all(any(reader.doc_frequency(f, p) for f in FIELD_BOOSTS) for p in terms.parts)
+        return bool(terms.parts) and all(any(reader.doc_frequency(f, p) for f in fields) for p in terms.parts)
 
     @staticmethod
-    def _single_field(searcher, generation: Path) -> bool:
-        return searcher.doc_count() > SINGLE_FIELD_ABOVE
+    def _single_field(searcher) -> bool:
+        return searcher.doc_count() > SINGLE_FIELD_ABOVE or not _has_field_postings(searcher)
 
-    @staticmethod
-    def _well_known(searcher, stem: str) -> bool:
+    def _well_known(self, searcher, stem: str) -> bool:
         # A compound that many articles use as one word needs no splitting; skipping the parts
         # spares an intersection of two long posting lists on large indexes.
         reader = searcher.reader()
-        field = "content" if searcher.doc_count() > SINGLE_FIELD_ABOVE else "body"
+        field = "content" if self._single_field(searcher) else "body"
         return reader.doc_frequency(field, stem) >= WELL_KNOWN_COMPOUND_DOCS
 
-    def _concepts(self, searcher, vocab, query_words: list[str], lang: str, synonyms) -> tuple[list[_Concept], str | None]:
+    def _concepts(self, searcher, vocab, query_words: list[str], lang: str, synonyms,
+                  names: frozenset[str] = frozenset()) -> tuple[list[_Concept], str | None]:
         analysed: list[tuple[str, WordTerms]] = []
         suggestion_words: list[str] = []
         corrected_any = False
@@ -184,7 +190,8 @@ class SearchEngine:
                 continue
             folded = fold(word)
             correction = None
-            if not folded.isdigit() and not self._is_known(searcher, vocab, folded, terms):
+            # A name the shop uses ("Klarna", "Hermes") is never "corrected" into a word it resembles.
+            if not folded.isdigit() and folded not in names and not self._is_known(searcher, vocab, folded, terms):
                 correction = vocab.correct(folded)
             analysed.append((word, terms))
             if correction is not None:
@@ -347,7 +354,7 @@ class SearchEngine:
     # The public call --------------------------------------------------------
 
     def search(self, query: str, lang: str = "de", limit: int = 10, synonym_groups=(), offset: int = 0,
-               semantic: bool = True) -> SearchResult:
+               semantic: bool = True, names: frozenset[str] = frozenset()) -> SearchResult:
         """The hits offset..offset+limit of the ranking, and how many articles match in all.
 
         With `semantic`, the word ranking is fused with the articles' closeness in meaning, and
@@ -359,7 +366,7 @@ class SearchEngine:
         query_words = words(query)[:MAX_QUERY_WORDS]
         vocab = self._vocabulary(searcher, generation, lang)
         concepts, suggestion = self._concepts(searcher, vocab, query_words, lang,
-                                              self._synonyms(tuple(synonym_groups), lang))
+                                              self._synonyms(tuple(synonym_groups), lang), names)
         if not concepts:
             return SearchResult(query=query, total=0, hits=[], suggestion=None)
         # The coverage re-ranking reorders blocks of `window` BM25 candidates, each on its own: a page
@@ -368,7 +375,7 @@ class SearchEngine:
         depth = -(-(offset + limit) // window) * window
         # Per-field weights rank best; on a large index one combined field, scored from cached
         # postings because Whoosh's document-at-a-time matching of common words is too slow there.
-        find = (self._candidates_from_postings if self._single_field(searcher, generation)
+        find = (self._candidates_from_postings if self._single_field(searcher)
                 else self._candidates_from_whoosh)
         candidates, total, matched = find(searcher, lang, concepts, depth, limit)
         by_coverage = sorted(((self._coverage_score(score, fields, concepts), rank, fields)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from collections import Counter
 import json
 import os
 import shutil
@@ -22,19 +23,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 from filelock import FileLock, Timeout
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.system import pack_uint
 
 from app.articles.loader import Article
 from app.search import embeddings
-from app.search.analysis import analysis_version, help_analyzer, spelling_analyzer
+from app.search.analysis import (SPELLING_PATTERN, WORD_PATTERN, analysis_version, help_analyzer, index_terms,
+                                 spelling_analyzer)
 
 LANGUAGES = ("de", "en")
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 # Field weights, applied at query time: a word in the title says more than one in the body.
 FIELD_BOOSTS = {"title": 1.5, "tags": 1.2, "summary": 1.2, "headings": 1.1, "body": 1.0}
 CONTENT_REPEATS = {"title": 3, "tags": 2, "summary": 2, "headings": 1}
+PER_FIELD_UP_TO = 2000
+# From this many articles a full build embeds them in a second process (starting it costs ~3 s).
+EMBED_IN_BACKGROUND_FROM = 1000
+# Postings are sorted in memory up to this size before Whoosh spills them to temporary runs
+# (pickled, read back and merged): at 128 MB a 10,000-article build spilled about a third of its time.
+_BUILD_POOL_MB = 384
 _WRITER_TIMEOUT_SECONDS = 30.0
 # Whoosh copies a compound segment's term file into memory whenever a reader opens it (tens of
 # milliseconds on 10,000 articles, paid by every re-index and by every search after one); separate
@@ -46,18 +56,59 @@ class IndexBusy(RuntimeError):
     """Another process holds the writer lock for longer than we may wait."""
 
 
-def build_schema(lang: str) -> Schema:
+class CountedText(TEXT):
+    """A text field without positions whose terms are counted per distinct word.
+
+    Whoosh runs every token through its analyser chain (a token object, a regex match, a filter
+    call each); an article repeats most of its words, so counting the words first and analysing
+    each distinct one once (cached across articles) gives the same postings for a fraction of
+    the work. Only for fields without positions: frequencies are all they store.
+    """
+
+    def __init__(self, lang: str | None, **kwargs):
+        analyzer = help_analyzer(lang) if lang else spelling_analyzer()
+        super().__init__(analyzer=analyzer, phrase=False, **kwargs)
+        self.lang = lang
+
+    def index(self, value, **kwargs):
+        frequencies: dict[str, int] = {}
+        if self.lang:
+            for word, count in Counter(WORD_PATTERN.findall(value)).items():
+                for term in index_terms(word, self.lang):
+                    frequencies[term] = frequencies.get(term, 0) + count
+        else:
+            frequencies = Counter(w for w in (word.lower() for word in SPELLING_PATTERN.findall(value)) if len(w) >= 3)
+        boost = self.format.field_boost
+        for term, frequency in frequencies.items():
+            yield term.encode("utf-8"), frequency, frequency * boost, pack_uint(frequency)
+
+
+def per_field_layout(article_count: int) -> bool:
+    """Whether a language's index gets a posting list per field, decided at each full build.
+
+    Above PER_FIELD_UP_TO articles the engine ranks from the combined field only (for speed), so
+    the per-field postings would be written and never read: leaving them out halves the postings
+    a large build writes. The fields stay stored for snippets and results.
+    """
+    return article_count <= PER_FIELD_UP_TO
+
+
+def build_schema(lang: str, per_field: bool = True) -> Schema:
     analyzer = help_analyzer(lang)
+
+    def text(stored: bool):
+        return TEXT(analyzer=analyzer, stored=stored) if per_field else STORED
+
     return Schema(
         slug=ID(stored=True, unique=True),
         category=ID(stored=True),
-        title=TEXT(analyzer=analyzer, stored=True),
-        tags=TEXT(analyzer=analyzer),
-        summary=TEXT(analyzer=analyzer, stored=True),
-        headings=TEXT(analyzer=analyzer),
-        body=TEXT(analyzer=analyzer, stored=True),
-        content=TEXT(analyzer=analyzer, phrase=False),
-        spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        title=text(stored=True),
+        tags=text(stored=False),
+        summary=text(stored=True),
+        headings=text(stored=False),
+        body=text(stored=True),
+        content=CountedText(lang),
+        spell=CountedText(None),
         terms=STORED,
         content_hash=STORED,
     )
@@ -75,9 +126,8 @@ def weighted_content(article: Article) -> str:
 
 def indexed_terms(article: Article) -> str:
     """Every term the article is indexed under, for re-ranking by how much of a query it covers."""
-    analyzer = help_analyzer(article.lang)
     text = " ".join((article.title, " ".join(article.tags), article.summary, " ".join(article.headings), article.text))
-    return " ".join(sorted({token.text for token in analyzer(text)}))
+    return " ".join(sorted({term for word in set(WORD_PATTERN.findall(text)) for term in index_terms(word, article.lang)}))
 
 
 def article_document(article: Article) -> dict:
@@ -209,19 +259,27 @@ class IndexStore:
         name = f"gen-{time.time_ns()}-{os.getpid()}"
         generation = self.root / name
         previous = self.current_generation()
+        background = None
         try:
+            if embeddings.model_version() is not None and len(articles) >= EMBED_IN_BACKGROUND_FROM:
+                background = embeddings.BackgroundEmbedding(articles)
             for lang in LANGUAGES:
+                in_lang = [a for a in articles if a.lang == lang]
                 (generation / lang).mkdir(parents=True)
-                ix = whoosh_index.create_in(str(generation / lang), build_schema(lang))
-                writer = ix.writer(limitmb=128, compound=_COMPOUND_SEGMENTS)
-                for article in articles:
-                    if article.lang == lang:
-                        writer.add_document(**article_document(article))
+                ix = whoosh_index.create_in(str(generation / lang), build_schema(lang, per_field_layout(len(in_lang))))
+                writer = ix.writer(limitmb=_BUILD_POOL_MB, compound=_COMPOUND_SEGMENTS)
+                for article in in_lang:
+                    writer.add_document(**article_document(article))
                 writer.commit()
-                self._write_vectors(generation, lang, [a for a in articles if a.lang == lang])
+            vectors = background.result() if background is not None else None
+            background = None
+            for lang in LANGUAGES:
+                self._write_vectors(generation, lang, [a for a in articles if a.lang == lang], vectors)
             self._write_manifest(generation, _article_hashes(articles))
             _write_text_atomically(self.root / "CURRENT", name)
         except BaseException:
+            if background is not None:
+                background.cancel()
             shutil.rmtree(generation, ignore_errors=True)
             raise
         self._remove_old_generations(keep={name} | ({previous.name} if previous else set()))
@@ -267,11 +325,14 @@ class IndexStore:
         return SyncReport(rebuilt=False, added=added, updated=updated, deleted=deleted)
 
     @staticmethod
-    def _write_vectors(generation: Path, lang: str, articles: list[Article]) -> None:
+    def _write_vectors(generation: Path, lang: str, articles: list[Article], computed: dict | None) -> None:
         if embeddings.model_version() is None:
             return  # without the model the search ranks by words alone
-        embeddings.write_vectors(embeddings.vectors_path(generation, lang), [a.slug for a in articles],
-                                 embeddings.embed_articles(articles))
+        if computed is not None:
+            matrix = np.array([computed[a.slug] for a in articles], dtype=np.float32).reshape(-1, embeddings.DIMENSIONS)
+        else:
+            matrix = embeddings.embed_articles(articles)
+        embeddings.write_vectors(embeddings.vectors_path(generation, lang), [a.slug for a in articles], matrix)
 
     def _remove_old_generations(self, keep: set[str]) -> None:
         # The generation before the new one stays: a reader that opened it a moment ago may still use it.

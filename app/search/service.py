@@ -10,6 +10,7 @@ from app.articles.loader import ContentTree
 from app.search.engine import SearchEngine, SearchResult
 from app.search.index import IndexBusy, IndexStore
 from app.search.promotions import PromotionBook, shown_pins, with_promotions
+from app.search.vocabulary import protected_words
 
 log = logging.getLogger(__name__)
 _EXTENSION_KEY = "helpcenter.search"
@@ -23,6 +24,7 @@ class HelpSearch:
         self.store = IndexStore(index_dir)
         self.engine = SearchEngine(self.store)
         self.promotions = promotions
+        self._names: tuple[ContentTree | None, frozenset[str]] = (None, frozenset())
         library.on_reload(self._keep_index_in_step)
 
     def _keep_index_in_step(self, tree: ContentTree) -> None:
@@ -36,13 +38,23 @@ class HelpSearch:
         if report.changed:
             log.info("search index updated: %s", report)
 
+    def protected_names(self, tree: ContentTree) -> frozenset[str]:
+        """The words typo repair must leave alone, computed once per loaded tree."""
+        cached_tree, names = self._names
+        if cached_tree is not tree:
+            tags = {tag for article in tree.published for tag in article.tags}
+            names = protected_words(tree.names, tags)
+            self._names = (tree, names)
+        return names
+
     def search(self, query: str, lang: str, limit: int, offset: int = 0) -> SearchResult:
         """The ranking, with the articles editors pinned to this query first (marked promoted)."""
         tree = self.library.tree()
 
         def ranked(limit: int, offset: int) -> SearchResult:
             return self.engine.search(query, lang=lang, limit=limit, offset=offset, synonym_groups=tree.synonyms,
-                                      semantic=current_app.config.get("HELPCENTER_SEARCH_SEMANTIC", True))
+                                      semantic=current_app.config.get("HELPCENTER_SEARCH_SEMANTIC", True),
+                                      names=self.protected_names(tree))
 
         pinned = shown_pins(self.promotions.pinned(query, lang), lang, tree) if self.promotions else []
         if not pinned:

@@ -84,6 +84,23 @@ class Vocabulary:
         return min(matches, key=lambda m: (m[1], -self.frequency[m[0]], m[0]))[0]
 
 
+def looks_like_name(word: str) -> bool:
+    """A word of a tag that is a brand, carrier or payment method rather than an ordinary word: a
+    capital inside it (PayPal, eBay) or an acronym (DHL, DPD, GLS, UPS). A capitalised German noun
+    (Rechnung) cannot be told from a name (Klarna, Hermes) by its letters: such names are listed in
+    content/eigennamen.txt."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and any(c.isupper() for c in letters[1:])
+
+
+def protected_words(names, tags) -> frozenset[str]:
+    """Folded words that typo repair leaves alone: every word of the listed names, and the
+    name-like words of the articles' tags ("PayPal" of "PayPal Erstattung", not "Erstattung")."""
+    found = {fold(w) for name in names for w in words(name)}
+    found.update(fold(w) for tag in tags for w in words(tag) if looks_like_name(w))
+    return frozenset(found)
+
+
 class SynonymTable:
     """Editor synonym groups, analysed into stem sequences once per language."""
 
