@@ -1,12 +1,18 @@
-"""Search-quality benchmark: our help search against out-of-the-box Whoosh on labelled queries.
+"""Search-quality benchmark: does the customer find the answer? Word ranking beside the fused one.
 
 Run from the repository root:
 
-    .venv/bin/python bench/search_quality.py [--content DIR] [--verbose] [--markdown]
+    .venv/bin/python bench/search_quality.py [--content DIR] [--verbose] [--markdown] [--whoosh]
 
-Each row of bench/search_quality_queries.tsv is a query a customer might type, labelled with the
-one article that answers it best. Both systems index the same published articles; for every
-query kind we report R@1, R@3 and MRR (over the top 10).
+Two query sets, each row a query a customer might type, labelled with the one article that
+answers it best: bench/search_quality_queries.tsv (the old set, the one the ranking was tuned
+on) and, when present, bench/search_quality_queries_customers.tsv (written from the customers'
+side before looking at any result; never tuned on). An English row may name the German article:
+the English article whose front matter says `translation: <that slug>` is then the answer.
+
+For every set, language and kind: R@1, R@3 and MRR (over the top 10) of the word ranking alone
+("words", HELPCENTER_SEARCH_SEMANTIC=off, the ranking before sentence vectors) beside the fused
+ranking ("fused", the default). --whoosh adds out-of-the-box Whoosh as a third column.
 """
 from __future__ import annotations
 
@@ -29,9 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries.tsv"
+CUSTOMER_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_customers.tsv"
 HEADER = ["kind", "lang", "query", "expected_slug"]
 HEADER_LINE = "\t".join(HEADER)
-KINDS = ["colloquial", "typo", "umlaut", "compound", "synonym", "question", "english"]
+KINDS = ["colloquial", "typo", "umlaut", "compound", "synonym", "question", "english",
+         "paraphrase", "problem", "chat"]
 LANGUAGES = ("de", "en")
 TOP_K = 10
 EXIT_BAD_QUERIES = 2
@@ -56,6 +64,7 @@ class Article:
     summary: str
     tags: str
     body: str
+    translation: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,28 +137,40 @@ def load_articles(content_dir: Path) -> list[Article]:
                 summary=str(meta.get("summary") or ""),
                 tags=_tags_text(meta.get("tags")),
                 body=post.content,
+                translation=str(meta.get("translation") or ""),
             ))
     return articles
 
 
-def validate_queries(queries: list[Query], articles: list[Article]) -> None:
-    """Every expected slug must be a published article in the query's language."""
+def validate_queries(queries: list[Query], articles: list[Article]) -> tuple[list[Query], list[str]]:
+    """Every expected slug must be a published article in the query's language, or a German
+    article whose English translation exists (for an English query). Returns the queries with
+    such slugs resolved to the English article, and warnings for English rows whose German
+    article has no English version yet (skipped: no search could answer them)."""
     lang_of = {a.slug: a.lang for a in articles}
-    problems = []
+    english_of = {a.translation: a.slug for a in articles if a.lang == "en" and a.translation}
+    problems, resolved, warnings = [], [], []
     for q in queries:
         if q.expected not in lang_of:
             problems.append(f"line {q.line}: unknown expected slug {q.expected!r} (query {q.text!r})")
-        elif lang_of[q.expected] != q.lang:
+        elif lang_of[q.expected] == q.lang:
+            resolved.append(q)
+        elif q.lang == "en" and q.expected in english_of:
+            resolved.append(Query(q.line, q.kind, q.lang, q.text, english_of[q.expected]))
+        elif q.lang == "en" and lang_of[q.expected] == "de":
+            warnings.append(f"line {q.line}: {q.expected!r} has no English version yet, query skipped")
+        else:
             # The search filters by language, so such a query could never be answered.
             problems.append(f"line {q.line}: {q.expected!r} is a {lang_of[q.expected]!r} article "
                             f"but the query is {q.lang!r}")
     if problems:
         raise BadQueryFile("\n".join(problems))
+    return resolved, warnings
 
 
 # The two systems ----------------------------------------------------------------------------------
 
-def build_ours(content_dir: Path, work_dir: Path) -> SearchFn:
+def build_ours(content_dir: Path, work_dir: Path, semantic: bool = True) -> SearchFn:
     """Our search, built and queried only through the app's CLI and JSON API."""
     from app import create_app
     from app.extensions import db
@@ -163,6 +184,7 @@ def build_ours(content_dir: Path, work_dir: Path) -> SearchFn:
         "SECRET_KEY": "search-quality-bench",
         # ~170 queries in a few seconds would otherwise hit the API's per-minute limit.
         "RATELIMIT_ENABLED": False,
+        "HELPCENTER_SEARCH_SEMANTIC": semantic,
     })
     with app.app_context():
         db.create_all()
@@ -234,23 +256,37 @@ def scores_by_kind(outcomes) -> dict[str, Scores]:
     return table
 
 
+def scores_by_language_and_kind(outcomes) -> dict[str, Scores]:
+    """Rows "de colloquial", "de overall", "en chat", …, "all overall"."""
+    table: dict[str, Scores] = {}
+    for lang in LANGUAGES:
+        in_lang = [o for o in outcomes if o[0].lang == lang]
+        if in_lang:
+            table.update({f"{lang} {kind}": s for kind, s in scores_by_kind(in_lang).items()})
+    table["all overall"] = summarise([rank for _, rank, _ in outcomes])
+    return table
+
+
 # Output -----------------------------------------------------------------------------------------
 
-def print_table(ours: dict[str, Scores], baseline: dict[str, Scores], markdown: bool = False) -> None:
+def print_table(columns: dict[str, dict[str, Scores]], markdown: bool = False) -> None:
+    """One row per language and kind; per system R@1, R@3, MRR side by side."""
+    names = list(columns)
+    rows = list(next(iter(columns.values())))
     if markdown:
-        print("| kind | n | ours R@1 | ours R@3 | ours MRR | Whoosh R@1 | Whoosh R@3 | Whoosh MRR |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for kind, s in ours.items():
-            b = baseline[kind]
-            name = f"**{kind}**" if kind == "overall" else kind
-            print(f"| {name} | {s.n} | {s.r1:.3f} | {s.r3:.3f} | {s.mrr:.3f} "
-                  f"| {b.r1:.3f} | {b.r3:.3f} | {b.mrr:.3f} |")
+        print("| lang / kind | n | " + " | ".join(f"{n} R@1 | {n} R@3 | {n} MRR" for n in names) + " |")
+        print("|---|---:|" + "---:|" * (3 * len(names)))
+        for row in rows:
+            label = f"**{row}**" if row.endswith("overall") else row
+            cells = " | ".join(f"{columns[n][row].r1:.3f} | {columns[n][row].r3:.3f} | {columns[n][row].mrr:.3f}"
+                               for n in names)
+            print(f"| {label} | {columns[names[0]][row].n} | {cells} |")
         return
-    print(f"{'kind':<11} {'n':>4}   {'ours R@1':>8} {'R@3':>5} {'MRR':>5} | {'whoosh R@1':>10} {'R@3':>5} {'MRR':>5}")
-    for kind, s in ours.items():
-        b = baseline[kind]
-        print(f"{kind:<11} {s.n:>4}   {s.r1:>8.3f} {s.r3:>5.3f} {s.mrr:>5.3f} | "
-              f"{b.r1:>10.3f} {b.r3:>5.3f} {b.mrr:>5.3f}")
+    print(f"{'lang / kind':<16} {'n':>4} " + " | ".join(f"{n + ' R@1':>10} {'R@3':>5} {'MRR':>5}" for n in names))
+    for row in rows:
+        cells = " | ".join(f"{columns[n][row].r1:>10.3f} {columns[n][row].r3:>5.3f} {columns[n][row].mrr:>5.3f}"
+                           for n in names)
+        print(f"{row:<16} {columns[names[0]][row].n:>4} {cells}")
 
 
 def print_misses(label: str, outcomes) -> None:
@@ -262,12 +298,26 @@ def print_misses(label: str, outcomes) -> None:
         print(f"  [{q.kind}/{q.lang}] {q.text!r} -> expected {q.expected} ({where}); top 3: {top3}")
 
 
+def query_sets(args) -> list[tuple[str, Path]]:
+    if args.queries:
+        return [(Path(path).name, Path(path)) for path in args.queries]
+    sets = [("old set (tuned on)", QUERIES_FILE)]
+    customers = Path(args.customers)
+    if customers.is_file():
+        sets.append(("customers' set (never tuned on)", customers))
+    else:
+        print(f"note: {customers} does not exist yet; only the old set is measured", file=sys.stderr)
+    return sets
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--content", default=str(ROOT / "content"), help="content directory (default: content/)")
-    parser.add_argument("--queries", default=str(QUERIES_FILE), help=argparse.SUPPRESS)
+    parser.add_argument("--queries", action="append", help=argparse.SUPPRESS)
+    parser.add_argument("--customers", default=str(CUSTOMER_QUERIES_FILE), help="the customers' query set")
     parser.add_argument("--verbose", action="store_true", help="print every miss with the top 3 returned")
-    parser.add_argument("--markdown", action="store_true", help="print the table as markdown (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="print the tables as markdown (for the README)")
+    parser.add_argument("--whoosh", action="store_true", help="add out-of-the-box Whoosh as a third column")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -276,24 +326,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: content directory {content_dir} does not exist", file=sys.stderr)
         return EXIT_BAD_QUERIES
     articles = load_articles(content_dir)
-    try:
-        queries = load_queries(Path(args.queries))
-        validate_queries(queries, articles)
-    except BadQueryFile as exc:
-        print(f"error: {args.queries} cannot be evaluated against {content_dir}:\n{exc}", file=sys.stderr)
-        return EXIT_BAD_QUERIES
+    loaded = []
+    for label, path in query_sets(args):
+        try:
+            queries, warnings = validate_queries(load_queries(path), articles)
+        except (BadQueryFile, OSError) as exc:
+            print(f"error: {path} cannot be evaluated against {content_dir}:\n{exc}", file=sys.stderr)
+            return EXIT_BAD_QUERIES
+        for warning in warnings:
+            print(f"warning: {path.name} {warning}", file=sys.stderr)
+        loaded.append((label, path, queries))
 
     with tempfile.TemporaryDirectory(prefix="search-quality-") as tmp:
         work = Path(tmp)
-        ours = evaluate(queries, build_ours(content_dir, work / "ours"))
-        baseline = evaluate(queries, build_baseline(articles, work / "whoosh"))
+        systems = {"words": build_ours(content_dir, work / "words", semantic=False),
+                   "fused": build_ours(content_dir, work / "fused", semantic=True)}
+        if args.whoosh:
+            systems["whoosh"] = build_baseline(articles, work / "whoosh")
+        results = [(label, path, queries, {name: evaluate(queries, search) for name, search in systems.items()})
+                   for label, path, queries in loaded]
 
-    if not args.markdown:
-        print(f"{len(queries)} queries, {len(articles)} published articles in {content_dir}\n")
-    print_table(scores_by_kind(ours), scores_by_kind(baseline), markdown=args.markdown)
-    if args.verbose:
-        print_misses("ours", ours)
-        print_misses("whoosh", baseline)
+    for label, path, queries, outcomes in results:
+        heading = f"{label}: {path.name}, {len(queries)} queries, {len(articles)} published articles"
+        print(f"\n### {heading}\n" if args.markdown else f"\n{heading}")
+        print_table({name: scores_by_language_and_kind(o) for name, o in outcomes.items()}, markdown=args.markdown)
+        if args.verbose:
+            for name, o in outcomes.items():
+                print_misses(f"{label} / {name}", o)
     if not args.markdown:
         print(f"\nfinished in {time.perf_counter() - started:.1f} s")
     return 0
