@@ -448,6 +448,17 @@ class Figures:
     answered: dict[str, set[str]] = field(default_factory=dict)  # distinct queries with >= 1 hit
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -466,7 +477,8 @@ def _time_searches(run, queries: list[Query], warmup: list[Query]) -> tuple[dict
     return latencies, answered
 
 
-def bench_whoosh(articles: list[Article], edits, queries: list[Query], warmup: list[Query]) -> Figures:
+def bench_whoosh(articles: list[Article], edits, queries: list[Query], warmup: list[Query],
+                 semantic: bool = True) -> Figures:
     with tempfile.TemporaryDirectory(prefix="helpcenter-bench-whoosh-") as tmp:
         store = IndexStore(tmp)
         _log(f"whoosh: full build of {len(articles)} articles …")
@@ -487,7 +499,10 @@ def bench_whoosh(articles: list[Article], edits, queries: list[Query], warmup: l
         _log("whoosh: searching …")
         engine = SearchEngine(store)
         latencies, answered = _time_searches(
-            lambda text: engine.search(text, lang="de", limit=10).total, queries, warmup)
+            lambda text: engine.search(text, lang="de", limit=10, semantic=semantic).total, queries, warmup)
+        # A worker's memory with the index open, the model and 10,000 vectors loaded (the build's
+        # garbage is freed by then; the build process itself peaks higher).
+        _log(f"whoosh: RSS after searching {rss_mb():.0f} MB")
         return Figures(build_s, reindex_ms, latencies, answered)
 
 
@@ -625,6 +640,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=10_000, help="number of generated articles")
     parser.add_argument("--queries", type=int, default=300, help="timed searches per engine")
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
+    parser.add_argument("--words-only", action="store_true",
+                        help="search by words alone (HELPCENTER_SEARCH_SEMANTIC=off), to compare")
     args = parser.parse_args(argv)
 
     _log(f"generating {args.articles} articles …")
@@ -645,7 +662,7 @@ def main(argv: list[str] | None = None) -> None:
     mix = query_mix(WARMUP_SEARCHES + args.queries)
     warmup, queries = mix[:WARMUP_SEARCHES], mix[WARMUP_SEARCHES:]
 
-    ours = bench_whoosh(articles, edits, queries, warmup)
+    ours = bench_whoosh(articles, edits, queries, warmup, semantic=not args.words_only)
     fts = bench_fts5(articles, edits, queries, warmup) if fts5_available() else None
     print_report(ours, fts, meta, markdown=args.markdown)
 

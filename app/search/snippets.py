@@ -10,7 +10,7 @@ import functools
 import html
 import re
 
-from app.search.analysis import WORD_PATTERN, word_terms
+from app.search.analysis import WORD_PATTERN, is_stop_word, word_terms
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 MAX_SENTENCE_CHARS = 200
@@ -18,6 +18,9 @@ MAX_SENTENCE_CHARS = 200
 
 @functools.lru_cache(maxsize=200_000)
 def _terms_of(word: str, lang: str) -> frozenset[str]:
+    # Stop words are never marked, also when a query word contains one ("Kauf-auf-Rechnung").
+    if is_stop_word(word, lang):
+        return frozenset()
     terms = word_terms(word, lang)
     return frozenset(terms.all) if terms is not None else frozenset()
 
