@@ -386,11 +386,12 @@ class SearchEngine:
         meant = words(suggestion)[:MAX_QUERY_WORDS] if suggestion else query_words
         similarities = self._similarities(generation, lang, meant) if semantic else None
         if similarities is not None:
-            # Meaning reorders the first block only, and its neighbours join there: the later blocks
-            # follow unchanged, so paging stays independent of how deep a page was fetched.
-            first, added = self._fused(searcher, [c.fields for c in ranked[:window]], matched, similarities)
+            # Meaning reorders the first RERANK_DEPTH articles only (whatever the page size), and its
+            # neighbours join there; the rest follows unchanged, so paging stays independent of how
+            # deep or in which page size a page was fetched.
+            first, added = self._fused(searcher, [c.fields for c in ranked[:RERANK_DEPTH]], matched, similarities)
             shown = {c.fields["slug"] for c in first}
-            ranked = first + [c for c in ranked[window:] if c.fields["slug"] not in shown]
+            ranked = first + [c for c in ranked[RERANK_DEPTH:] if c.fields["slug"] not in shown]
             total += added
         query_terms = {term for concept in concepts for terms, _ in concept.alternatives for term in terms}
         matched_words = WordMatches(query_terms, lang)
