@@ -144,7 +144,8 @@ def test_names_file_is_part_of_the_tree_and_checked(tmp_path):
 
 
 def test_names_file_goes_through_import_and_export_byte_for_byte(app, tmp_path):
-    from app.articles.store import export_tree, import_tree, load_database_tree, save_tree_file
+    from app.articles.store import export_tree, import_tree, load_database_tree
+    from app.articles.tree_files import save_tree_file, stored_file
     from app.extensions import db
 
     content = tmp_path / "content"
@@ -155,14 +156,13 @@ def test_names_file_goes_through_import_and_export_byte_for_byte(app, tmp_path):
         import_tree(content, "de")
         db.session.commit()
         assert load_database_tree("de").names == ("Klarna", "Hermes")
-        assert save_tree_file("eigennamen.txt", source) is False
-        assert save_tree_file("eigennamen.txt", source + "GLS\r\n") is True
+        save_tree_file("eigennamen.txt", source + "GLS\r\n", stored_file("eigennamen.txt").revision)
         db.session.commit()
         assert load_database_tree("de").names == ("Klarna", "Hermes", "GLS")
         export_tree(tmp_path / "out")
         assert (tmp_path / "out" / "eigennamen.txt").read_bytes() == (source + "GLS\r\n").encode("utf-8")
-        with pytest.raises(ValueError):
-            save_tree_file("../etc/passwd", "x")
+        with pytest.raises(KeyError):
+            save_tree_file("../etc/passwd", "x", 0)
 
 
 @pytest.mark.parametrize(("text", "query", "lang", "marked", "unmarked"), [

@@ -214,19 +214,6 @@ def _put_source(model, text: str, **key: str) -> None:
     db.session.flush()
 
 
-def save_tree_file(name: str, text: str) -> bool:
-    """Store an edited tree file (synonyme.txt, eigennamen.txt) in the caller's transaction and tell every
-    node's index: True when it changed. Exported by `content export` byte for byte, like an imported one."""
-    if name not in TREE_FILES:
-        raise ValueError(f"not a tree file: {name!r}")
-    row = db.session.get(ContentFile, name)
-    if row is not None and row.source == text:
-        return False
-    _put_source(ContentFile, text, name=name)
-    bump_version()
-    return True
-
-
 def _import_article(article: Article, text: str, author_id: int | None) -> str:
     row = db.session.scalar(select(ArticleRecord).where(ArticleRecord.slug == article.slug))
     if row is not None and row.category != article.category:

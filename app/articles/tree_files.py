@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.articles.loader import SYNONYMS_FILE
+from app.articles.loader import NAMES_FILE, SYNONYMS_FILE
 from app.articles.models import ContentFile
 from app.articles.store import articles_in_database, bump_version
 from app.core.errors import Conflict
@@ -24,7 +24,6 @@ from app.extensions import db
 from app.insights.models import utcnow
 from app.search.analysis import fold, words
 
-NAMES_FILE = "eigennamen.txt"
 MAX_MEMBER_LENGTH = 100
 MAX_MEMBERS = 30
 
