@@ -7,7 +7,8 @@ Run from the repository root:
 Two query sets, each row a query a customer might type, labelled with the one article that
 answers it best: bench/search_quality_queries.tsv (the old set, the one the ranking was tuned
 on) and, when present, bench/search_quality_queries_customers.tsv (written from the customers'
-side before looking at any result; never tuned on). An English row may name the German article:
+side before looking at any result; the fusion weight was then chosen on the old set and the even lines of
+this set, so its odd lines are the held-out half, reported on their own). An English row may name the German article:
 the English article whose front matter says `translation: <that slug>` is then the answer.
 
 For every set, language and kind: R@1, R@3 and MRR (over the top 10) of the word ranking alone
@@ -298,13 +299,32 @@ def print_misses(label: str, outcomes) -> None:
         print(f"  [{q.kind}/{q.lang}] {q.text!r} -> expected {q.expected} ({where}); top 3: {top3}")
 
 
+# The fusion weights (LEXICAL_WEIGHT, RRF_K in app/search/engine.py) were chosen on the old set and the even
+# lines of the customers' set; its odd lines were never looked at while choosing: they are the held-out half.
+CUSTOMERS_LABEL = "customers' set (weights chosen on its even lines; odd lines held out)"
+
+
+def print_halves(outcomes: dict, markdown: bool) -> None:
+    """R@3 per language on the even lines (used to choose weights) and the odd lines (held out)."""
+    rows = []
+    for name, found in outcomes.items():
+        for lang in LANGUAGES:
+            halves = [summarise([rank for q, rank, _ in found if q.lang == lang and q.line % 2 == parity])
+                      for parity in (0, 1)]
+            rows.append(f"{name} {lang}: even lines R@3 {halves[0].r3:.3f} (n={halves[0].n}), "
+                        f"odd lines (held out) R@3 {halves[1].r3:.3f} (n={halves[1].n})")
+    print()
+    for row in rows:
+        print(f"* {row}" if markdown else row)
+
+
 def query_sets(args) -> list[tuple[str, Path]]:
     if args.queries:
         return [(Path(path).name, Path(path)) for path in args.queries]
     sets = [("old set (tuned on)", QUERIES_FILE)]
     customers = Path(args.customers)
     if customers.is_file():
-        sets.append(("customers' set (never tuned on)", customers))
+        sets.append((CUSTOMERS_LABEL, customers))
     else:
         print(f"note: {customers} does not exist yet; only the old set is measured", file=sys.stderr)
     return sets
@@ -350,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         heading = f"{label}: {path.name}, {len(queries)} queries, {len(articles)} published articles"
         print(f"\n### {heading}\n" if args.markdown else f"\n{heading}")
         print_table({name: scores_by_language_and_kind(o) for name, o in outcomes.items()}, markdown=args.markdown)
+        if label == CUSTOMERS_LABEL:
+            print_halves(outcomes, args.markdown)
         if args.verbose:
             for name, o in outcomes.items():
                 print_misses(f"{label} / {name}", o)

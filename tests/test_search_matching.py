@@ -92,3 +92,20 @@ def test_analysis_building_blocks():
     assert word_terms("zurückgeschickt", "de").stem == word_terms("zurückschicken", "de").stem
     assert word_terms("Rechnungen", "de").stem == word_terms("Rechnung", "de").stem
     assert word_terms("der", "de") is None
+
+
+@pytest.mark.parametrize(("query", "kept"), [
+    ("die lampe aus bestellung 100563 flackert", "die lampe aus flackert"),
+    ("give back the trousers from my order 101863, they are too big", "give back the trousers from my they are too big"),
+    ("order no 101166 payment reminder", "payment reminder"),
+    ("Bestellnummer: 100411 Rechnung fehlt", "Rechnung fehlt"),
+    # Nothing but the reference: kept, so "Bestellung 100563" still finds the ordering articles.
+    ("Bestellung 100563", "Bestellung 100563"),
+    ("100411", "100411"),
+    # Short numbers are sizes, days and quantities, not order numbers.
+    ("bestellung von 2 hosen größe 40", "bestellung von 2 hosen größe 40"),
+])
+def test_an_order_number_and_the_words_naming_it_are_not_what_the_query_is_about(query, kept):
+    from app.search.analysis import without_order_references, words
+
+    assert without_order_references(words(query)) == words(kept)

@@ -224,6 +224,33 @@ def words(text: str) -> list[str]:
     return WORD_PATTERN.findall(text)
 
 
+# Words that only point at an order number ("Bestellung 100563", "order no 101863"): in a customer's message
+# they name which order, not what the problem is, and would pull every article about ordering to the top.
+_ORDER_REFERENCE_WORDS = frozenset(fold(w) for w in (
+    "bestellung", "bestellungen", "bestellnummer", "bestellnr", "auftrag", "auftragsnummer", "nummer", "nr",
+    "order", "orders", "number", "no", "num", "ref", "reference", "referenz"))
+_REFERENCE_NUMBER = re.compile(r"^[0-9]{5,}$")
+
+
+def without_order_references(query_words: list[str]) -> list[str]:
+    """The words of a query without order numbers (five digits or more) and the words that name them.
+
+    "die lampe aus bestellung 100563 flackert" is about a flickering lamp; the words are kept as they are
+    when nothing else would remain ("Bestellung 100563" alone still finds the ordering articles).
+    """
+    drop: set[int] = set()
+    for index, word in enumerate(query_words):
+        if not _REFERENCE_NUMBER.match(word):
+            continue
+        drop.add(index)
+        before = index - 1
+        while before >= 0 and fold(query_words[before]) in _ORDER_REFERENCE_WORDS:
+            drop.add(before)
+            before -= 1
+    kept = [word for index, word in enumerate(query_words) if index not in drop]
+    return kept if any(not w.isdigit() for w in kept) else query_words
+
+
 class HelpTermFilter(Filter):
     """Whoosh filter: replace each word token by its stem and compound-part stems."""
 
