@@ -28,6 +28,26 @@ def _vectors(store, lang):
     return embeddings.read_vectors(embeddings.vectors_path(store.current_generation(), lang))
 
 
+def test_an_update_replaces_changed_rows_drops_removed_ones_and_appends_new_ones(built, tmp_path):
+    tree, _, _ = built
+    articles = [a for a in tree.published if a.lang == "de"][:4]
+    start = embeddings.VectorSet(tuple(a.slug for a in articles[:3]), embeddings.embed_articles(articles[:3]))
+    changed = articles[0].__class__(**{**articles[0].__dict__, "title": "Etwas ganz anderes: Gutscheine"})
+    slugs, matrix = embeddings.updated_vectors(start, [articles[1].slug], [changed, articles[3]])
+    assert slugs == [articles[0].slug, articles[2].slug, articles[3].slug]
+    assert np.allclose(matrix[1], start.matrix[2]) and not np.allclose(matrix[0], start.matrix[0])
+    assert np.allclose(matrix[0], embeddings.embed_articles([changed])[0], atol=1e-5)
+    # The file round-trips exactly, and a torn or foreign file reads as "no vectors", never as garbage.
+    path = tmp_path / "vectors-de.bin"
+    embeddings.write_vectors(path, slugs, matrix)
+    again = embeddings.read_vectors(path)
+    assert again.slugs == tuple(slugs) and np.array_equal(again.matrix, matrix)
+    path.write_bytes(path.read_bytes()[:-7])
+    assert embeddings.read_vectors(path) is None
+    path.write_bytes(b"not a vector file")
+    assert embeddings.read_vectors(path) is None
+
+
 def test_every_generation_holds_the_vectors_of_its_articles(built):
     tree, store, _ = built
     for lang in ("de", "en"):

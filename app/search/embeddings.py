@@ -6,7 +6,7 @@ nothing is downloaded at run time. German and English sentences that mean the sa
 together ("paket kaputt" ~ "Transportschaden melden", "my parcel is late" ~ "Lieferung verspätet").
 
 Article vectors are computed when the index is built and kept in the index generation, one file
-per language (`vectors-<lang>.npz`: the slugs and a float32 matrix of unit rows), replaced
+per language (`vectors-<lang>.bin`: the slugs and a float32 matrix of unit rows), replaced
 atomically, so a reader loads a complete set once per file and never a half-written one. The
 model's package and version are part of the index fingerprint: another model means a rebuild,
 never a mix of vectors from two models.
@@ -14,6 +14,7 @@ never a mix of vectors from two models.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -150,41 +151,67 @@ class VectorSet:
 
 
 def vectors_path(generation: Path, lang: str) -> Path:
-    return generation / f"vectors-{lang}.npz"
+    return generation / f"vectors-{lang}.bin"
+
+
+# The file: 8 bytes little-endian length of a JSON header ({"slugs": [...], "dimensions": 512}), the header,
+# then the float32 rows. Plain bytes rather than numpy's zip container: an edit rewrites the file
+# (20 MB for 10,000 articles) in one write, without the zip's checksums, and a reader maps it in one read.
+_HEADER_LENGTH = 8
 
 
 def write_vectors(path: Path, slugs: Sequence[str], matrix: np.ndarray) -> None:
     """Write slugs and vectors as one file and swap it in: readers see the old set or the new one."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+    matrix = np.ascontiguousarray(matrix, dtype="<f4")
+    header = json.dumps({"slugs": list(slugs), "dimensions": DIMENSIONS}, separators=(",", ":")).encode("utf-8")
+    if matrix.shape != (len(slugs), DIMENSIONS):
+        raise ValueError(f"{len(slugs)} slugs but a matrix of shape {matrix.shape}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with open(tmp, "wb") as handle:
-        # Uncompressed: loading is a copy from the page cache, about 10 ms for 10,000 vectors.
-        np.savez(handle, slugs=np.array(list(slugs), dtype=str), vectors=np.asarray(matrix, dtype=np.float32))
+        handle.write(len(header).to_bytes(_HEADER_LENGTH, "little"))
+        handle.write(header)
+        handle.write(memoryview(matrix).cast("B"))
     os.replace(tmp, path)
 
 
 def read_vectors(path: Path) -> VectorSet | None:
     try:
-        with np.load(path, allow_pickle=False) as data:
-            slugs = tuple(str(s) for s in data["slugs"])
-            matrix = np.ascontiguousarray(data["vectors"], dtype=np.float32)
-    except (FileNotFoundError, KeyError, ValueError, OSError):
+        data = path.read_bytes()
+        length = int.from_bytes(data[:_HEADER_LENGTH], "little")
+        header = json.loads(data[_HEADER_LENGTH:_HEADER_LENGTH + length])
+        slugs = tuple(header["slugs"])
+        matrix = np.frombuffer(data, dtype="<f4", offset=_HEADER_LENGTH + length).reshape(len(slugs), DIMENSIONS)
+    except (FileNotFoundError, KeyError, ValueError, OSError, TypeError):
         return None
+    matrix = matrix.astype(np.float32, copy=False)
     matrix.setflags(write=False)
     return VectorSet(slugs, matrix)
 
 
 def updated_vectors(current: VectorSet | None, remove: Iterable[str], add: Sequence[Article]) -> tuple[list[str], np.ndarray]:
-    """The vector set after re-indexing some articles: only the changed ones are embedded again."""
-    drop = set(remove) | {a.slug for a in add}
-    if current is not None:
-        keep = [i for i, slug in enumerate(current.slugs) if slug not in drop]
-        slugs = [current.slugs[i] for i in keep]
-        matrix = current.matrix[keep]
-    else:
-        slugs, matrix = [], np.zeros((0, DIMENSIONS), dtype=np.float32)
-    if add:
-        slugs += [a.slug for a in add]
-        matrix = np.vstack([matrix, embed_articles(add)])
+    """The vector set after re-indexing some articles: only the changed ones are embedded again.
+
+    A changed article keeps its row (one copy of the matrix, the row overwritten); removed rows go in
+    one np.delete, new ones are appended: a single-article edit stays a few milliseconds on 10,000.
+    """
+    if current is None:
+        current = VectorSet((), np.zeros((0, DIMENSIONS), dtype=np.float32))
+    position = current.position
+    computed = embed_articles(add) if add else np.zeros((0, DIMENSIONS), dtype=np.float32)
+    changed = [(position[a.slug], row) for a, row in zip(add, computed) if a.slug in position]
+    appended = [(a.slug, row) for a, row in zip(add, computed) if a.slug not in position]
+    gone = sorted({position[slug] for slug in remove if slug in position})
+    matrix = np.array(current.matrix, dtype=np.float32)
+    for index, row in changed:
+        matrix[index] = row
+    slugs = list(current.slugs)
+    if gone:
+        matrix = np.delete(matrix, gone, axis=0)
+        dropped = set(gone)
+        slugs = [slug for index, slug in enumerate(slugs) if index not in dropped]
+    if appended:
+        slugs += [slug for slug, _ in appended]
+        matrix = np.concatenate([matrix, np.stack([row for _, row in appended])])
     return slugs, matrix
 
 

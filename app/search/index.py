@@ -35,7 +35,7 @@ from app.search.analysis import (SPELLING_PATTERN, WORD_PATTERN, analysis_versio
                                  spelling_analyzer)
 
 LANGUAGES = ("de", "en")
-SCHEMA_VERSION = "11"
+SCHEMA_VERSION = "12"
 # Field weights, applied at query time: a word in the title says more than one in the body.
 FIELD_BOOSTS = {"title": 1.5, "tags": 1.2, "summary": 1.2, "headings": 1.1, "body": 1.0}
 CONTENT_REPEATS = {"title": 3, "tags": 2, "summary": 2, "headings": 1}
