@@ -133,3 +133,31 @@ def test_stale_index_from_another_analysis_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setattr("app.search.index.SCHEMA_VERSION", "older")
     assert not store.is_current(tree.published)
     assert store.sync(tree.published).rebuilt
+
+
+def test_edits_leave_small_segments_that_a_merge_folds_together_without_changing_results(tmp_path):
+    import dataclasses
+
+    from whoosh import index as whoosh_index
+
+    tree = load_content(FIXTURE_CONTENT)
+    store = IndexStore(tmp_path)
+    store.rebuild(tree.published)
+    engine = SearchEngine(store)
+    articles = list(tree.published)
+    german = [i for i, a in enumerate(articles) if a.lang == "de"]
+    for n, i in enumerate(german[:5]):
+        articles[i] = dataclasses.replace(articles[i], summary=f"{articles[i].summary} Nachtrag {n}.",
+                                          content_hash=f"edit-{n}")
+        assert store.sync(articles).updated == 1
+
+    def segments():
+        return len(whoosh_index.open_dir(str(store.current_generation() / "de"))._segments())
+
+    before = segments()
+    found = [hit.slug for hit in engine.search("Paket Rücksendung Rechnung", limit=12).hits]
+    assert before > 2  # one segment per edit: the edit itself did not wait for a merge
+    assert store.merge_small_segments() == 1
+    assert segments() < before
+    assert [hit.slug for hit in engine.search("Paket Rücksendung Rechnung", limit=12).hits] == found
+    assert store.is_current(articles)

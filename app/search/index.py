@@ -307,7 +307,9 @@ class IndexStore:
                     writer.delete_by_term("slug", slug)
                 for article in changes:
                     writer.update_document(**article_document(article))
-                writer.commit()
+                # No merge here: folding the small segments of recent edits together costs 200-400 ms
+                # every few edits on 10,000 articles; merge_small_segments does it after the edit is served.
+                writer.commit(merge=False)
             except BaseException:
                 writer.cancel()
                 raise
@@ -333,6 +335,28 @@ class IndexStore:
         else:
             matrix = embeddings.embed_articles(articles)
         embeddings.write_vectors(embeddings.vectors_path(generation, lang), [a.slug for a in articles], matrix)
+
+    def merge_small_segments(self, timeout: float = 1.0) -> int:
+        """Fold the small segments that single-article edits leave into one (Whoosh's MERGE_SMALL), so
+        searches do not slow down as edits pile up; the largest segment is left alone. Whoosh commits the
+        merge atomically, so readers see the index before or after it. Returns how many languages had
+        segments to merge; 0 when another process holds the writer lock (it will merge next time)."""
+        merged = 0
+        try:
+            with self._lock().acquire(timeout=timeout):
+                generation = self.current_generation()
+                if generation is None:
+                    return 0
+                for lang in LANGUAGES:
+                    ix = whoosh_index.open_dir(str(generation / lang))
+                    if len(ix._segments()) <= 2:
+                        continue
+                    writer = ix.writer(timeout=_WRITER_TIMEOUT_SECONDS, compound=_COMPOUND_SEGMENTS)
+                    writer.commit(merge=True)
+                    merged += 1
+        except Timeout:
+            return 0
+        return merged
 
     def _remove_old_generations(self, keep: set[str]) -> None:
         # The generation before the new one stays: a reader that opened it a moment ago may still use it.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import current_app
 
@@ -23,6 +24,7 @@ class HelpSearch:
         self.library = library
         self.store = IndexStore(index_dir)
         self.engine = SearchEngine(self.store)
+        self._merging = threading.Lock()
         self.promotions = promotions
         self._names: tuple[ContentTree | None, frozenset[str]] = (None, frozenset())
         library.on_reload(self._keep_index_in_step)
@@ -37,6 +39,23 @@ class HelpSearch:
             return
         if report.changed:
             log.info("search index updated: %s", report)
+        if report.changed and not report.rebuilt:
+            self._merge_in_background()
+
+    def _merge_in_background(self) -> None:
+        """Merge the edit's small segments after the request that noticed the edit has been served."""
+        if not self._merging.acquire(blocking=False):
+            return  # one merge at a time per worker; the running one takes this edit's segment too
+
+        def merge():
+            try:
+                self.store.merge_small_segments()
+            except Exception:  # the index is still complete without the merge; the next edit retries
+                log.warning("merging the search index's small segments failed", exc_info=True)
+            finally:
+                self._merging.release()
+
+        threading.Thread(target=merge, name="search-segment-merge", daemon=True).start()
 
     def protected_names(self, tree: ContentTree) -> frozenset[str]:
         """The words typo repair must leave alone, computed once per loaded tree."""
