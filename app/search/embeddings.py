@@ -170,7 +170,7 @@ def write_vectors(path: Path, slugs: Sequence[str], matrix: np.ndarray) -> None:
     with open(tmp, "wb") as handle:
         handle.write(len(header).to_bytes(_HEADER_LENGTH, "little"))
         handle.write(header)
-        handle.write(memoryview(matrix).cast("B"))
+        handle.write(matrix.tobytes())
     os.replace(tmp, path)
 
 

@@ -46,6 +46,7 @@ EMBED_IN_BACKGROUND_FROM = 1000
 # (pickled, read back and merged): at 128 MB a 10,000-article build spilled about a third of its time.
 _BUILD_POOL_MB = 384
 _WRITER_TIMEOUT_SECONDS = 30.0
+_OPEN_ATTEMPTS = 5
 # Whoosh copies a compound segment's term file into memory whenever a reader opens it (tens of
 # milliseconds on 10,000 articles, paid by every re-index and by every search after one); separate
 # segment files are opened in place.
@@ -211,7 +212,15 @@ class IndexStore:
         generation = generation or self.current_generation()
         if generation is None:
             return None
-        return whoosh_index.open_dir(str(generation / lang))
+        # Whoosh reads the newest table of contents and then its files; a commit in between (an edit, or
+        # the background merge of edits' segments) may have replaced and removed them: read again.
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                return whoosh_index.open_dir(str(generation / lang))
+            except FileNotFoundError:
+                if attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
 
     def is_current(self, articles: Iterable[Article], manifest: dict | None = None) -> bool:
         return self._is_current(_article_hashes(articles), manifest or self.manifest())

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.articles.loader import ContentTree
+from app.database import log_outage, safe_rollback
 from app.extensions import db
 from app.search.analysis import fold, words
 from app.search.engine import SearchHit, SearchResult
@@ -62,10 +63,11 @@ class PromotionBook:
             if self._read_at is None or now - self._read_at >= self.ttl:
                 try:
                     self._pins = read_pins()
-                except SQLAlchemyError:
-                    # Search works while the database is away; the pins come back with it.
-                    log.warning("promoted results unreadable; searching without them", exc_info=True)
-                    db.session.rollback()
+                except SQLAlchemyError as exc:
+                    # Search works while the database is away (or not set up yet); the pins come back with it.
+                    # One line without a stack trace, as every optional database read logs it.
+                    log_outage(exc, "the promoted results")
+                    safe_rollback()
                 self._read_at = time.monotonic()
         return self._pins
 

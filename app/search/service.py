@@ -50,8 +50,8 @@ class HelpSearch:
         def merge():
             try:
                 self.store.merge_small_segments()
-            except Exception:  # the index is still complete without the merge; the next edit retries
-                log.warning("merging the search index's small segments failed", exc_info=True)
+            except Exception as exc:  # the index is still complete without the merge; the next edit retries
+                log.warning("merging the search index's small segments failed: %s", exc)
             finally:
                 self._merging.release()
 
