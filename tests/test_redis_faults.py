@@ -73,15 +73,22 @@ def test_the_site_keeps_serving_when_redis_is_stopped_or_hung(make_app, fixture_
     # The same requests on a twin app with in-memory limits: what the pages themselves cost on this
     # machine right now (a first request compiles templates), so that only Redis's share is measured.
     baseline = timed_run(make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI="memory://"))
-    limiter._storage_dead = False
     caplog.set_level(logging.INFO)
-    caplog.clear()
-    with_redis = timed_run(make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0"))
+
+    def run_against_redis():
+        limiter._storage_dead = False
+        caplog.clear()
+        times = timed_run(make_app(index_dir=fixture_index, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0"))
+        warnings = [record for record in caplog.records
+                    if record.levelno >= logging.WARNING and "storage" in record.getMessage().lower()]
+        assert len(warnings) == 1, [record.getMessage() for record in warnings]
+        return times
+
+    # Twice, each with a fresh app that has to find Redis dead again: a wait for Redis shows in both runs,
+    # a pause of the loaded test machine (seen: 2 s once, on a page that never touches Redis) in one at most.
+    with_redis = [min(first, second) for first, second in zip(run_against_redis(), run_against_redis())]
     for (_method, path, _body, _status), plain, elapsed in zip(requests, baseline, with_redis):
         assert elapsed - plain < 1.0, (path, elapsed, plain)
-    warnings = [record for record in caplog.records
-                if record.levelno >= logging.WARNING and "storage" in record.getMessage().lower()]
-    assert len(warnings) == 1, [record.getMessage() for record in warnings]
 
 
 def test_limits_still_apply_in_memory_while_redis_is_stopped(make_app, fixture_index, closed_port, fresh_limiter):
