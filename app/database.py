@@ -129,3 +129,21 @@ def optional_database_work(work: Callable[[], T], default: T, where: str) -> T:
         safe_rollback()
         log_outage(exc, where)
         return default
+
+
+def read_beside_the_request(statement) -> list:
+    """Rows of a read that must neither spoil nor wait for the request's transaction (polls, caches).
+
+    PostgreSQL: on a connection of its own. SQLite: on the session's connection (every SQLite transaction here
+    begins IMMEDIATE, so a second connection would wait for the request's own write lock), ending a transaction
+    the read began so that it never holds the write lock."""
+    from app.extensions import db
+
+    if db.engine.dialect.name == "sqlite":
+        ongoing = db.session().in_transaction()
+        rows = db.session.execute(statement).all()
+        if not ongoing:
+            db.session.rollback()
+        return rows
+    with db.engine.connect() as connection:
+        return connection.execute(statement).all()

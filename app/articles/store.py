@@ -23,6 +23,7 @@ from app.articles.loader import (NAMES_FILE, SLUG_PATTERN, SYNONYMS_FILE, TREE_F
                                  parse_names, parse_synonyms)
 from app.articles.models import ArticleRecord, ArticleRevision, ContentCategory, ContentFile, ContentState
 from app.core.errors import Conflict
+from app.database import read_beside_the_request
 from app.extensions import db
 from app.insights.models import utcnow
 
@@ -48,20 +49,10 @@ class RevisionConflict(Conflict):
 # --- the change counter ------------------------------------------------------------------------------------------
 
 def content_version() -> int | None:
-    """The change counter, or None while the articles are not in the database (the files are served).
-
-    PostgreSQL: read on a connection of its own, so that the poll can neither spoil nor wait for the request's
-    transaction. SQLite: on the session's connection (every SQLite transaction here begins IMMEDIATE, so a
-    second connection would wait for the request's own write lock)."""
-    query = select(ContentState.version).where(ContentState.id == _STATE_ID)
-    if db.engine.dialect.name == "sqlite":
-        ongoing = db.session().in_transaction()
-        version = db.session.scalar(query)
-        if not ongoing:
-            db.session.rollback()  # end the transaction the poll began: it must not hold the write lock
-        return version
-    with db.engine.connect() as connection:
-        return connection.scalar(query)
+    """The change counter, or None while the articles are not in the database (the files are served); read
+    beside the request's transaction, so the poll can neither spoil nor wait for it."""
+    rows = read_beside_the_request(select(ContentState.version).where(ContentState.id == _STATE_ID))
+    return rows[0][0] if rows else None
 
 
 def bump_version() -> None:

@@ -20,8 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.articles.loader import ContentTree
-from app.database import log_outage, safe_rollback
-from app.extensions import db
+from app.database import log_outage, read_beside_the_request, safe_rollback
 from app.search.analysis import fold, words
 from app.search.engine import SearchHit, SearchResult
 from app.search.models import SearchPromotion
@@ -73,19 +72,10 @@ class PromotionBook:
 
 
 def read_pins() -> dict[tuple[str, str], tuple[str, ...]]:
-    """Every pin in order. Read as the article store's change counter is (app/articles/store.py content_version):
-    PostgreSQL on a connection of its own, SQLite on the session's, ending a transaction the read began, so a search
-    never holds SQLite's write lock."""
+    """Every pin in order, read beside the request's transaction (as the article store's change counter is)."""
     query = (select(SearchPromotion.lang, SearchPromotion.query_key, SearchPromotion.slug)
              .order_by(SearchPromotion.lang, SearchPromotion.query_key, SearchPromotion.position, SearchPromotion.id))
-    if db.engine.dialect.name == "sqlite":
-        ongoing = db.session().in_transaction()
-        rows = db.session.execute(query).all()
-        if not ongoing:
-            db.session.rollback()
-    else:
-        with db.engine.connect() as connection:
-            rows = connection.execute(query).all()
+    rows = read_beside_the_request(query)
     pins: dict[tuple[str, str], list[str]] = {}
     for lang, key, slug in rows:
         pins.setdefault((lang, key), []).append(slug)
