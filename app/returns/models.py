@@ -47,6 +47,8 @@ class ReturnRequest(db.Model):
     status = db.Column(db.String(20), nullable=False, default="registered")
     resolution = db.Column(db.String(10), nullable=False)
     carrier = db.Column(db.String(20), nullable=True)
+    # The carrier's shipment number once a carrier API issued the label (app.carriers); None for our own label.
+    tracking_number = db.Column(db.String(40), nullable=True, unique=True, index=True)
     returnless = db.Column(db.Boolean, nullable=False, default=False)
     refund_cents = db.Column(db.Integer, nullable=False, default=0)
     complaint_case_id = db.Column(db.Integer, db.ForeignKey("support_case.id"), nullable=True)

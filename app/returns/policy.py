@@ -1,11 +1,11 @@
 """The returns policy from one TOML file: window, non-returnable categories, carriers, goodwill rules."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StringConstraints, ValidationError, field_validator
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, ValidationError, field_validator
 
 from app.config import ConfigError
 from app.core.config_files import ConfigSection, config_problem, describe, read_config, says
@@ -28,6 +28,9 @@ class ReturnCarrier:
     name: str
     drop_off_texts: dict[str, str]
     paperless: bool
+    # Adapter names (app.carriers.registry): "own" = the help center's own label, "webhook" = scans by webhook only.
+    label_adapter: str = "own"
+    tracking_adapter: str = "webhook"
 
     @property
     def drop_off(self) -> str:
@@ -50,6 +53,8 @@ class ReturnsPolicy:
     complaint_min_cents: int
     complaint_reasons: tuple[str, ...]
     source: str = ""
+    # Carriers of outgoing shipments that are not return carriers: carrier code -> tracking adapter name.
+    tracking_adapters: dict[str, str] = field(default_factory=dict)
 
 
 # --- the file ---------------------------------------------------------------------------------
@@ -70,11 +75,35 @@ class AddressSpec(ConfigSection):
     country: Text = "DE"
 
 
+def _known_label_adapter(name: str) -> str:
+    from app.carriers.registry import label_adapter_names
+
+    if name not in label_adapter_names():
+        raise config_problem(f"unknown label adapter {name!r}; known: {', '.join(label_adapter_names())}")
+    return name
+
+
+def _known_tracking_adapter(name: str) -> str:
+    from app.carriers.registry import tracking_adapter_names
+
+    if name not in tracking_adapter_names():
+        raise config_problem(f"unknown tracking adapter {name!r}; known: {', '.join(tracking_adapter_names())}")
+    return name
+
+
+LabelAdapterName = Annotated[str, AfterValidator(_known_label_adapter)]
+TrackingAdapterName = Annotated[str, AfterValidator(_known_tracking_adapter)]
+
+
 class CarrierSpec(ConfigSection):
     name: Text
     drop_off: Text
     drop_off_en: Text | None = None
     paperless: StrictBool = False
+    # Who issues the label: "own" (drawn here, the fallback) or a carrier API adapter such as "dhl_returns".
+    label: LabelAdapterName = "own"
+    # Where this carrier's scans come from: "webhook" (pushed to us) or a polling adapter such as "dhl".
+    tracking: TrackingAdapterName = "webhook"
 
 
 class ReturnlessSpec(ConfigSection):
@@ -107,6 +136,8 @@ class PolicyFile(ConfigSection):
     carriers: dict[str, CarrierSpec] = Field(min_length=1)
     returnless: ReturnlessSpec = ReturnlessSpec()
     complaints: ComplaintsSpec = ComplaintsSpec()
+    # Tracking of outgoing shipments by carriers customers do not return with: `[tracking] dpd = "webhook"`.
+    tracking: dict[str, TrackingAdapterName] = {}
 
     @field_validator("non_returnable")
     @classmethod
@@ -132,7 +163,8 @@ def _drop_off_texts(carrier: CarrierSpec) -> dict[str, str]:
 
 def _policy(spec: PolicyFile, source: str) -> ReturnsPolicy:
     address = spec.return_address
-    carriers = {code: ReturnCarrier(code, c.name, _drop_off_texts(c), c.paperless) for code, c in spec.carriers.items()}
+    carriers = {code: ReturnCarrier(code, c.name, _drop_off_texts(c), c.paperless, label_adapter=c.label,
+                                    tracking_adapter=c.tracking) for code, c in spec.carriers.items()}
     returnless, complaints = spec.returnless, spec.complaints
     return ReturnsPolicy(
         window_days=spec.window_days,
@@ -144,6 +176,7 @@ def _policy(spec: PolicyFile, source: str) -> ReturnsPolicy:
         good_standing_min_orders=returnless.good_standing_min_orders,
         good_standing_max_return_rate=float(returnless.good_standing_max_return_rate),
         complaint_min_cents=_cents(complaints.min_value), complaint_reasons=tuple(complaints.reasons), source=source,
+        tracking_adapters=dict(spec.tracking),
     )
 
 

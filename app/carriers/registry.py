@@ -1,0 +1,81 @@
+"""Which adapter serves which carrier: names from the returns policy file, settings from the environment.
+
+An adapter module registers a factory under a name; the factory receives the app's config (where its
+HELPCENTER_<CARRIER>_* settings are) and returns the adapter, or raises ConfigError naming the missing setting."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from flask import current_app
+
+from app.carriers.base import ReturnLabels, TrackingFeed
+from app.config import ConfigError
+
+# "own": the help center draws the label itself (no carrier API); "webhook": scans arrive only by webhook.
+OWN_LABEL = "own"
+WEBHOOK_ONLY = "webhook"
+
+LabelFactory = Callable[[Mapping], ReturnLabels]
+TrackingFactory = Callable[[Mapping], TrackingFeed]
+
+_LABEL_FACTORIES: dict[str, LabelFactory] = {}
+_TRACKING_FACTORIES: dict[str, TrackingFactory] = {}
+
+
+def register_labels(name: str, factory: LabelFactory) -> None:
+    _LABEL_FACTORIES[name] = factory
+
+
+def register_tracking(name: str, factory: TrackingFactory) -> None:
+    _TRACKING_FACTORIES[name] = factory
+
+
+def _load_adapters() -> None:
+    """Import the adapter modules so that they register themselves (kept here: one list of what exists)."""
+    # Adapter modules are added here, e.g. `from app.carriers import dhl_returns  # noqa: F401`.
+
+
+def label_adapter_names() -> tuple[str, ...]:
+    _load_adapters()
+    return (OWN_LABEL, *sorted(_LABEL_FACTORIES))
+
+
+def tracking_adapter_names() -> tuple[str, ...]:
+    _load_adapters()
+    return (WEBHOOK_ONLY, *sorted(_TRACKING_FACTORIES))
+
+
+def build_label_adapter(name: str, config: Mapping) -> ReturnLabels | None:
+    """The adapter called `name`, or None for the help center's own label."""
+    _load_adapters()
+    if name == OWN_LABEL:
+        return None
+    if name not in _LABEL_FACTORIES:
+        raise ConfigError(f"unknown label adapter {name!r}; known: {', '.join(label_adapter_names())}")
+    return _LABEL_FACTORIES[name](config)
+
+
+def build_tracking_adapter(name: str, config: Mapping) -> TrackingFeed | None:
+    _load_adapters()
+    if name == WEBHOOK_ONLY:
+        return None
+    if name not in _TRACKING_FACTORIES:
+        raise ConfigError(f"unknown tracking adapter {name!r}; known: {', '.join(tracking_adapter_names())}")
+    return _TRACKING_FACTORIES[name](config)
+
+
+def label_adapter_for(carrier_code: str) -> ReturnLabels | None:
+    """The label adapter the policy file chose for this carrier (None: our own label)."""
+    policy = current_app.extensions["helpcenter.returns_policy"]
+    carrier = policy.carriers.get(carrier_code)
+    if carrier is None:
+        return None
+    return build_label_adapter(carrier.label_adapter, current_app.config)
+
+
+def tracking_adapter_for(carrier_code: str) -> TrackingFeed | None:
+    """The tracking adapter for a carrier of outgoing shipments or returns (None: webhook only)."""
+    policy = current_app.extensions["helpcenter.returns_policy"]
+    carrier = policy.carriers.get(carrier_code)
+    name = carrier.tracking_adapter if carrier else policy.tracking_adapters.get(carrier_code, WEBHOOK_ONLY)
+    return build_tracking_adapter(name, current_app.config)
