@@ -40,7 +40,7 @@ CUSTOMER_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_querie
 HEADER = ["kind", "lang", "query", "expected_slug"]
 HEADER_LINE = "\t".join(HEADER)
 KINDS = ["colloquial", "typo", "umlaut", "compound", "synonym", "question", "english",
-         "paraphrase", "problem", "chat"]
+         "paraphrase", "problem", "chat", "short"]
 LANGUAGES = ("de", "en")
 TOP_K = 10
 EXIT_BAD_QUERIES = 2
