@@ -4,9 +4,10 @@ Run from the repository root:
 
     .venv/bin/python bench/search_quality.py [--content DIR] [--verbose] [--markdown] [--whoosh]
 
-Two query sets, each row a query a customer might type, labelled with the one article that
+Three query sets, each row a query a customer might type, labelled with the one article that
 answers it best: bench/search_quality_queries.tsv (the old set, the one the ranking was tuned
-on) and, when present, bench/search_quality_queries_customers.tsv (written from the customers'
+on), bench/search_quality_queries_blind2.tsv (a second blind set, never tuned on) and, when present,
+bench/search_quality_queries_customers.tsv (written from the customers'
 side before looking at any result; the fusion weight was then chosen on the old set and the even lines of
 this set, so its odd lines are the held-out half, reported on their own). An English row may name the German article:
 the English article whose front matter says `translation: <that slug>` is then the answer.
@@ -37,6 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries.tsv"
 CUSTOMER_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_customers.tsv"
+# A second blind set, written by someone who never saw a search result nor the other sets; nothing was
+# chosen on it: it measures what a change does to queries nobody tuned for.
+BLIND_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind2.tsv"
 HEADER = ["kind", "lang", "query", "expected_slug"]
 HEADER_LINE = "\t".join(HEADER)
 KINDS = ["colloquial", "typo", "umlaut", "compound", "synonym", "question", "english",
@@ -302,6 +306,7 @@ def print_misses(label: str, outcomes) -> None:
 # The fusion weights (LEXICAL_WEIGHT, RRF_K in app/search/engine.py) were chosen on the old set and the even
 # lines of the customers' set; its odd lines were never looked at while choosing: they are the held-out half.
 CUSTOMERS_LABEL = "customers' set (weights chosen on its even lines; odd lines held out)"
+BLIND_LABEL = "blind set 2 (never tuned on)"
 
 
 def print_halves(outcomes: dict, markdown: bool) -> None:
@@ -327,6 +332,9 @@ def query_sets(args) -> list[tuple[str, Path]]:
         sets.append((CUSTOMERS_LABEL, customers))
     else:
         print(f"note: {customers} does not exist yet; only the old set is measured", file=sys.stderr)
+    blind = Path(args.blind)
+    if blind.is_file():
+        sets.append((BLIND_LABEL, blind))
     return sets
 
 
@@ -335,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--content", default=str(ROOT / "content"), help="content directory (default: content/)")
     parser.add_argument("--queries", action="append", help=argparse.SUPPRESS)
     parser.add_argument("--customers", default=str(CUSTOMER_QUERIES_FILE), help="the customers' query set")
+    parser.add_argument("--blind", default=str(BLIND_QUERIES_FILE), help="the second blind set, never tuned on")
     parser.add_argument("--verbose", action="store_true", help="print every miss with the top 3 returned")
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown (for the README)")
     parser.add_argument("--whoosh", action="store_true", help="add out-of-the-box Whoosh as a third column")

@@ -259,6 +259,7 @@ def test_harness_reports_both_sets_and_handles_a_missing_customers_file(tmp_path
                    encoding="utf-8")
     monkeypatch.setattr(search_quality, "QUERIES_FILE", old)
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(tmp_path / "none.tsv"),
+                                  "--blind", str(tmp_path / "none.tsv"),
                                   "--markdown"])
     out, err = capsys.readouterr()
     assert status == 0
@@ -267,7 +268,24 @@ def test_harness_reports_both_sets_and_handles_a_missing_customers_file(tmp_path
     customers = tmp_path / "customers.tsv"
     customers.write_text("kind\tlang\tquery\texpected_slug\nproblem\ten\tmoney back please\terstattung\n",
                          encoding="utf-8")
-    status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(customers)])
+    status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(customers),
+                                  "--blind", str(tmp_path / "none.tsv")])
     out, err = capsys.readouterr()
     assert status == 0
     assert "customers' set" in out and "has no English version yet" in err
+
+
+def test_harness_reports_the_blind_set_on_its_own(tmp_path, capsys, monkeypatch):
+    old = tmp_path / "old.tsv"
+    old.write_text("kind\tlang\tquery\texpected_slug\ncompound\tde\tRücksendeetikett\tetikett-drucken\n",
+                   encoding="utf-8")
+    monkeypatch.setattr(search_quality, "QUERIES_FILE", old)
+    blind = tmp_path / "blind.tsv"
+    blind.write_text("kind\tlang\tquery\texpected_slug\nshort\tde\tetikett ausdrucken\tetikett-drucken\n",
+                     encoding="utf-8")
+    status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(tmp_path / "none.tsv"),
+                                  "--blind", str(blind)])
+    out, _ = capsys.readouterr()
+    assert status == 0
+    assert "blind set 2 (never tuned on): blind.tsv, 1 queries" in out
+    assert "de short" in out

@@ -66,6 +66,9 @@ class Article:
     content_hash: str
     # An English article names the German article it renders for English customers (its `translation`).
     translation: str | None = None
+    # How customers ask for this answer in their own words ("geld noch nicht da", "jacke zu eng"):
+    # searched like tags and compared by meaning, never shown on the page.
+    questions: tuple[str, ...] = ()
 
     @property
     def published(self) -> bool:
@@ -137,6 +140,26 @@ def _as_str_list(value, name: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise _ArticleError(f"'{name}' must be a list of words")
     return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+MAX_QUESTIONS = 30
+MAX_QUESTION_LENGTH = 200
+
+
+def _as_text_list(value, name: str) -> tuple[str, ...]:
+    """A list of short texts (customers' questions): at most MAX_QUESTIONS of MAX_QUESTION_LENGTH characters."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _ArticleError(f"'{name}' must be a list of texts")
+    texts = tuple(dict.fromkeys(" ".join(v.split()) for v in value if v.strip()))
+    if len(texts) > MAX_QUESTIONS:
+        raise _ArticleError(f"'{name}' may hold at most {MAX_QUESTIONS} entries, got {len(texts)}")
+    if any(len(t) > MAX_QUESTION_LENGTH for t in texts):
+        raise _ArticleError(f"each entry of '{name}' may be at most {MAX_QUESTION_LENGTH} characters")
+    return texts
 
 
 def _read_front_matter(path: Path):
@@ -221,6 +244,7 @@ def parse_article_source(text: str, slug: str, category: str, default_lang: str,
         path=path,
         content_hash=hashlib.sha256(raw).hexdigest(),
         translation=translation,
+        questions=_as_text_list(meta.get("questions"), "questions"),
     )
 
 

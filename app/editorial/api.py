@@ -59,7 +59,8 @@ def _article_json(slug: str, status: int = 200):
     article = editorial.load_article(slug, current_app.config["HELPCENTER_DEFAULT_LANG"], _library())
     body = ArticleOut(
         slug=article.slug, category=article.category, lang=article.lang, translation=article.translation,
-        title=article.title, summary=article.summary, tags=list(article.tags), order=article.order, related=list(article.related),
+        title=article.title, summary=article.summary, tags=list(article.tags), questions=list(article.questions),
+        order=article.order, related=list(article.related),
         body=article.body, status=article.state, revision=article.revision,
         published_revision=article.published_revision, review_revision=article.review_revision,
         updated_at=_iso(article.updated_at) or "", updated_by=article.updated_by,

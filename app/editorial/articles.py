@@ -53,6 +53,7 @@ class EditorArticle:
     title: str
     summary: str
     tags: tuple[str, ...]
+    questions: tuple[str, ...]
     order: int | None
     related: tuple[str, ...]
     body: str
@@ -87,6 +88,7 @@ def fields_of(source: str) -> dict:
 
     order = meta.get("order")
     return {"title": str(meta.get("title") or ""), "summary": str(meta.get("summary") or ""), "tags": words("tags"),
+            "questions": words("questions"),
             "lang": str(meta.get("lang") or ""), "order": order if isinstance(order, int) else None,
             "related": words("related"), "body": post.content,
             "translation": str(meta["translation"]) if meta.get("translation") else None}
@@ -202,6 +204,10 @@ def compose(data: ArticleInput, previous_source: str | None, default_lang: str, 
                  "lang": data.lang or meta.get("lang") or default_lang, "order": data.order,
                  "status": data.status, "updated": today, "related": list(data.related),
                  "translation": data.translation})
+    if data.questions is not None:
+        meta["questions"] = list(data.questions)
+    if not meta.get("questions"):
+        meta.pop("questions", None)
     return store.compose_source(meta, data.body)
 
 

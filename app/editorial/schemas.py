@@ -12,6 +12,7 @@ from app.articles.loader import SLUG_PATTERN
 from app.core.schemas import Line, OptionalBlank, Paragraphs, Schema
 
 MAX_TAGS = 30
+MAX_QUESTIONS = 30
 MAX_RELATED = 20
 MAX_BODY = 100_000
 
@@ -32,6 +33,15 @@ def _comma_list(value):
     return value
 
 
+def _line_list(value):
+    # The form sends one question per line; the API a JSON list.
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [line.strip() for item in value for line in item.splitlines() if line.strip()]
+    return value
+
+
 def _drop_blank(value):
     if isinstance(value, list):
         return [item for item in value if not (isinstance(item, str) and not item.strip())]
@@ -49,6 +59,10 @@ class ArticleInput(Schema):
     summary: Line(500, min_length=1) = Field(description="One or two sentences under the headline and in results")
     tags: Annotated[list[Line(60, min_length=1)], BeforeValidator(_comma_list), BeforeValidator(_drop_blank),
                     Field(max_length=MAX_TAGS)] = Field([], description="Words customers search with")
+    questions: Annotated[list[Line(200, min_length=1)] | None, BeforeValidator(_line_list),
+                         BeforeValidator(_drop_blank), Field(max_length=MAX_QUESTIONS)] = Field(
+        None, description="How customers ask for this answer in their own words (searched, never shown); "
+                          "absent: the saved ones are kept")
     lang: Annotated[Literal["de", "en"] | None, OptionalBlank] = Field(
         None, description="Language of the article (default: the help center's)")
     translation: Annotated[Slug | None, OptionalBlank] = Field(
@@ -109,6 +123,7 @@ class ArticleOut(Schema):
     title: str
     summary: str
     tags: list[str]
+    questions: list[str]
     order: int | None
     related: list[str]
     body: str

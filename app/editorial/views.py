@@ -93,9 +93,11 @@ def article_list():
 
 def _values_of(article: editorial.EditorArticle | None, prefill_title: str = "") -> dict:
     if article is None:
-        return {"title": prefill_title, "summary": "", "tags": "", "category": "", "order": "", "related": [],
+        return {"title": prefill_title, "summary": "", "tags": "", "questions": "", "category": "", "order": "",
+                "related": [],
                 "lang": current_app.config["HELPCENTER_DEFAULT_LANG"], "slug": "", "body": "", "translation": ""}
-    return {"title": article.title, "summary": article.summary, "tags": ", ".join(article.tags), "lang": article.lang,
+    return {"title": article.title, "summary": article.summary, "tags": ", ".join(article.tags),
+            "questions": "\n".join(article.questions), "lang": article.lang,
             "category": article.category, "order": "" if article.order is None else article.order,
             "related": list(article.related), "slug": article.slug, "body": article.body,
             "translation": article.translation or ""}
@@ -104,6 +106,7 @@ def _values_of(article: editorial.EditorArticle | None, prefill_title: str = "")
 def _posted_values() -> dict:
     form = request.form
     return {"title": form.get("title", ""), "summary": form.get("summary", ""), "tags": form.get("tags", ""),
+            "questions": form.get("questions", ""),
             "lang": form.get("lang", ""), "category": form.get("category", ""), "order": form.get("order", ""),
             "related": form.getlist("related"), "slug": form.get("slug", ""), "body": form.get("body", ""),
             "translation": form.get("translation", "")}

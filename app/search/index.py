@@ -35,10 +35,11 @@ from app.search.analysis import (SPELLING_PATTERN, WORD_PATTERN, analysis_versio
                                  spelling_analyzer)
 
 LANGUAGES = ("de", "en")
-SCHEMA_VERSION = "12"
+SCHEMA_VERSION = "13"
 # Field weights, applied at query time: a word in the title says more than one in the body.
-FIELD_BOOSTS = {"title": 1.5, "tags": 1.2, "summary": 1.2, "headings": 1.1, "body": 1.0}
-CONTENT_REPEATS = {"title": 3, "tags": 2, "summary": 2, "headings": 1}
+# questions: how customers ask for the article (front matter), in their words.
+FIELD_BOOSTS = {"title": 1.5, "tags": 1.2, "summary": 1.2, "headings": 1.1, "questions": 1.0, "body": 1.0}
+CONTENT_REPEATS = {"title": 3, "tags": 2, "summary": 2, "headings": 1, "questions": 1}
 PER_FIELD_UP_TO = 2000
 # From this many articles a full build embeds them in a second process (starting it costs ~3 s).
 EMBED_IN_BACKGROUND_FROM = 1000
@@ -107,6 +108,7 @@ def build_schema(lang: str, per_field: bool = True) -> Schema:
         tags=text(stored=False),
         summary=text(stored=True),
         headings=text(stored=False),
+        questions=text(stored=False),
         body=text(stored=True),
         content=CountedText(lang),
         spell=CountedText(None),
@@ -121,13 +123,15 @@ def weighted_content(article: Article) -> str:
     repetition into a field weight."""
     parts = [article.title] * CONTENT_REPEATS["title"] + [" ".join(article.tags)] * CONTENT_REPEATS["tags"]
     parts += [article.summary] * CONTENT_REPEATS["summary"] + [" ".join(article.headings)] * CONTENT_REPEATS["headings"]
+    parts += ["\n".join(article.questions)] * CONTENT_REPEATS["questions"]
     parts.append(article.text)
     return "\n".join(parts)
 
 
 def indexed_terms(article: Article) -> str:
     """Every term the article is indexed under, for re-ranking by how much of a query it covers."""
-    text = " ".join((article.title, " ".join(article.tags), article.summary, " ".join(article.headings), article.text))
+    text = " ".join((article.title, " ".join(article.tags), article.summary, " ".join(article.headings),
+                     " ".join(article.questions), article.text))
     return " ".join(sorted({term for word in set(WORD_PATTERN.findall(text)) for term in index_terms(word, article.lang)}))
 
 
@@ -140,6 +144,7 @@ def article_document(article: Article) -> dict:
         "tags": " ".join(article.tags),
         "summary": article.summary,
         "headings": "\n".join(article.headings),
+        "questions": "\n".join(article.questions),
         "body": article.text,
         "spell": " ".join((article.title, article.summary, " ".join(article.tags), article.text)),
         "content": weighted_content(article),
