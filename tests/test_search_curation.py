@@ -418,3 +418,38 @@ def test_search_works_while_the_pins_cannot_be_read(editorial, monkeypatch):
     monkeypatch.setattr(promotions, "read_pins", broken)
     response = editorial.test_client().get("/api/search?q=PayPal")
     assert response.status_code == 200 and response.get_json()["results"][0]["slug"] == "paypal"
+
+
+def test_a_proposal_taken_as_a_customers_question_finds_the_article_by_those_words(editorial):
+    add_searches(editorial, [("Zaster futsch", 0, "v1", "erstattung", None, 3),
+                             ("zaster futsch", 0, "v2", "erstattung", None, 2),
+                             ("Moos weg", 0, "v3", "paypal", None, 3), ("Moos weg", 0, "v4", "paypal", None, 2)])
+    client = signed_in(editorial)
+    assert "Als Kundenfrage übernehmen" in text(client.get("/redaktion/vorschlaege"))
+    customer = editorial.test_client()
+    assert all(r["slug"] != "erstattung" for r in customer.get("/api/search?q=Zaster+futsch&log=0").get_json()["results"])
+    taken = post_form(client, "/redaktion/vorschlaege/als-frage", {"query": "zaster futsch", "lang": "de",
+                                                                   "slug": "erstattung"}, page="/redaktion/vorschlaege")
+    assert taken.status_code == 303
+    shown = text(client.get("/redaktion/vorschlaege"))
+    assert "ist jetzt eine Kundenfrage von" in shown and 'data-proposal="zaster futsch"' not in shown
+    # Live at once: the article is found by the customers' words, and the editor shows the question.
+    assert customer.get("/api/search?q=Zaster+futsch&log=0").get_json()["results"][0]["slug"] == "erstattung"
+    assert "zaster futsch</textarea>" in text(client.get("/redaktion/artikel/erstattung"))
+    with editorial.app_context():
+        assert db.session.scalar(select(SynonymProposalDecision.decision)) == "accepted"
+        actions = [e.action for e in db.session.scalars(select(AuditEvent))]
+        assert "article.save" in actions and "search.proposal_accept" in actions
+
+    # An article with an unpublished newer version is not published behind its editor's back.
+    editor = editorial.test_client()
+    login(editor, *SECOND_EDITOR)
+    base = re.search(r'name="base_revision" value="(\d+)"', text(editor.get("/redaktion/artikel/paypal"))).group(1)
+    fields = {"title": "PayPal", "summary": "Mit PayPal zahlen.",
+              "tags": "PayPal", "category": "zahlung", "lang": "de", "order": "", "body": "Entwurf von Ole.",
+              "base_revision": base, "action": "save"}
+    assert post_form(editor, "/redaktion/artikel/paypal", fields).status_code == 303
+    refused = post_form(client, "/redaktion/vorschlaege/als-frage", {"query": "Moos weg", "lang": "de",
+                                                                     "slug": "paypal"}, page="/redaktion/vorschlaege")
+    assert refused.status_code == 422 and "noch nicht veröffentlichte Fassung" in text(refused)
+    assert 'data-proposal="moos weg"' in text(refused)

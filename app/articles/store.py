@@ -29,7 +29,7 @@ from app.insights.models import utcnow
 
 _STATE_ID = 1
 # Front matter keys in the order editors find them in a file written by the help center.
-FRONT_MATTER_ORDER = ("title", "summary", "tags", "lang", "translation", "category", "order", "status", "updated", "related")
+FRONT_MATTER_ORDER = ("title", "summary", "tags", "questions", "lang", "translation", "category", "order", "status", "updated", "related")
 
 
 class RevisionConflict(Conflict):

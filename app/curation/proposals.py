@@ -5,6 +5,8 @@ A pair is proposed when at least `min_visits` different visits made it (one pers
 last `days`. Queries are grouped as promoted results match them (folded words, any order). Nothing personal is
 read: the logged query is already masked, and a query with a masked part ("[Nummer]") is never proposed.
 
+"Als Kundenfrage übernehmen" adds the customers' words to the article's questions (front matter `questions`):
+a new version of the article, published as any change is (or waiting for review), found by words and meaning.
 "Übernehmen" makes the customers' words a synonym of the article's main search word: the query joins the synonym
 group of that word (or the group the query is in takes the word, or both start a new group), so every article
 about it is found, not only this one. The main search word is the article's first tag unless the editor picks
@@ -26,7 +28,11 @@ from app.audit.trail import record
 from app.core.errors import InvalidInput, NotFound
 from app.curation.files import describe
 from app.curation.pins import pin
-from app.editorial.articles import Settings, ensure_articles_in_database
+import frontmatter
+
+from app.articles import store
+from app.articles.loader import MAX_QUESTIONS
+from app.editorial.articles import Settings, ensure_articles_in_database, publish, writable_row
 from app.extensions import db
 from app.insights.models import SearchLog, utcnow
 from app.search.analysis import words
@@ -150,6 +156,35 @@ def pin_instead(library, lang: str, query: str, slug: str, user) -> Proposal:
     _decide(proposal, "accepted", user)
     record("search.proposal_accept", "search", proposal.query, f"{lang}: {slug} (pin)")
     return proposal
+
+
+def add_as_question(library, lang: str, query: str, slug: str, user, settings: Settings) -> tuple[Proposal, bool]:
+    """Add the query to the article's questions as a new version, published like any change (with review on, it
+    waits for a second editor: the bool says whether it is live now). InvalidInput when the article has an
+    unpublished newer version (the editor's draft is not published behind their back) or is full."""
+    proposal = _find(library, lang, query, slug)
+    row = writable_row(slug, settings)
+    if row.state != "published" or row.published_revision != row.revision or row.review_revision:
+        raise InvalidInput({"query": _("„%(title)s“ hat eine noch nicht veröffentlichte Fassung. Bitte fügen Sie die "
+                                       "Frage im Editor hinzu.", title=proposal.title)})
+    post = frontmatter.loads(store.revision_source(row))
+    questions = [str(q) for q in (post.metadata.get("questions") or [])]
+    wording = " ".join(proposal.query.split())
+    if normalise_query(wording) not in {normalise_query(q) for q in questions}:
+        if len(questions) >= MAX_QUESTIONS:
+            raise InvalidInput({"query": _("„%(title)s“ hat schon %(n)s Kundenfragen. Bitte kürzen Sie die Liste im "
+                                           "Editor.", title=proposal.title, n=MAX_QUESTIONS)})
+        post.metadata["questions"] = [*questions, wording]
+        row = store.save_article(slug, store.compose_source(dict(post.metadata), post.content), category=row.category,
+                                 base_revision=row.revision, default_lang=settings.default_lang, author_id=user.id,
+                                 note=_("Kundenfrage aus der Suche: „%(query)s“", query=wording)[:200])
+        record("article.save", "article", slug, f"Version {row.revision}")
+        live = publish(row, user, settings)
+    else:
+        live = True
+    _decide(proposal, "accepted", user)
+    record("search.proposal_accept", "search", proposal.query, f"{lang}: {slug} (question)")
+    return proposal, live
 
 
 def accept(library, lang: str, query: str, slug: str, term: str | None, user, settings: Settings) -> str:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.articles.loader import SYNONYMS_FILE
+from app.articles.store import RevisionConflict
 from app.articles.tree_files import NAMES_FILE, TreeFileConflict, file_problems, read_tree_file
 from app.core.errors import InvalidInput, NotFound
 from app.core.forms import FORM_ERROR_STATUS, parse_form_input
@@ -186,6 +187,31 @@ def accept_proposal():
     db.session.commit()
     _file_changed()
     flash(_("Übernommen. Synonymgruppe: %(group)s", group=group), "success")
+    return redirect(url_for("curation.proposals"), 303)
+
+
+@bp.post("/vorschlaege/als-frage")
+def question_proposal():
+    """The query becomes one of the article's customers' questions (a new version of the article)."""
+    try:
+        data = parse_form_input(ProposalInput)
+        proposal, live = proposal_rules.add_as_question(_library(), data.lang, data.query, data.slug, current_user,
+                                                        _settings())
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _proposals_page(errors=exc.errors, status=FORM_ERROR_STATUS)
+    except RevisionConflict:
+        db.session.rollback()
+        flash(_("Der Artikel wurde gerade geändert. Bitte versuchen Sie es noch einmal."), "error")
+        return redirect(url_for("curation.proposals"), 303)
+    db.session.commit()
+    _file_changed()
+    if live:
+        flash(_("Übernommen: „%(query)s“ ist jetzt eine Kundenfrage von „%(title)s“.", query=proposal.query,
+                title=proposal.title), "success")
+    else:
+        flash(_("Übernommen: Die neue Fassung von „%(title)s“ wartet auf die Freigabe durch eine zweite Person der "
+                "Redaktion.", title=proposal.title), "success")
     return redirect(url_for("curation.proposals"), 303)
 
 
