@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_domain_services(app: Flask) -> None:
     from app.articles.library import ArticleLibrary
+    from app.carriers.registry import check_tracking_adapters
     from app.cases.routing import load_routing
     from app.config import ConfigError
     from app.privacy.retention import apply_phone_override
@@ -82,6 +83,7 @@ def register_domain_services(app: Flask) -> None:
     routing = load_routing(app.config["HELPCENTER_ROUTING_FILE"] or None)
     app.extensions["helpcenter.routing"] = apply_phone_override(routing, app.config)
     app.extensions["helpcenter.returns_policy"] = load_policy(app.config["HELPCENTER_RETURNS_POLICY_FILE"] or None)
+    check_tracking_adapters(app.extensions["helpcenter.returns_policy"], app.config)
     if app.config["HELPCENTER_RETURNS_WEBHOOK_URL"] and not app.config["HELPCENTER_RETURNS_WEBHOOK_SECRET"]:
         raise ConfigError("HELPCENTER_RETURNS_WEBHOOK_SECRET must be set when HELPCENTER_RETURNS_WEBHOOK_URL is")
 
@@ -159,6 +161,7 @@ def register_cli(app: Flask) -> None:
     from app.outbox.cli import outbox_cli
     from app.privacy.cli import privacy_cli
     from app.shop.cli import demo_cli, shop_cli
+    from app.tracking.cli import tracking_cli
 
     app.cli.add_command(shop_cli)
     app.cli.add_command(demo_cli)
@@ -170,6 +173,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(tracking_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

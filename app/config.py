@@ -212,6 +212,30 @@ def _declared_workers(env) -> int:
     return _env_int(env, "WEB_CONCURRENCY", 1)
 
 
+def _tracking_settings(env) -> dict:
+    """Live tracking from the carriers: DHL's Shipment Tracking – Unified API (polled) and AfterShip (webhook)."""
+    settings = {
+        "HELPCENTER_DHL_TRACKING_BASE_URL": (env.get("HELPCENTER_DHL_TRACKING_BASE_URL", "").strip().rstrip("/")
+                                             or "https://api-eu.dhl.com"),
+        "HELPCENTER_DHL_TRACKING_API_KEY": env.get("HELPCENTER_DHL_TRACKING_API_KEY", "").strip(),
+        # DHL's documented limits of the key's service level (starter: 250 calls a day, 1 call a second). They
+        # count for this node: a shop with two pollers gives each half.
+        "HELPCENTER_DHL_TRACKING_DAILY_LIMIT": _positive(_env_int(env, "HELPCENTER_DHL_TRACKING_DAILY_LIMIT", 250),
+                                                         "HELPCENTER_DHL_TRACKING_DAILY_LIMIT"),
+        "HELPCENTER_DHL_TRACKING_PER_SECOND": _positive(_env_int(env, "HELPCENTER_DHL_TRACKING_PER_SECOND", 1),
+                                                        "HELPCENTER_DHL_TRACKING_PER_SECOND"),
+        # Outgoing shipments shipped longer ago than this are no longer polled (DHL purges after about 90 days).
+        "HELPCENTER_TRACKING_POLL_DAYS": _positive(_env_int(env, "HELPCENTER_TRACKING_POLL_DAYS", 60),
+                                                   "HELPCENTER_TRACKING_POLL_DAYS"),
+        # The webhook secret of AfterShip Tracking (Settings > Webhooks); empty: POST /api/shipments/aftership
+        # accepts nothing.
+        "HELPCENTER_AFTERSHIP_WEBHOOK_SECRET": env.get("HELPCENTER_AFTERSHIP_WEBHOOK_SECRET", "").strip(),
+    }
+    if not settings["HELPCENTER_DHL_TRACKING_BASE_URL"].startswith(("https://", "http://")):
+        raise ConfigError("HELPCENTER_DHL_TRACKING_BASE_URL must be an http(s) URL such as https://api-eu.dhl.com")
+    return settings
+
+
 def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ if env is None else env
@@ -325,4 +349,5 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         **_people_settings(env),
         **_imap_settings(env),
+        **_tracking_settings(env),
     }

@@ -74,9 +74,11 @@ class CarrierRefused(CarrierError):
 
     details: the carrier's own words per field, for the agent who has to sort it out."""
 
-    def __init__(self, message: str, details: dict[str, str] | None = None):
+    def __init__(self, message: str, details: dict[str, str] | None = None, status: int | None = None):
         super().__init__(message)
         self.details = details or {}
+        # The HTTP status of the refusal: a tracking poll reads 404 as "not known yet", not as a failure.
+        self.status = status
 
 
 @runtime_checkable

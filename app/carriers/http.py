@@ -63,7 +63,7 @@ def call(session: requests.Session, method: str, url: str, *, carrier: str,
     if status in (401, 403):
         raise CarrierNotAuthorised(f"{carrier}: credentials refused ({status})")
     if status in refused_statuses:
-        raise CarrierRefused(f"{carrier}: refused ({status}) {detail}".strip())
+        raise CarrierRefused(f"{carrier}: refused ({status}) {detail}".strip(), status=status)
     raise CarrierUnavailable(f"{carrier}: answered {status}",
                              retry_after=retry_after_seconds(response.headers.get("Retry-After")))
 

@@ -33,6 +33,7 @@ def register_tracking(name: str, factory: TrackingFactory) -> None:
 def _load_adapters() -> None:
     """Import the adapter modules so that they register themselves (kept here: one list of what exists)."""
     # Adapter modules are added here, e.g. `from app.carriers import dhl_returns  # noqa: F401`.
+    from app.carriers import dhl_tracking  # noqa: F401
 
 
 def label_adapter_names() -> tuple[str, ...]:
@@ -73,9 +74,30 @@ def label_adapter_for(carrier_code: str) -> ReturnLabels | None:
     return build_label_adapter(carrier.label_adapter, current_app.config)
 
 
+def tracking_adapter_name(policy, carrier_code: str) -> str:
+    """The tracking adapter the policy names for a carrier code, in any case: returns say "dhl", the shop's
+    shipments "DHL"; the `[tracking]` table wins for outgoing shipments, then the return carrier's setting."""
+    def lookup(table: Mapping, code: str):
+        for key, value in table.items():
+            if key.casefold() == code.casefold():
+                return value
+        return None
+
+    named = lookup(policy.tracking_adapters, carrier_code)
+    if named is not None:
+        return named
+    carrier = policy.carriers.get(carrier_code) or lookup(policy.carriers, carrier_code)
+    return carrier.tracking_adapter if carrier else WEBHOOK_ONLY
+
+
 def tracking_adapter_for(carrier_code: str) -> TrackingFeed | None:
     """The tracking adapter for a carrier of outgoing shipments or returns (None: webhook only)."""
     policy = current_app.extensions["helpcenter.returns_policy"]
-    carrier = policy.carriers.get(carrier_code)
-    name = carrier.tracking_adapter if carrier else policy.tracking_adapters.get(carrier_code, WEBHOOK_ONLY)
-    return build_tracking_adapter(name, current_app.config)
+    return build_tracking_adapter(tracking_adapter_name(policy, carrier_code), current_app.config)
+
+
+def check_tracking_adapters(policy, config: Mapping) -> None:
+    """Build every polling adapter the policy names, at start: a missing key stops the start with its name."""
+    names = {c.tracking_adapter for c in policy.carriers.values()} | set(policy.tracking_adapters.values())
+    for name in sorted(names - {WEBHOOK_ONLY}):
+        build_tracking_adapter(name, config)

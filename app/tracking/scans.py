@@ -10,6 +10,8 @@ a second attempt).
 """
 from __future__ import annotations
 
+import re
+
 ADDRESS_INCOMPLETE = "address_incomplete"
 REFUSED = "refused"
 RETURNED_TO_SENDER = "returned_to_sender"
@@ -21,10 +23,11 @@ _PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (ADDRESS_INCOMPLETE, ("anschrift unvollständig", "anschrift ist unvollständig", "adresse unvollständig",
                           "adresse ist unvollständig", "anschrift fehlerhaft", "adresse fehlerhaft",
                           "anschrift unzureichend", "adresse unzureichend", "empfänger unbekannt",
-                          "hausnummer fehlt", "adressklärung", "adresse wird geprüft", "anschrift wird geprüft")),
+                          "hausnummer fehlt", "adressklärung", "adresse wird geprüft", "anschrift wird geprüft",
+                          "adresse ist fehlerhaft", "anschrift ist fehlerhaft")),
     (REFUSED, ("annahme verweigert", "annahme wurde verweigert", "verweigert")),
     (RETURNED_TO_SENDER, ("rücksendung an den absender", "zurück an den absender", "an den absender zurück",
-                          "rückversand", "wird an den absender")),
+                          "rückversand", "wird an den absender", "zum absender zurück")),
     (AT_PICKUP_POINT, ("paketshop", "filiale", "packstation", "access point", "pickup", "abholstelle",
                        "zur abholung")),
     (HELD_AT_DEPOT, ("im depot", "ins depot", "eingelagert", "zurückgehalten", "lagert", "zustellbasis")),
@@ -40,7 +43,11 @@ _PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # failure / unknown, and "failure" covers a wrong address, a move, customs, an expired pickup and a return alike
 # (developer.dhl.com support article 47001197243). For the Parcel DE tracking's event codes (ice / ric /
 # standard-event-code) we found examples (DLVRD/ZU delivered; LDTMV/AA, ULFMV/EE on the way) but no documented
-# list of the failure codes. DHL scans are read by their wording.
+# list of the failure codes. DHL scans are read by their wording. The polling adapter (app/carriers/dhl_tracking.py)
+# stores the Unified API's statusCode as the scan's code ("transit", "failure" …): it decides the status, never a
+# meaning, so it is not listed here; the German texts it fetches (language=de, service=parcel-de) are DHL's
+# Sendungsverfolgung texts, whose failure wordings the phrases above cover ("… zum Absender zurückgesendet",
+# "Die Adresse ist fehlerhaft" added for them).
 _DHL: dict[str, str] = {}
 
 # Hermes Germany: parcelStatus of the public tracking (api.my-deliveries.de, behind myhermes.de) as recorded by
@@ -92,6 +99,21 @@ _UPS = {
 
 CODES: dict[str, dict[str, str]] = {"DHL": _DHL, "Hermes": _HERMES, "DPD": _DPD, "GLS": _GLS, "UPS": _UPS}
 
+# AfterShip Tracking's delivery sub-statuses ("subtag", e.g. Exception_010), whatever the carrier: AfterShip maps
+# every carrier's checkpoints to them (aftership.com/docs/tracking/2025-04/enum/delivery-sub-statuses). Stored as
+# the scan's code by POST /api/shipments/aftership; the form <Tag>_<three digits> is no carrier's own code.
+_AFTERSHIP = {
+    "ATTEMPTFAIL_001": NOT_MET,            # business closed
+    "ATTEMPTFAIL_002": NOT_MET,            # recipient not available at home
+    "AVAILABLEFORPICKUP_001": AT_PICKUP_POINT,
+    "EXCEPTION_002": ADDRESS_INCOMPLETE,   # customer moved
+    "EXCEPTION_003": REFUSED,              # customer refused delivery
+    "EXCEPTION_007": ADDRESS_INCOMPLETE,   # incorrect address
+    "EXCEPTION_010": RETURNED_TO_SENDER,   # returning to sender
+    "EXCEPTION_011": RETURNED_TO_SENDER,   # returned to sender
+}
+_AFTERSHIP_SUBTAG = re.compile(r"^[A-Z][A-Za-z]+_\d{3}$")
+
 
 def _normalized(code: str) -> str:
     # Carriers pad numeric codes differently ("017" and "17" are the same GLS code) and mix cases.
@@ -103,7 +125,11 @@ def _normalized(code: str) -> str:
 
 def code_meaning(code: str | None, carrier: str | None) -> str | None:
     """The meaning a carrier's documented code gives a scan; None for no code, an unknown code or carrier."""
-    if not code or not carrier:
+    if not code:
+        return None
+    if _AFTERSHIP_SUBTAG.match(code.strip()):
+        return _AFTERSHIP.get(code.strip().upper())
+    if not carrier:
         return None
     return CODES.get(carrier, {}).get(_normalized(code))
 
