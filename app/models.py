@@ -11,3 +11,4 @@ from app.withdrawal.models import Withdrawal, WithdrawalSequence  # noqa: F401
 from app.articles.models import (ArticleImage, ArticleRecord, ArticleRevision, ContentCategory,  # noqa: F401
                                  ContentFile, ContentState)
 from app.search.models import SearchPromotion, SynonymProposalDecision  # noqa: F401
+from app.tracking.models import TrackingPoll  # noqa: F401
