@@ -106,7 +106,8 @@ def test_odd_events_are_skipped_not_fatal(fake):
     fake.answer("GET", PATH, 200, json={"shipments": [{"id": NUMBER, "events": [
         "kein Objekt", {"timestamp": "gestern", "statusCode": "transit", "status": "x"},
         {"timestamp": "2026-11-18T10:00:00", "statusCode": "transit"},
-        {"timestamp": "2026-11-18T11:00:00", "statusCode": "transit", "description": "Zeile\x00mit Steuerzeichen " + "x" * 600,
+        {"timestamp": "2026-11-18T11:00:00", "statusCode": "transit",
+         "description": "Zeile\x00mit Steuerzeichen " + "x" * 600,
          "location": {"address": "kein Objekt"}}]}]})
     [scan] = adapter(fake).fetch_events(NUMBER)
     assert "\x00" not in scan.text and len(scan.text) == 500 and scan.location is None

@@ -13,7 +13,7 @@ from app.returns.models import ReturnRequest
 from app.returns.policy import DEFAULT_FILE
 from app.shop.cli import apply_import
 from app.shop.fields import shop_today
-from app.shop.models import Customer, Order, Shipment
+from app.shop.models import Order, Shipment
 from app.tracking.models import TrackingPoll
 from app.tracking.poll import Budget, Poller, utcnow
 from tests.conftest import login

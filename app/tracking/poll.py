@@ -103,7 +103,8 @@ class PollReport:
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"polled {self.polled}, new scans {self.new_scans}, not known yet {self.unknown}, failed {self.failed}, "
+        return (f"polled {self.polled}, new scans {self.new_scans}, not known yet {self.unknown}, "
+                f"failed {self.failed}, "
                 f"finished {self.finished}, deferred {self.deferred}")
 
 
@@ -337,7 +338,8 @@ class Poller:
 
     def _release(self, row_ids: list[int], owner: str) -> None:
         if row_ids:
-            db.session.execute(update(TrackingPoll).where(TrackingPoll.id.in_(row_ids), TrackingPoll.lease_owner == owner)
+            db.session.execute(update(TrackingPoll)
+                               .where(TrackingPoll.id.in_(row_ids), TrackingPoll.lease_owner == owner)
                                .values(lease_until=None, lease_owner=None),
                                execution_options={"synchronize_session": False})
             db.session.commit()
