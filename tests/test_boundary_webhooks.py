@@ -1,6 +1,7 @@
-"""Both carrier webhooks as tables of odd input: the signature first, then the body; a 4xx, never a 500, nothing stored.
+"""The carrier webhooks as tables of odd input: the signature first, then the body; a 4xx, never a 500, nothing stored.
 
-POST /api/shipments/events (shop parcels) and POST /api/returns/events (return parcels).
+POST /api/shipments/events (shop parcels), POST /api/returns/events (return parcels) and POST
+/api/shipments/aftership (AfterShip's base64 signature; its odd bodies are tabled in tests/test_aftership_webhook.py).
 """
 import datetime as dt
 import hashlib
@@ -89,6 +90,32 @@ def test_bad_signature_headers_are_refused_before_the_body_is_read(hook_app, url
             assert response.get_json()["error"]["code"] == "invalid_signature", label
     # Not even malformed JSON is looked at without a valid signature.
     assert _post(client, url, None, signature="sha256=00", raw=b"{not json").status_code == 401
+    assert _stored(hook_app) == before
+
+
+AFTERSHIP_SIGNATURES = [
+    ("missing", False, 401),
+    ("empty", "", 401),
+    ("our hex scheme", _sign(BODY), 401),
+    ("not base64", "!" * 44, 401),
+    ("short", "AAAA", 401),
+    ("umlauts", "ä" * 44, 401),
+    ("latin-1 bytes", "\xff" * 44, 401),
+    ("NUL", "\x00" + "A" * 43, 400),
+    ("very long", "A" * 8000, 401),
+]
+
+
+def test_bad_aftership_signature_headers_are_refused_before_the_body_is_read(hook_app):
+    client = hook_app.test_client()
+    hook_app.config["HELPCENTER_AFTERSHIP_WEBHOOK_SECRET"] = SECRET
+    before = _stored(hook_app)
+    for label, signature, status in AFTERSHIP_SIGNATURES:
+        headers = {"Content-Type": "application/json"}
+        if signature is not False:
+            headers["aftership-hmac-sha256"] = signature
+        response = client.post("/api/shipments/aftership", data=b"{not json", headers=headers)
+        assert response.status_code == status and response.is_json, label
     assert _stored(hook_app) == before
 
 

@@ -202,6 +202,8 @@ def build_spec(app: Flask) -> dict:
                           "description": "Signed in as agent or admin"},
                 "signature": {"type": "apiKey", "in": "header", "name": "X-Signature",
                               "description": "HMAC-SHA256 of the raw body with the shared webhook secret"},
+                "aftership": {"type": "apiKey", "in": "header", "name": "aftership-hmac-sha256",
+                              "description": "Base64 HMAC-SHA256 of the raw body with the AfterShip webhook secret"},
             },
         },
     }

@@ -267,3 +267,53 @@ class ShipmentEventsAnswer(Schema):
     accepted: int
     duplicates: int
     status: str
+
+
+# --- AfterShip Tracking's webhook ---------------------------------------------------------------
+
+def _carrier_line(limit: int):
+    def clean(value: Any) -> Any:
+        # AfterShip passes the carriers' words on as they come: long ones are cut, line breaks become spaces,
+        # empty ones and nulls are no value. Anything but text is refused.
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _refuse("must be text")
+        value = _CONTROL.sub(" ", value).strip()[:limit].strip()
+        return value or None
+    return Annotated[str | None, PlainValidator(clean),
+                     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "null"}]})]
+
+
+class AfterShipCheckpoint(Record):
+    """One checkpoint of an AfterShip tracking (only the fields the help center reads)."""
+
+    checkpoint_time: ShopTime = Field(description="The carrier's time; without an offset it is read as shop time")
+    message: _carrier_line(500) = None
+    location: _carrier_line(200) = None
+    city: _carrier_line(100) = None
+    tag: _carrier_line(40) = None
+    subtag: _carrier_line(40) = None
+    subtag_message: _carrier_line(200) = None
+
+
+class AfterShipTracking(Record):
+    """The tracking object in `msg`: the number, the carrier (`slug`), its delivery status and its checkpoints."""
+
+    tracking_number: Text(40, numbers=True)
+    slug: _carrier_line(60) = None
+    tag: _carrier_line(40) = None
+    subtag: _carrier_line(40) = None
+    checkpoints: Annotated[list[AfterShipCheckpoint], NoneAsEmpty] = Field([], max_length=MAX_EVENTS)
+
+
+class AfterShipBody(Record):
+    """POST /api/shipments/aftership: AfterShip Tracking's webhook (events tracking_update, edd_revise,
+    tracking_pending_time), signed with aftership-hmac-sha256."""
+
+    error_codes: ClassVar[dict[str, str]] = {"body": "invalid_request"}
+    error_status: ClassVar[int] = 422
+
+    event: _carrier_line(60) = None
+    event_id: _carrier_line(60) = None
+    msg: AfterShipTracking
