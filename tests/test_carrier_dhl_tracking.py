@@ -123,7 +123,7 @@ def test_a_policy_with_dhl_tracking_and_no_key_stops_the_start(make_app, tmp_pat
 
     policy = tmp_path / "policy.toml"
     policy.write_text(DEFAULT_FILE.read_text(encoding="utf-8").replace(
-        'paperless = true\n\n[carriers.hermes]', 'paperless = true\ntracking = "dhl"\n\n[carriers.hermes]'),
+        '\n[carriers.hermes]', 'tracking = "dhl"\n\n[carriers.hermes]', 1),
         encoding="utf-8")
     with pytest.raises(ConfigError, match="HELPCENTER_DHL_TRACKING_API_KEY"):
         make_app(HELPCENTER_RETURNS_POLICY_FILE=str(policy))

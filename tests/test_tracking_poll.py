@@ -48,7 +48,7 @@ def fake():
 def poll_app(make_app, fixture_index, fake, tmp_path, make_user):
     policy = tmp_path / "policy.toml"
     policy.write_text(DEFAULT_FILE.read_text(encoding="utf-8").replace(
-        'paperless = true\n\n[carriers.hermes]', 'paperless = true\ntracking = "dhl"\n\n[carriers.hermes]'),
+        '\n[carriers.hermes]', 'tracking = "dhl"\n\n[carriers.hermes]', 1),
         encoding="utf-8")
     app = make_app(index_dir=fixture_index, HELPCENTER_RETURNS_POLICY_FILE=str(policy),
                    HELPCENTER_DHL_TRACKING_API_KEY="test-key", HELPCENTER_DHL_TRACKING_BASE_URL=fake.url,
