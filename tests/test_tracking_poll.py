@@ -272,3 +272,22 @@ def test_without_a_polling_carrier_the_command_does_nothing(make_app, fixture_in
     app = make_app(index_dir=fixture_index)
     result = app.test_cli_runner().invoke(args=["tracking", "poll"])
     assert result.exit_code == 0 and "polled 0" in result.output
+
+
+def test_the_policy_decides_per_kind_of_parcel(poll_app):
+    from app.carriers.registry import tracking_adapter_name
+    from app.returns.policy import load_policy
+
+    with poll_app.app_context():
+        policy = poll_app.extensions["helpcenter.returns_policy"]
+        # [carriers.dhl] tracking = "dhl": return parcels with "dhl" and the shop's "DHL" shipments are polled.
+        assert tracking_adapter_name(policy, "dhl") == "dhl"
+        assert tracking_adapter_name(policy, "DHL", shipment=True) == "dhl"
+        assert tracking_adapter_name(policy, "Hermes", shipment=True) == "webhook"
+        # A [tracking] entry decides the outgoing shipments only, never the return parcels.
+        policy = load_policy(poll_app.config["HELPCENTER_RETURNS_POLICY_FILE"])
+        policy.tracking_adapters["DHL"] = "webhook"
+        assert tracking_adapter_name(policy, "DHL", shipment=True) == "webhook"
+        assert tracking_adapter_name(policy, "dhl") == "dhl"
+        assert Poller(poll_app.config, policy).polled_shipment_carriers() == []
+        assert Poller(poll_app.config, policy).polled_return_carriers() == ["dhl"]

@@ -74,19 +74,25 @@ def label_adapter_for(carrier_code: str) -> ReturnLabels | None:
     return build_label_adapter(carrier.label_adapter, current_app.config)
 
 
-def tracking_adapter_name(policy, carrier_code: str) -> str:
-    """The tracking adapter the policy names for a carrier code, in any case: returns say "dhl", the shop's
-    shipments "DHL"; the `[tracking]` table wins for outgoing shipments, then the return carrier's setting."""
-    def lookup(table: Mapping, code: str):
-        for key, value in table.items():
-            if key.casefold() == code.casefold():
-                return value
-        return None
+def _lookup(table: Mapping, code: str):
+    # Codes in any case: returns say "dhl" (the policy's key), the shop's shipments "DHL".
+    if code in table:
+        return table[code]
+    return next((value for key, value in table.items() if key.casefold() == code.casefold()), None)
 
-    named = lookup(policy.tracking_adapters, carrier_code)
-    if named is not None:
-        return named
-    carrier = policy.carriers.get(carrier_code) or lookup(policy.carriers, carrier_code)
+
+def tracking_adapter_name(policy, carrier_code: str, *, shipment: bool = False) -> str:
+    """The tracking adapter the policy names for a carrier code.
+
+    A return parcel follows its return carrier's `tracking`. An outgoing shipment follows the `[tracking]` table,
+    else the return carrier of the same code (`tracking = "dhl"` on [carriers.dhl] covers the shop's DHL parcels)."""
+    carrier = _lookup(policy.carriers, carrier_code)
+    if shipment:
+        named = _lookup(policy.tracking_adapters, carrier_code)
+        if named is not None:
+            return named
+    elif carrier is None:
+        return _lookup(policy.tracking_adapters, carrier_code) or WEBHOOK_ONLY
     return carrier.tracking_adapter if carrier else WEBHOOK_ONLY
 
 

@@ -137,8 +137,10 @@ class Poller:
 
     # --- which carriers ---------------------------------------------------------------------------------
 
-    def adapter_name(self, carrier: str | None) -> str:
-        return tracking_adapter_name(self.policy, carrier) if carrier else WEBHOOK_ONLY
+    def adapter_name(self, carrier: str | None, kind: str = "shipment") -> str:
+        if not carrier:
+            return WEBHOOK_ONLY
+        return tracking_adapter_name(self.policy, carrier, shipment=kind == "shipment")
 
     def adapter(self, name: str) -> TrackingFeed | None:
         if name == WEBHOOK_ONLY:
@@ -157,7 +159,7 @@ class Poller:
         return [code for code in CARRIERS if self.adapter_name(code) != WEBHOOK_ONLY]
 
     def polled_return_carriers(self) -> list[str]:
-        return [code for code in self.policy.carriers if self.adapter_name(code) != WEBHOOK_ONLY]
+        return [code for code in self.policy.carriers if self.adapter_name(code, "return") != WEBHOOK_ONLY]
 
     def lease(self, batch: int) -> dt.timedelta:
         # Long enough for the whole batch at the slowest: every call spaced and timing out. A poller that dies frees
@@ -172,7 +174,9 @@ class Poller:
         report = PollReport()
         now = self.now()
         self.enroll(now)
-        for name in {self.adapter_name(c) for c in self.polled_shipment_carriers() + self.polled_return_carriers()}:
+        names = {self.adapter_name(c) for c in self.polled_shipment_carriers()}
+        names |= {self.adapter_name(c, "return") for c in self.polled_return_carriers()}
+        for name in names:
             self.adapter(name)  # budgets exist before the lease is computed; a missing key fails here, loudly
         owner = uuid.uuid4().hex
         claimed = self.claim(now, batch, now + self.lease(batch), owner)
@@ -250,7 +254,7 @@ class Poller:
         db.session.commit()  # no transaction (and on SQLite no write lock) stays open while the carrier answers
         if parcel is None:
             return "gone"
-        name = self.adapter_name(parcel.carrier)
+        name = self.adapter_name(parcel.carrier, parcel.kind)
         adapter = self.adapter(name)
         if not parcel.open or adapter is None:
             db.session.execute(delete(TrackingPoll).where(TrackingPoll.id == row_id))
