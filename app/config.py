@@ -224,6 +224,16 @@ def _tracking_settings(env) -> dict:
                                                          "HELPCENTER_DHL_TRACKING_DAILY_LIMIT"),
         "HELPCENTER_DHL_TRACKING_PER_SECOND": _positive(_env_int(env, "HELPCENTER_DHL_TRACKING_PER_SECOND", 1),
                                                         "HELPCENTER_DHL_TRACKING_PER_SECOND"),
+        # UPS Track API (tracking = "ups"): an app's OAuth client credentials from developer.ups.com. UPS's Track
+        # reference names no call limits; these are this node's, set them to what UPS granted.
+        "HELPCENTER_UPS_TRACKING_BASE_URL": (env.get("HELPCENTER_UPS_TRACKING_BASE_URL", "").strip().rstrip("/")
+                                             or "https://onlinetools.ups.com"),
+        "HELPCENTER_UPS_TRACKING_CLIENT_ID": env.get("HELPCENTER_UPS_TRACKING_CLIENT_ID", "").strip(),
+        "HELPCENTER_UPS_TRACKING_CLIENT_SECRET": env.get("HELPCENTER_UPS_TRACKING_CLIENT_SECRET", "").strip(),
+        "HELPCENTER_UPS_TRACKING_DAILY_LIMIT": _positive(_env_int(env, "HELPCENTER_UPS_TRACKING_DAILY_LIMIT", 5000),
+                                                         "HELPCENTER_UPS_TRACKING_DAILY_LIMIT"),
+        "HELPCENTER_UPS_TRACKING_PER_SECOND": _positive(_env_int(env, "HELPCENTER_UPS_TRACKING_PER_SECOND", 2),
+                                                        "HELPCENTER_UPS_TRACKING_PER_SECOND"),
         # Outgoing shipments shipped longer ago than this are no longer polled (DHL purges after about 90 days).
         "HELPCENTER_TRACKING_POLL_DAYS": _positive(_env_int(env, "HELPCENTER_TRACKING_POLL_DAYS", 60),
                                                    "HELPCENTER_TRACKING_POLL_DAYS"),
@@ -231,8 +241,10 @@ def _tracking_settings(env) -> dict:
         # accepts nothing.
         "HELPCENTER_AFTERSHIP_WEBHOOK_SECRET": env.get("HELPCENTER_AFTERSHIP_WEBHOOK_SECRET", "").strip(),
     }
-    if not settings["HELPCENTER_DHL_TRACKING_BASE_URL"].startswith(("https://", "http://")):
-        raise ConfigError("HELPCENTER_DHL_TRACKING_BASE_URL must be an http(s) URL such as https://api-eu.dhl.com")
+    for name, example in (("HELPCENTER_DHL_TRACKING_BASE_URL", "https://api-eu.dhl.com"),
+                          ("HELPCENTER_UPS_TRACKING_BASE_URL", "https://onlinetools.ups.com")):
+        if not settings[name].startswith(("https://", "http://")):
+            raise ConfigError(f"{name} must be an http(s) URL such as {example}")
     return settings
 
 
