@@ -38,8 +38,8 @@ _TYPES = {"M": "label_created", "P": "in_transit", "I": "in_transit", "O": "out_
           "RS": "returned"}
 _OUT_FOR_DELIVERY = ("out for delivery", "in zustellung", "zustellfahrzeug", "wird heute zugestellt")
 _ACCESS_POINT = ("access point",)
-_FAILED = ("not available", "nicht anwesend", "nicht angetroffen", "attempt", "zustellversuch", "could not be delivered",
-           "nicht zugestellt", "refused", "verweigert", "incorrect", "address", "adresse", "anschrift", "returned to",
+_FAILED = ("not available", "nicht anwesend", "nicht angetroffen", "attempt", "zustellversuch",
+           "could not be delivered", "nicht zugestellt", "refused", "verweigert", "incorrect", "address", "adresse", "anschrift", "returned to",
            "zurück an")
 
 
