@@ -291,3 +291,22 @@ def test_the_policy_decides_per_kind_of_parcel(poll_app):
         assert tracking_adapter_name(policy, "dhl") == "dhl"
         assert Poller(poll_app.config, policy).polled_shipment_carriers() == []
         assert Poller(poll_app.config, policy).polled_return_carriers() == ["dhl"]
+
+
+def test_the_loop_polls_until_it_is_stopped(poll_app, fake, monkeypatch):
+    import app.tracking.cli as cli
+
+    waits = []
+
+    class StopAfterFirstWait(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            self.set()  # as SIGTERM would: the loop ends after the pass in hand
+            return True
+
+    monkeypatch.setattr(cli, "Event", StopAfterFirstWait)
+    fake.answer("GET", PATH, 200, json=answer("parcel_de_failure.json"))
+    result = poll(poll_app, "--loop", "--interval", "30")
+    assert result.exit_code == 0, result.output
+    assert "Tracking poller started" in result.output and "polled 1, new scans 3" in result.output
+    assert "Tracking poller stopped." in result.output and waits == [30.0]

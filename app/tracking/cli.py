@@ -9,6 +9,7 @@ import contextlib
 import logging
 import signal
 import threading
+from threading import Event
 
 import click
 from flask.cli import AppGroup
@@ -42,7 +43,7 @@ def tracking_poll(loop, interval, batch):
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Tracking poller started (batch {batch}, every {interval:g} s when idle); Ctrl-C stops it.")
-    stop = threading.Event()
+    stop = Event()
     with _stop_on_signals(stop):
         while not stop.is_set():
             try:
@@ -60,7 +61,7 @@ def tracking_poll(loop, interval, batch):
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event):
+def _stop_on_signals(stop: Event):
     """First SIGINT/SIGTERM: finish the current parcel's pass, then stop. A second Ctrl-C interrupts at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
