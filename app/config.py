@@ -246,6 +246,44 @@ def _tracking_settings(env) -> dict:
         if not settings[name].startswith(("https://", "http://")):
             raise ConfigError(f"{name} must be an http(s) URL such as {example}")
     return settings
+DHL_RETURNS_PRODUCTION_URL = "https://api-eu.dhl.com/parcel/de/shipping/returns/v1"
+DHL_RETURNS_SANDBOX_URL = "https://api-sandbox.dhl.com/parcel/de/shipping/returns/v1"
+
+
+def _env_seconds(env, name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {value!r}") from exc
+    if not 0 < seconds <= 300:
+        raise ConfigError(f"{name} must be more than 0 and at most 300 seconds, got {value!r}")
+    return seconds
+
+
+def _carrier_settings(env) -> dict:
+    """Carrier APIs (app/carriers/): read here, checked when a carrier in the returns policy uses the adapter.
+
+    Empty credentials are fine as long as no carrier says `label = "dhl_returns"`; the adapter's factory then
+    stops the start with a ConfigError naming the missing variable."""
+    return {
+        "HELPCENTER_DHL_RETURNS_BASE_URL": (env.get("HELPCENTER_DHL_RETURNS_BASE_URL") or "").strip().rstrip("/")
+        or DHL_RETURNS_PRODUCTION_URL,
+        # The app's API key from developer.dhl.com (header dhl-api-key; the OAuth2 client_id).
+        "HELPCENTER_DHL_API_KEY": env.get("HELPCENTER_DHL_API_KEY", "").strip(),
+        # Set: OAuth2 password flow (client_id = API key) instead of basic auth on every call.
+        "HELPCENTER_DHL_API_SECRET": env.get("HELPCENTER_DHL_API_SECRET", "").strip(),
+        # The business customer portal user (GKP) with the right "Retoure".
+        "HELPCENTER_DHL_RETURNS_USER": env.get("HELPCENTER_DHL_RETURNS_USER", "").strip(),
+        "HELPCENTER_DHL_RETURNS_PASSWORD": env.get("HELPCENTER_DHL_RETURNS_PASSWORD", ""),
+        # The shop's receiver ID (DHL business portal, Retoure settings), e.g. "deu" for parcels from Germany.
+        "HELPCENTER_DHL_RETURNS_RECEIVER_ID": env.get("HELPCENTER_DHL_RETURNS_RECEIVER_ID", "").strip(),
+        # Read timeout of the label job's calls, and of the one attempt made while the customer waits.
+        "HELPCENTER_DHL_RETURNS_TIMEOUT": _env_seconds(env, "HELPCENTER_DHL_RETURNS_TIMEOUT", 20.0),
+        "HELPCENTER_LABEL_SUBMIT_TIMEOUT": _env_seconds(env, "HELPCENTER_LABEL_SUBMIT_TIMEOUT", 4.0),
+    }
 
 
 def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
@@ -362,4 +400,5 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         **_people_settings(env),
         **_imap_settings(env),
         **_tracking_settings(env),
+        **_carrier_settings(env),
     }

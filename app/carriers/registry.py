@@ -32,8 +32,7 @@ def register_tracking(name: str, factory: TrackingFactory) -> None:
 
 def _load_adapters() -> None:
     """Import the adapter modules so that they register themselves (kept here: one list of what exists)."""
-    # Adapter modules are added here, e.g. `from app.carriers import dhl_returns  # noqa: F401`.
-    from app.carriers import dhl_tracking, ups_tracking  # noqa: F401
+    from app.carriers import dhl_returns, dhl_tracking, ups_tracking  # noqa: F401
 
 
 def label_adapter_names() -> tuple[str, ...]:
