@@ -84,8 +84,17 @@ def register_domain_services(app: Flask) -> None:
     app.extensions["helpcenter.routing"] = apply_phone_override(routing, app.config)
     app.extensions["helpcenter.returns_policy"] = load_policy(app.config["HELPCENTER_RETURNS_POLICY_FILE"] or None)
     check_tracking_adapters(app.extensions["helpcenter.returns_policy"], app.config)
+    check_label_adapters(app)
     if app.config["HELPCENTER_RETURNS_WEBHOOK_URL"] and not app.config["HELPCENTER_RETURNS_WEBHOOK_SECRET"]:
         raise ConfigError("HELPCENTER_RETURNS_WEBHOOK_SECRET must be set when HELPCENTER_RETURNS_WEBHOOK_URL is")
+
+
+def check_label_adapters(app: Flask) -> None:
+    """A carrier with `label = "dhl_returns"` but without its credentials stops the start (ConfigError names them)."""
+    from app.carriers.registry import build_label_adapter
+
+    for carrier in app.extensions["helpcenter.returns_policy"].carriers.values():
+        build_label_adapter(carrier.label_adapter, app.config)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -158,6 +167,8 @@ def register_cli(app: Flask) -> None:
     from app.accounts.cli import accounts_cli, users_cli
     from app.cli import content_cli, index_cli
     from app.inbound.cli import mail_cli
+    from app.returns.cli import returns_cli
+    from app.returns.labels import retry_due
     from app.outbox.cli import outbox_cli
     from app.privacy.cli import privacy_cli
     from app.shop.cli import demo_cli, shop_cli
@@ -174,6 +185,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(tracking_cli)
+    app.cli.add_command(returns_cli)
+    # Jobs the outbox worker runs between its rounds (app/outbox/cli.py): each takes one pass and reports.
+    app.extensions["helpcenter.worker_jobs"] = {"return labels": retry_due}
 
 
 def register_template_helpers(app: Flask) -> None:

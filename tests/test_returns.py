@@ -399,7 +399,7 @@ def test_submitting_the_form_twice_creates_one_return(shop, client):
     second = client.post("/retouren/bestellung/600001", data=data)
     assert first.status_code == 302 and second.headers["Location"] == first.headers["Location"]
     page = client.get(first.headers["Location"]).get_data(as_text=True)
-    assert "Ihre Rücksendung ist angemeldet" in page and "Rücksendeetikett herunterladen" in page
+    assert "Ihre Rücksendung ist angemeldet" in page and "Rücksendeschein herunterladen" in page
     assert "<svg" in page and 'role="img"' in page
     with shop.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReturnRequest)) == 1

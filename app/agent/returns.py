@@ -35,9 +35,15 @@ def open_returns(status: str | None = None) -> list[ReturnRequest]:
     rows = db.session.scalars(
         select(ReturnRequest).where(ReturnRequest.status.in_(wanted)).order_by(ReturnRequest.created_at)
         .options(selectinload(ReturnRequest.items), selectinload(ReturnRequest.order),
-                 selectinload(ReturnRequest.customer)))
+                 selectinload(ReturnRequest.customer), selectinload(ReturnRequest.carrier_label)))
     order = {code: index for index, code in enumerate(OPEN_STATUSES)}
-    return sorted(rows, key=lambda r: order.get(r.status, len(order)))
+    # A label the carrier refused needs an agent before anything else can happen: those first.
+    return sorted(rows, key=lambda r: (not label_failed(r), order.get(r.status, len(order))))
+
+
+def label_failed(ret: ReturnRequest) -> bool:
+    """The carrier refused to issue this return's label (the customer cannot send anything yet)."""
+    return ret.carrier_label is not None and ret.carrier_label.state == "failed" and ret.status == "registered"
 
 
 def return_for_agent(number: str) -> ReturnRequest | None:

@@ -34,6 +34,7 @@ def outbox_work(once, interval, batch):
         raise click.ClickException(str(exc)) from exc
     if once:
         click.echo(str(deliver_due(batch=batch)))
+        _run_jobs()
         return
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -50,9 +51,27 @@ def outbox_work(once, interval, batch):
                 report = DeliveryReport()
             if report.total:
                 click.echo(str(report))
-            else:
+            jobs_busy = _run_jobs()
+            if not report.total and not jobs_busy:
                 stop.wait(interval)
     click.echo("Outbox worker stopped.")
+
+
+def _run_jobs() -> bool:
+    """One pass of each job registered in app.extensions["helpcenter.worker_jobs"] (e.g. pending return labels).
+
+    A failing job is logged and skipped for this round: it never stops the mail delivery."""
+    busy = False
+    for name, job in current_app.extensions.get("helpcenter.worker_jobs", {}).items():
+        try:
+            report = job()
+        except (SQLAlchemyError, ConfigError) as exc:
+            log.warning("worker job %s failed: %s", name, type(exc).__name__)
+            continue
+        if getattr(report, "total", 0):
+            click.echo(str(report))
+            busy = True
+    return busy
 
 
 @outbox_cli.command("status")

@@ -17,7 +17,8 @@ from app.i18n import current_language
 from app.idempotency import header_key
 from app.returns import views
 from app.returns.access import may_download_label, return_by_number, returnable_order, visible_return
-from app.returns.documents import NoLabel
+from app.returns.documents import LabelPending, NoLabel
+from app.returns.labels import label_status, order_now
 from app.returns.eligibility import item_eligibility, return_window_ends
 from app.returns.messages import return_payload
 from app.returns.models import ReturnRequest
@@ -33,6 +34,11 @@ bp = Blueprint("returns_api", __name__, url_prefix="/api")
 
 def _no_label() -> NotFound:
     return NotFound(_("Für diese Rücksendung gibt es kein Etikett."), code="no_label")
+
+
+def _label_pending() -> Conflict:
+    return Conflict(_("Das Etikett wird noch erstellt. Bitte versuchen Sie es in einigen Minuten erneut."),
+                    code="label_pending")
 
 
 @bp.get("/orders/<number>/returnable")
@@ -71,7 +77,8 @@ def return_json(ret: ReturnRequest) -> ReturnCreated:
     return ReturnCreated(
         return_number=ret.number, status=ret.status, returnless=ret.returnless,
         label_url=external_url("returns_api.label", number=ret.number) if has_label else None,
-        qr_url=external_url("returns_api.qr", number=ret.number) if has_label else None)
+        qr_url=external_url("returns_api.qr", number=ret.number) if has_label else None,
+        label_status=label_status(ret), tracking_number=ret.tracking_number)
 
 
 @bp.post("/returns")
@@ -90,6 +97,8 @@ def create_return(body: ReturnBody):
     data = ReturnInput(**{**data.__dict__, "idempotency_key": key})
     submission = submit_and_commit(data, order, current_user, views.policy(),
                                    current_app.extensions["helpcenter.routing"], views.now())
+    if submission.created:
+        order_now(submission.return_request, views.now())
     return jsonify(return_json(submission.return_request).model_dump(mode="json")), \
         201 if submission.created else 200
 
@@ -118,7 +127,7 @@ def get_return(number, query: LinkQuery):
 
 
 @bp.get("/returns/<number>/label.pdf")
-@api_operation("The return label as PDF", query=LinkQuery, responses={200: "application/pdf"}, errors=(404,),
+@api_operation("The return label as PDF", query=LinkQuery, responses={200: "application/pdf"}, errors=(404, 409),
                tags=("returns",), auth="session",
                description="The signed-in customer, staff, or the e-mail link (?t=) only: the label shows the address.")
 def label(number, query: LinkQuery):
@@ -128,13 +137,15 @@ def label(number, query: LinkQuery):
         raise NotFound()
     try:
         return views.label_download(ret)
+    except LabelPending:
+        raise _label_pending() from None
     except NoLabel:
         raise _no_label() from None
 
 
 @bp.get("/returns/<number>/qr.png")
 @api_operation("The QR code to show at the parcel shop", query=LinkQuery, responses={200: "image/png"},
-               errors=(404,), tags=("returns",), auth="session")
+               errors=(404, 409), tags=("returns",), auth="session")
 def qr(number, query: LinkQuery):
     """The QR code to show at the parcel shop, for the owner only."""
     ret = _visible(number, query)
@@ -142,6 +153,8 @@ def qr(number, query: LinkQuery):
         raise NotFound()
     try:
         return views.qr_download(ret)
+    except LabelPending:
+        raise _label_pending() from None
     except NoLabel:
         raise _no_label() from None
 

@@ -14,6 +14,22 @@ class NoLabel(LookupError):
     """A return without parcel (goodwill refund or complaint) has no label."""
 
 
+class LabelPending(NoLabel):
+    """The carrier has not issued the label (yet): it is being fetched, or the carrier refused it."""
+
+
+def _carrier_document(ret: ReturnRequest, kind: str) -> bytes | None:
+    """The carrier's stored PDF or QR code; None for a return with our own label."""
+    label = ret.carrier_label
+    if label is None:
+        return None
+    data = getattr(label, kind) if label.state == "ready" else None
+    if data is None:
+        # Ready without a QR code: the carrier was not asked for one (no printer-free drop-off).
+        raise LabelPending(ret.number) if label.state != "ready" else NoLabel(ret.number)
+    return data
+
+
 def _variant(item) -> str:
     parts = []
     if item.order_item.size:
@@ -40,14 +56,20 @@ def label_data(ret: ReturnRequest) -> LabelData:
 
 
 def label_pdf(ret: ReturnRequest) -> bytes:
-    return render_label_pdf(label_data(ret))
+    """The carrier's label when a carrier issued it, else the help center's own Rücksendeschein."""
+    if ret.carrier is None:
+        raise NoLabel(ret.number)
+    return _carrier_document(ret, "label_pdf") or render_label_pdf(label_data(ret))
 
 
 def qr_png(ret: ReturnRequest) -> bytes:
     if ret.carrier is None:
         raise NoLabel(ret.number)
-    return render_qr_png(ret.number)
+    return _carrier_document(ret, "qr_png") or render_qr_png(ret.number)
 
 
-def qr_svg(ret: ReturnRequest) -> str:
+def qr_svg(ret: ReturnRequest) -> str | None:
+    """Our own QR code inline; None for a carrier's label (its PNG is shown as an image from qr.png)."""
+    if ret.carrier_label is not None:
+        return None
     return render_qr_svg(ret.number, _("QR-Code der Rücksendung %(number)s", number=ret.number))

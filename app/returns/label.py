@@ -208,6 +208,9 @@ def _draw_label(pdf: Canvas, data: LabelData, barcode: code128.Code128) -> None:
     pdf.drawCentredString(left + CONTENT_WIDTH / 2, bar_y - 16, data.return_number)
     _text(pdf, left + PAD, LABEL_BOTTOM + 9, _("Bestellung %(number)s", number=data.order_number),
           "Helvetica", 8, CONTENT_WIDTH / 2, color=GREY)
+    # Drawn by the help center, not issued by a carrier: for shops that collect their return parcels themselves.
+    _text(pdf, right - PAD, LABEL_BOTTOM + 9, _("Rücksendeschein des Shops – kein Paketschein eines Paketdienstes"),
+          "Helvetica", 8, CONTENT_WIDTH / 2 - PAD, color=GREY, align="right")
 
 
 def _draw_qr(pdf: Canvas, payload: str, x: float, y: float, size: float) -> None:

@@ -53,15 +53,27 @@ def _next_steps(ret: ReturnRequest, links: dict[str, str]) -> str:
                  amount=money(ret.refund_cents), payment=PAYMENT_METHODS.get(ret.order.payment_method,
                                                                             ret.order.payment_method))
     carrier = policy.carriers.get(ret.carrier)
+    if ret.carrier_label is not None:
+        steps = _("1. Ihr Rücksendeetikett stellt %(carrier)s aus. Sie finden es mit dem QR-Code auf der Statusseite "
+                  "und hier: %(label)s\n   Sollte es noch nicht bereitstehen, schicken wir Ihnen eine E-Mail, sobald "
+                  "es da ist.\n2. Legen Sie die Artikel gut verpackt in den Karton und kleben Sie das Etikett darauf "
+                  "– oder zeigen Sie den QR-Code im Paketshop vor.\n3. Geben Sie das Paket %(drop_off)s ab.",
+                  carrier=carrier.name if carrier else "", label=links["label"],
+                  drop_off=carrier.drop_off if carrier else "")
+        return steps + "\n\n" + _after_steps(ret)
     steps = _("1. Drucken Sie das Rücksendeetikett aus: %(label)s\n   Ohne Drucker: Zeigen Sie den QR-Code auf der "
               "Statusseite im Paketshop vor.\n2. Legen Sie die Artikel gut verpackt in den Karton und kleben Sie "
               "das Etikett darauf.\n3. Geben Sie das Paket %(drop_off)s ab.",
               label=links["label"], drop_off=carrier.drop_off if carrier else "")
+    return steps + "\n\n" + _after_steps(ret)
+
+
+def _after_steps(ret: ReturnRequest) -> str:
     if ret.resolution == "exchange":
-        return steps + "\n\n" + _("Sobald Ihre Rücksendung bei uns eingegangen ist, schicken wir Ihnen den "
-                                  "Umtauschartikel – die Ware ist für Sie reserviert.")
-    return steps + "\n\n" + _("Sobald wir Ihre Rücksendung geprüft haben, erstatten wir %(amount)s auf Ihr "
-                              "ursprüngliches Zahlungsmittel.", amount=money(ret.refund_cents))
+        return _("Sobald Ihre Rücksendung bei uns eingegangen ist, schicken wir Ihnen den Umtauschartikel – die Ware "
+                 "ist für Sie reserviert.")
+    return _("Sobald wir Ihre Rücksendung geprüft haben, erstatten wir %(amount)s auf Ihr ursprüngliches "
+             "Zahlungsmittel.", amount=money(ret.refund_cents))
 
 
 def queue_confirmation(ret: ReturnRequest) -> None:
@@ -77,6 +89,24 @@ def queue_confirmation(ret: ReturnRequest) -> None:
                  next=_next_steps(ret, links), status=links["status"], shop=shop)
     queue_email(ret.customer.email, subject, body, dedupe_key=f"return-confirmation:{ret.number}")
     queue_shop_webhook(ret)
+
+
+def queue_label_ready(ret: ReturnRequest) -> None:
+    """The carrier issued the label later than the customer's visit: the link to it, once."""
+    shop = current_app.config["HELPCENTER_SHOP_NAME"]
+    policy = current_app.extensions["helpcenter.returns_policy"]
+    carrier = policy.carriers.get(ret.carrier)
+    links = return_links(ret)
+    with force_locale(ret.lang):
+        subject = _("Ihr Rücksendeetikett ist da – Rücksendung %(number)s", number=ret.number)
+        body = _("Hallo %(name)s,\n\n%(carrier)s hat das Etikett für Ihre Rücksendung %(number)s ausgestellt "
+                 "(Sendungsnummer %(shipment)s).\n\nEtikett zum Ausdrucken: %(label)s\nOhne Drucker: Zeigen Sie den "
+                 "QR-Code auf der Statusseite im Paketshop vor: %(status)s\n\nGeben Sie das Paket %(drop_off)s ab."
+                 "\n\nIhr Kundenservice von %(shop)s",
+                 name=ret.customer.name, carrier=carrier.name if carrier else "", number=ret.number,
+                 shipment=ret.tracking_number or "", label=links["label"], status=links["status"],
+                 drop_off=carrier.drop_off if carrier else "", shop=shop)
+    queue_email(ret.customer.email, subject, body, dedupe_key=f"return-label:{ret.number}")
 
 
 def queue_status_mail(ret: ReturnRequest, reason: str | None = None) -> None:

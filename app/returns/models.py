@@ -65,6 +65,8 @@ class ReturnRequest(db.Model):
                             order_by="ReturnItem.id")
     events = db.relationship("ReturnEvent", back_populates="return_request", cascade="all, delete-orphan",
                              order_by="ReturnEvent.id")
+    carrier_label = db.relationship("ReturnLabel", back_populates="return_request", uselist=False,
+                                    cascade="all, delete-orphan")
 
 
 class ReturnItem(db.Model):
@@ -119,3 +121,36 @@ class ReturnEvent(db.Model):
     fingerprint = db.Column(db.String(64), nullable=False)
 
     return_request = db.relationship("ReturnRequest", back_populates="events")
+
+
+# A label from a carrier API: pending until the carrier issued it, ready with its documents, failed when the
+# carrier refused the return for good (an agent sorts it out). Returns with our own label have no row.
+LABEL_STATES = ("pending", "ready", "failed")
+
+
+class ReturnLabel(db.Model):
+    """The carrier's label of one return: its order state, retries, and the PDF and QR code it issued."""
+
+    __tablename__ = "return_label"
+    __table_args__ = (db.CheckConstraint("state IN ('pending', 'ready', 'failed')", name="state_known"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    return_id = db.Column(db.Integer, db.ForeignKey("return_request.id", ondelete="CASCADE"), nullable=False,
+                          unique=True)
+    adapter = db.Column(db.String(40), nullable=False)
+    state = db.Column(db.String(10), nullable=False, default="pending")
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    # Pending labels are ordered when this has passed (UTC); it grows with each failed attempt.
+    next_attempt_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    # Who is ordering it right now: one request or worker holds the lease until it ends (or the lease expires).
+    lease_token = db.Column(db.String(32), nullable=True)
+    lease_until = db.Column(db.DateTime, nullable=True)
+    # The carrier's words: why it refused (for the agents) or the last failure (for the operator).
+    last_error = db.Column(db.String(500), nullable=True)
+    label_pdf = db.Column(db.LargeBinary, nullable=True)
+    qr_png = db.Column(db.LargeBinary, nullable=True)
+    carrier_reference = db.Column(db.String(80), nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    ready_at = db.Column(db.DateTime, nullable=True)
+
+    return_request = db.relationship("ReturnRequest", back_populates="carrier_label")

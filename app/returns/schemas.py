@@ -6,7 +6,7 @@ return needs beyond that (which items, reasons, quantities, stock) the returns s
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from flask_babel import gettext as _
 from pydantic import Field, ValidationError, WrapValidator
@@ -106,6 +106,11 @@ class ReturnCreated(Schema):
     returnless: bool
     label_url: str | None
     qr_url: str | None
+    # "pending" while the carrier issues the label, "ready" once it did, "failed" when it refused (our customer
+    # service takes over), "own" for the help center's own Rücksendeschein; null without a parcel.
+    label_status: Literal["pending", "ready", "failed", "own"] | None = None
+    # The carrier's shipment number once its label is issued (DHL's shipmentNo).
+    tracking_number: str | None = None
 
 
 class ReturnedItem(Schema):

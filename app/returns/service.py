@@ -15,6 +15,7 @@ from app.privacy.redaction import mask_card_numbers
 from app.returns import goodwill
 from app.returns.complaints import open_complaint_case
 from app.returns.eligibility import item_eligibility
+from app.returns.labels import start_label
 from app.returns.messages import queue_confirmation
 from app.returns.models import ProductVariant, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, ReturnSequence
 from app.returns.photos import CheckedPhoto, photo_dir, store_photo
@@ -216,6 +217,7 @@ def submit_return(data: ReturnInput, order: Order, user, policy: ReturnsPolicy, 
         _attach_photos(ret, photos, [] if written is None else written)
     if outcome == goodwill.COMPLAINT:
         open_complaint_case(ret, routing, now, trail=data.trail)
+    start_label(ret, now)
     queue_confirmation(ret)
     return Submission(ret, True)
 

@@ -16,7 +16,8 @@ from app.extensions import db, limiter
 from app.i18n import current_language
 from app.idempotency import IdempotencyConflict
 from app.returns.access import may_download_label, returnable_order, visible_return
-from app.returns.documents import NoLabel, label_pdf, qr_png, qr_svg
+from app.returns.documents import LabelPending, NoLabel, label_pdf, qr_png, qr_svg
+from app.returns.labels import label_status, order_now
 from app.returns.eligibility import item_eligibility, return_window_ends
 from app.returns.forms import CancelReturnForm, ReturnForm
 from app.returns.listing import returns_of
@@ -219,6 +220,8 @@ def _submit(form: ReturnForm, chosen, given: ReturnFormInput, order):
         form.form_errors = [_("Dieses Formular wurde schon mit anderem Inhalt gesendet. Bitte laden Sie die "
                               "Seite neu.")]
     else:
+        if submission.created:
+            order_now(submission.return_request, now())
         return submission.return_request
     return None
 
@@ -239,9 +242,11 @@ def _visible_or_404(number):
 def status(number):
     """Confirmation and status: number, label, QR for the parcel shop, what happens next."""
     ret = _visible_or_404(number)
+    state = label_status(ret)
     return never_stored(current_app.make_response(render_template(
         "returns/status.html", ret=ret, carrier=policy().carriers.get(ret.carrier) if ret.carrier else None,
-        qr=qr_svg(ret) if ret.carrier else None, status_labels=STATUS_LABELS, reasons=REASONS,
+        qr=qr_svg(ret) if ret.carrier else None, label_state=state,
+        refresh=state == "pending" and ret.status == "registered", status_labels=STATUS_LABELS, reasons=REASONS,
         label_allowed=may_download_label(ret, current_user, _token()),
         token=_token(), cancel_form=CancelReturnForm(), exchanges=exchange_texts(ret), variant_text=variant_text)))
 
@@ -254,6 +259,9 @@ def label(number):
         abort(404)
     try:
         return label_download(ret)
+    except LabelPending:
+        # The mail's label link before the carrier issued it: the status page says what is happening.
+        return redirect(url_for("returns.status", number=ret.number, t=_token()))
     except NoLabel:
         abort(404)
 

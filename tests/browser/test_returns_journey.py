@@ -45,7 +45,7 @@ def test_demo_customer_returns_an_item_and_downloads_the_label(page, demo_shop):
     assert_accessible(page)
 
     with page.expect_download() as info:
-        page.get_by_role("link", name="Rücksendeetikett herunterladen (PDF)").click()
+        page.get_by_role("link", name="Rücksendeschein herunterladen (PDF)").click()
     download = info.value
     assert download.suggested_filename == f"Ruecksendeetikett-{return_number}.pdf"
     with open(download.path(), "rb") as file:

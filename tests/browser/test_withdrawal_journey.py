@@ -107,6 +107,6 @@ def test_withdrawal_leads_to_the_label_of_the_return_already_registered(page, re
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihre Rücksendung ist angemeldet")
     expect(page.get_by_role("img", name="QR-Code der Rücksendung R-2026-900001")).to_be_visible()
-    expect(page.get_by_role("link", name="Rücksendeetikett herunterladen (PDF)")).to_be_visible()
+    expect(page.get_by_role("link", name="Rücksendeschein herunterladen (PDF)")).to_be_visible()
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
