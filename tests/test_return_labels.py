@@ -107,7 +107,7 @@ def test_the_carriers_qr_code_and_shipment_number_right_after_the_submit(dhl_app
     page = client.get(f"/retouren/{number}").get_data(as_text=True)
     assert f'<strong data-tracking-number>{SHIPMENT}</strong>' in page
     assert f'src="/retouren/{number}/qr.png"' in page and "data-carrier-qr" in page
-    assert "<svg" not in page and "Etikett wird erstellt" not in page and 'http-equiv="refresh"' not in page
+    assert "<svg" not in page and "Etikett wird erstellt" not in page and "data-label-poll" not in page
     assert client.get(f"/retouren/{number}/qr.png").data == qr_png(SHIPMENT)
     pdf = client.get(f"/retouren/{number}/etikett.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data == label_pdf(SHIPMENT)
@@ -142,7 +142,7 @@ def test_an_outage_during_the_submit_is_retried_to_success_and_mailed_once(dhl_a
     number = response.headers["Location"].rsplit("/", 1)[1]
     page = client.get(f"/retouren/{number}").get_data(as_text=True)
     assert "Etikett wird erstellt" in page and "Wir holen Ihr Versandetikett bei DHL ab" in page
-    assert '<meta http-equiv="refresh" content="10">' in page and f'href="/retouren/{number}" data-reload' in page
+    assert f'data-label-poll="/api/returns/{number}"' in page and f'href="/retouren/{number}" data-reload' in page
     assert "<svg" not in page and "qr.png" not in page and "etikett.pdf" not in page
     assert client.get(f"/api/returns/{number}").get_json()["label_status"] == "pending"
     assert client.get(f"/api/returns/{number}/label.pdf").get_json()["error"]["code"] == "label_pending"
@@ -154,7 +154,7 @@ def test_an_outage_during_the_submit_is_retried_to_success_and_mailed_once(dhl_a
     assert result.exit_code == 0 and "ready 1" in result.output, result.output
     page = client.get(f"/retouren/{number}").get_data(as_text=True)
     assert f"<strong data-tracking-number>{SHIPMENT}</strong>" in page and "data-carrier-qr" in page
-    assert "Etikett wird erstellt" not in page and 'http-equiv="refresh"' not in page
+    assert "Etikett wird erstellt" not in page and "data-label-poll" not in page
     [mail] = mails(dhl_app, "Ihr Rücksendeetikett ist da")
     assert mail.recipient == "kim.berg@example.com" and SHIPMENT in mail.body
     assert f"/retouren/{number}?t=" in mail.body and f"/retouren/{number}/etikett.pdf?t=" in mail.body
@@ -207,7 +207,7 @@ def test_a_refused_address_goes_to_the_agents_and_the_customer_gets_a_way_on(dhl
     page = client.get(f"/retouren/{number}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Das Etikett konnte nicht erstellt werden" in html
-    assert "<svg" not in html and "qr.png" not in html and 'http-equiv="refresh"' not in html
+    assert "<svg" not in html and "qr.png" not in html and "data-label-poll" not in html
     contact = re.search(r'href="(/kontakt\?[^"]+)" data-contact', html)[1].replace("&amp;", "&")
     assert "topic=ruecksendung" in contact and "order=600001" in contact
     form = client.get(contact).get_data(as_text=True)

@@ -308,3 +308,29 @@
     document.querySelectorAll("[data-return-form]").forEach(setupReturnForm);
   });
 })();
+
+// A carrier label being fetched: ask the return's JSON every 5 s and show the page again once the label is there
+// (without script, the page's "Seite neu laden" link does the same). Gives up after 15 minutes: the mail follows.
+(function () {
+  "use strict";
+
+  function watchLabel(box) {
+    var url = box.getAttribute("data-label-poll");
+    var tries = 0;
+    function check() {
+      tries += 1;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (body && body.label_status && body.label_status !== "pending") { window.location.reload(); }
+          else if (tries < 180) { window.setTimeout(check, 5000); }
+        })
+        .catch(function () { if (tries < 180) { window.setTimeout(check, 5000); } });
+    }
+    window.setTimeout(check, 3000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-label-poll]").forEach(watchLabel);
+  });
+})();
