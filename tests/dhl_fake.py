@@ -1,4 +1,6 @@
-"""DHL Parcel DE Returns answers for the fake (tests/fake_http.py), from the examples in tests/fixtures/carriers/dhl_returns."""
+"""DHL Parcel DE Returns answers for the fake (tests/fake_http.py), from the reference's examples.
+
+The examples are in tests/fixtures/carriers/dhl_returns (SOURCES.md names where each one comes from)."""
 from __future__ import annotations
 
 import base64

@@ -333,3 +333,19 @@ def test_without_carrier_api_the_own_label_stays_and_says_ruecksendeschein(app, 
     page = client.get(f"/retouren/{answer['return_number']}").get_data(as_text=True)
     assert "<svg" in page and "data-own-label" in page and "Rücksendeschein herunterladen (PDF)" in page
     assert client.get(f"/retouren/{answer['return_number']}/etikett.pdf").data.startswith(b"%PDF")
+
+
+def test_erasure_removes_the_carriers_label_with_the_customers_address(dhl_app, fake):
+    fake.answer("POST", ORDERS, 201, json=created(SHIPMENT))
+    client = dhl_app.test_client()
+    login(client)
+    number = submit(client)
+
+    result = dhl_app.test_cli_runner().invoke(args=["privacy", "erase", "kim.berg@example.com", "--yes"])
+
+    assert result.exit_code == 0, result.output
+    label = label_row(dhl_app, number)
+    assert label.label_pdf is None and label.qr_png is None
+    with dhl_app.app_context():
+        assert db.session.scalar(select(ReturnRequest.tracking_number).where(ReturnRequest.number == number)) \
+            == SHIPMENT

@@ -81,7 +81,8 @@ class DhlReturns:
             "customerReference": request.reference[:REFERENCE_MAX],
             "shipmentReference": request.reference[:REFERENCE_MAX],
             "shipper": {"name1": sender.name[:NAME_MAX], "addressStreet": street[:STREET_MAX],
-                        "addressHouse": house[:HOUSE_MAX], "postalCode": sender.postcode, "city": sender.city[:CITY_MAX]},
+                        "addressHouse": house[:HOUSE_MAX], "postalCode": sender.postcode,
+                        "city": sender.city[:CITY_MAX]},
             "itemValue": {"currency": "EUR", "value": round(request.value_cents / 100, 2)},
         }
         if request.email:

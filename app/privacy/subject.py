@@ -265,6 +265,9 @@ def erase_subject(subject: Subject, now: dt.datetime) -> tuple[ErasureReport, li
             item.comment = None
         for event in ret.events:
             event.note = None
+        if ret.carrier_label is not None:
+            # The carrier's label and QR code print the customer's name and address; the shipment number stays.
+            ret.carrier_label.label_pdf = ret.carrier_label.qr_png = None
         ret.user_id = ret.idempotency_key = ret.request_fingerprint = None
     counts["returns"] = len(subject.returns)
     for message in subject.messages:

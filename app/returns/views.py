@@ -244,7 +244,8 @@ def status(number):
     ret = _visible_or_404(number)
     return never_stored(current_app.make_response(render_template(
         "returns/status.html", ret=ret, carrier=policy().carriers.get(ret.carrier) if ret.carrier else None,
-        qr=qr_svg(ret) if ret.carrier else None, label_state=label_status(ret), status_labels=STATUS_LABELS, reasons=REASONS,
+        qr=qr_svg(ret) if ret.carrier else None, label_state=label_status(ret), status_labels=STATUS_LABELS,
+        reasons=REASONS,
         label_allowed=may_download_label(ret, current_user, _token()),
         token=_token(), cancel_form=CancelReturnForm(), exchanges=exchange_texts(ret), variant_text=variant_text)))
 
