@@ -1,7 +1,7 @@
 """Polling the carriers' tracking APIs: when each open parcel is asked next and which poller holds it (tracking_poll)
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-03 19:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 # revision identifiers, used by Alembic.
 revision = '0019'
 # While developing beside 0018 (return labels): the coordinator sets this to '0018' when merging.
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
