@@ -84,3 +84,12 @@ def test_the_meaning_of_an_article_includes_its_questions():
     article = parse_article_source(SOURCE, "artikel-defekt", "reklamation", "de", "x.md")
     assert "kopfhörer geben keinen ton mehr" in embeddings.article_text(article)
     assert "questions" in embeddings.TEXT_RECIPE
+
+
+@pytest.mark.parametrize("value", [None, 5, {"a": 1}, [None], ["ok"] * 31, "x" * 201])
+def test_odd_questions_in_the_api_are_a_422_or_kept_never_a_500(editorial, value):
+    client = api_client(editorial)
+    response = client.post("/api/articles", json=dict(NEW, title="Fragen", questions=value))
+    assert response.status_code in (201, 422), response.get_data(as_text=True)[:300]
+    if value is None:
+        assert response.status_code == 201 and response.get_json()["questions"] == []

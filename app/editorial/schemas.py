@@ -59,8 +59,8 @@ class ArticleInput(Schema):
     summary: Line(500, min_length=1) = Field(description="One or two sentences under the headline and in results")
     tags: Annotated[list[Line(60, min_length=1)], BeforeValidator(_comma_list), BeforeValidator(_drop_blank),
                     Field(max_length=MAX_TAGS)] = Field([], description="Words customers search with")
-    questions: Annotated[list[Line(200, min_length=1)] | None, BeforeValidator(_line_list),
-                         BeforeValidator(_drop_blank), Field(max_length=MAX_QUESTIONS)] = Field(
+    questions: Annotated[Annotated[list[Line(200, min_length=1)], Field(max_length=MAX_QUESTIONS)] | None,
+                         BeforeValidator(_line_list), BeforeValidator(_drop_blank)] = Field(
         None, description="How customers ask for this answer in their own words (searched, never shown); "
                           "absent: the saved ones are kept")
     lang: Annotated[Literal["de", "en"] | None, OptionalBlank] = Field(
