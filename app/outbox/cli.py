@@ -1,9 +1,7 @@
 """`flask --app wsgi outbox work|status`: the worker that sends queued e-mails and webhooks."""
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import threading
 
 import click
@@ -12,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import ConfigError
+from app.core.stopping import stop_on_signals
 from app.outbox.delivery import DeliveryReport, deliver_due
 from app.outbox.service import outbox_counts
 from app.outbox.transports import open_mailer
@@ -41,7 +40,7 @@ def outbox_work(once, interval, batch):
     click.echo(f"Outbox worker started ({current_app.config['HELPCENTER_MAIL_BACKEND']} mail backend); "
                "Ctrl-C stops it.")
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         while not stop.is_set():
             try:
                 report = deliver_due(batch=batch)
@@ -79,23 +78,3 @@ def outbox_status():
     """Count the queued, sent and given-up messages."""
     counts = outbox_counts()
     click.echo(f"queued {counts['queued']}, sent {counts['sent']}, failed {counts['failed']}")
-
-
-@contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event):
-    """First SIGINT/SIGTERM: finish the round, then stop. A second Ctrl-C interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handle(signum, _frame):
-        if stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

@@ -5,10 +5,7 @@ share the parcels through leases in the database; the rate limits count per node
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
-import threading
 from threading import Event
 
 import click
@@ -16,6 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import ConfigError
+from app.core.stopping import stop_on_signals
 from app.tracking.poll import Poller, PollReport
 
 log = logging.getLogger(__name__)
@@ -44,7 +42,7 @@ def tracking_poll(loop, interval, batch):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Tracking poller started (batch {batch}, every {interval:g} s when idle); Ctrl-C stops it.")
     stop = Event()
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         while not stop.is_set():
             try:
                 report = poller.poll_once(batch=batch)
@@ -58,23 +56,3 @@ def tracking_poll(loop, interval, batch):
                 # Idle, or the carrier paused us / the day's calls are used: wait (at most until the pause ends).
                 stop.wait(max(interval, min(poller.pause_seconds(), 3600.0)))
     click.echo("Tracking poller stopped.")
-
-
-@contextlib.contextmanager
-def _stop_on_signals(stop: Event):
-    """First SIGINT/SIGTERM: finish the current parcel's pass, then stop. A second Ctrl-C interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handle(signum, _frame):
-        if stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
