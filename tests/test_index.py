@@ -161,3 +161,23 @@ def test_edits_leave_small_segments_that_a_merge_folds_together_without_changing
     assert segments() < before
     assert [hit.slug for hit in engine.search("Paket Rücksendung Rechnung", limit=12).hits] == found
     assert store.is_current(articles)
+
+
+def test_an_edit_on_a_damaged_generation_rebuilds_it_instead_of_failing(tmp_path, caplog):
+    import dataclasses
+
+    tree = load_content(FIXTURE_CONTENT)
+    store = IndexStore(tmp_path)
+    store.rebuild(tree.published)
+    damaged = store.current_generation()
+    # A segment file emptied (a disk or a crash mid-write): Whoosh can no longer read that generation.
+    for path in (damaged / "de").glob("*.trm"):
+        path.write_bytes(b"")
+    articles = list(tree.published)
+    i = next(i for i, a in enumerate(articles) if a.lang == "de")
+    articles[i] = dataclasses.replace(articles[i], summary="Neu.", content_hash="edit-damaged")
+    report = store.sync(articles)
+    assert report.rebuilt and store.current_generation() != damaged
+    assert store.is_current(articles) and store.document_count() == 12
+    assert "rebuilding it" in caplog.text
+    assert [h.slug for h in SearchEngine(store).search("Paket Rücksendung Rechnung", limit=12).hits]

@@ -16,9 +16,12 @@ import contextlib
 import gc
 from collections import Counter
 import json
+import logging
 import os
 import shutil
 import time
+import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -27,6 +30,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.filedb.filetables import FileFormatError
 from whoosh.system import pack_uint
 
 from app.articles.loader import Article
@@ -34,6 +38,7 @@ from app.search import embeddings
 from app.search.analysis import (SPELLING_PATTERN, WORD_PATTERN, analysis_version, help_analyzer, index_terms,
                                  spelling_analyzer)
 
+log = logging.getLogger(__name__)
 LANGUAGES = ("de", "en")
 SCHEMA_VERSION = "13"
 # Field weights, applied at query time: a word in the title says more than one in the body.
@@ -265,7 +270,15 @@ class IndexStore:
                 if manifest.get("articles") == hashes:
                     return SyncReport(rebuilt=False)
                 with _collector_paused():
-                    return self._update_locked(articles, hashes, manifest)
+                    try:
+                        return self._update_locked(articles, hashes, manifest)
+                    except (FileFormatError, FileNotFoundError, EOFError) as exc:
+                        # A damaged generation (a segment file empty or gone) cannot take an edit; the index is
+                        # derived data, so a fresh generation replaces it rather than the edit failing.
+                        log.warning("search index generation unreadable (%s: %s); rebuilding it",
+                                    type(exc).__name__, exc)
+                        _close_left_behind(exc)
+                        return self._rebuild_locked(articles)
         except Timeout as exc:
             raise IndexBusy("the search index is being written by another process") from exc
 
@@ -385,6 +398,15 @@ class IndexStore:
             if ix is not None:
                 total += ix.doc_count()
         return total
+
+
+def _close_left_behind(exc: BaseException) -> None:
+    """Close the files a failed Whoosh reader opened and never closed (they live on in the failed frames),
+    without a ResourceWarning for each."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
 
 
 def _article_hashes(articles: Iterable[Article]) -> dict:
