@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask
 
-from app.config import config_from_env
+from app.config import config_from_env, instance_dir_from_env
 from app.core.hosts import configure_proxy_and_hosts
 from app.core.requests import HelpCenterRequest
 from app.core.template_cache import SHARED_BYTECODE_CACHE
@@ -14,7 +14,7 @@ from app.extensions import babel, csrf, db, limiter, migrate
 
 def create_app(config: dict | None = None) -> Flask:
     """Create the app; config overrides what the environment says (tests use this)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_dir_from_env())
     app.jinja_options = {**app.jinja_options, "bytecode_cache": SHARED_BYTECODE_CACHE}
     app.request_class = HelpCenterRequest
     settings = config_from_env(app.instance_path)
@@ -193,6 +193,7 @@ def register_cli(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from app.api.openapi import schema_type
     from app.core.hosts import external_url
+    from app.core.static_files import version_static_urls
     from app.i18n import format_number, template_globals
 
     app.context_processor(template_globals)
@@ -200,3 +201,4 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(format_number)
     app.add_template_global(external_url)
     app.add_template_filter(schema_type)
+    version_static_urls(app)
