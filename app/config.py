@@ -286,6 +286,13 @@ def _carrier_settings(env) -> dict:
     }
 
 
+def instance_dir_from_env(env=None) -> str | None:
+    """HELPCENTER_INSTANCE_DIR as an absolute path (uploads, the development secret key), or None: instance/."""
+    env = os.environ if env is None else env
+    value = (env.get("HELPCENTER_INSTANCE_DIR") or "").strip()
+    return str(Path(value).resolve()) if value else None
+
+
 def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ if env is None else env
