@@ -1,0 +1,71 @@
+"""The production shape, end to end: bench/cluster_drill.py with small numbers, and the cheap fault drills.
+
+nginx (deploy/nginx/helpcenter.conf) → two gunicorn nodes (deploy/gunicorn.conf.py, two workers each) on one
+PostgreSQL database and a private Redis, two outbox workers and an SMTP sink. Needs Debian's nginx, redis-server
+and a PostgreSQL on 127.0.0.1:5432 (TEST_DATABASE_URL set, as `make test` does when one answers).
+"""
+import os
+import shutil
+import socket
+
+import pytest
+
+from app.config import config_from_env
+from bench import cluster as cluster_module
+
+
+def _postgres_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+needs_the_parts = pytest.mark.skipif(
+    not (os.path.exists(cluster_module.NGINX) and shutil.which("redis-server") and shutil.which("openssl")
+         and os.environ.get("TEST_DATABASE_URL") and _postgres_up()),
+    reason="needs nginx, redis-server, openssl and a PostgreSQL (TEST_DATABASE_URL)")
+
+
+def test_the_production_env_example_is_a_valid_configuration(tmp_path):
+    env = cluster_module.production_env({"SECRET_KEY": "s" * 64, "HELPCENTER_STAFF_2FA": "required"})
+    config = config_from_env(tmp_path, env)
+    assert config["HELPCENTER_PRODUCTION"] and config["HELPCENTER_TRUSTED_PROXIES"] == 1
+    assert config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+    # nginx refuses bodies above the app's own limit with the same number.
+    site = (cluster_module.DEPLOY / "nginx" / "helpcenter.conf").read_text()
+    assert f"client_max_body_size {config['MAX_CONTENT_LENGTH'] // (1024 * 1024)}m;" in site
+
+
+def test_the_units_start_what_the_readme_and_the_cli_name():
+    assert cluster_module.exec_start("helpcenter-web.service")[1:] == ["-c", "deploy/gunicorn.conf.py", "wsgi:app"]
+    assert cluster_module.exec_start("helpcenter-outbox.service")[1:] == ["--app", "wsgi", "outbox", "work"]
+    assert cluster_module.exec_start("helpcenter-tracking-poll.service")[-2:] == ["tracking", "poll"]
+    assert cluster_module.exec_start("helpcenter-privacy-purge.service")[-2:] == ["privacy", "purge"]
+    for timer in ("tracking-poll", "privacy-purge", "mail-fetch"):
+        assert (cluster_module.DEPLOY / "systemd" / f"helpcenter-{timer}.timer").is_file()
+
+
+@pytest.mark.slow
+@needs_the_parts
+def test_two_nodes_behind_nginx_share_sessions_limits_articles_cases_and_mail(monkeypatch):
+    from bench import cluster_drill
+
+    monkeypatch.setattr(cluster_module, "SHARED_POSTGRES", os.environ["TEST_DATABASE_URL"])
+    report = cluster_drill.run(cases=12, workers=2)
+    failed = [f"{c.name}: {c.detail}" for c in report.checks if not c.ok]
+    assert not failed
+    assert len(report.checks) >= 9
+
+
+@pytest.mark.slow
+@needs_the_parts
+def test_a_killed_worker_and_a_reload_lose_nothing_and_leave_no_gap(monkeypatch):
+    from bench import fault_drills
+
+    monkeypatch.setattr(cluster_module, "SHARED_POSTGRES", os.environ["TEST_DATABASE_URL"])
+    results = fault_drills.run(["worker_sigkill", "reload_under_load"], workers=2)
+    for result in results:
+        assert result["ok"], result
+        assert result["acknowledged but missing"] == 0 and result["stored twice"] == 0
