@@ -45,10 +45,12 @@ def _dry_run(tmp_path, *, installed: bool, uid: int, postgres_up: bool, env_url:
      ["apt-get"]),
     (True, 1000, False, 0, ["SQLite half only", "would run: pytest -q"], ["TEST_DATABASE_URL="]),
     (False, 0, True, 0, ["would run: sh -c apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install "
-                         "-y -qq --no-install-recommends chromium fonts-dejavu-core dovecot-imapd openssl",
+                         "-y -qq --no-install-recommends chromium fonts-dejavu-core dovecot-imapd openssl "
+                         "nginx redis-server",
                          "would run: pytest -q"], []),
     (False, 1000, True, 1, ["sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install "
-                            "-y -qq --no-install-recommends chromium fonts-dejavu-core dovecot-imapd openssl'"],
+                            "-y -qq --no-install-recommends chromium fonts-dejavu-core dovecot-imapd openssl "
+                            "nginx redis-server'"],
      ["would run: pytest"]),
 ])
 def test_run_tests_installs_browser_packages_and_finds_postgresql(tmp_path, installed, uid, postgres_up, rc,
