@@ -24,6 +24,9 @@ keepalive = 5
 # A worker is replaced after this many requests (plus jitter), so slow leaks never add up.
 max_requests = 2000
 max_requests_jitter = 200
+# No control socket (gunicorn >= 25): systemd's signals suffice, and two instances on one machine would
+# share its default path ($HOME/.gunicorn/gunicorn.ctl).
+control_socket_disable = True
 # Not preload_app: a reload must import the new code in the new workers (a preloaded master keeps the old).
 
 accesslog = "-"
