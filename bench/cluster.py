@@ -104,10 +104,9 @@ def production_env(overrides: dict[str, str]) -> dict[str, str]:
 
 def nginx_site(node_ports: list[int], http_port: int, https_port: int, cert: Path, key: Path) -> str:
     text = (DEPLOY / "nginx" / "helpcenter.conf").read_text()
-    upstream = "\n".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in node_ports)
+    line = "    server 127.0.0.1:{} max_fails=1 fail_timeout=5s;"
     return substituted(text, {
-        "    server 127.0.0.1:8000 max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:8001 max_fails=1 fail_timeout=5s;":
-            upstream,
+        line.format(8000) + "\n" + line.format(8001): "\n".join(line.format(port) for port in node_ports),
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
         "server_name help.example.com;": "server_name 127.0.0.1;",

@@ -19,6 +19,7 @@ import concurrent.futures
 import re
 import shutil
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -243,8 +244,6 @@ def check_cases_and_mails(site: Cluster, report: Report, count: int) -> None:
 def run(cases: int = 40, workers: int = 4, keep: bool = False) -> Report:
     report = Report()
     started = time.monotonic()
-    import tempfile
-
     content = Path(tempfile.mkdtemp(prefix="helpcenter-drill-content-"))
     shutil.rmtree(content)
     shutil.copytree(ROOT / "content", content)

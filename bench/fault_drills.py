@@ -12,8 +12,10 @@ import collections
 import contextlib
 import os
 import random
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -155,7 +157,7 @@ def print_result(result: dict) -> None:
     print(f"\n== {result['drill']}: {'ok' if result['ok'] else 'FAILED'}")
     for key, value in result.items():
         if key not in ("drill", "ok"):
-            print(f"   {key}: {value}")
+            print(f"   {key}: {value}", flush=True)
 
 
 # --- the drills ------------------------------------------------------------------------------------------------
@@ -220,8 +222,9 @@ def redis_stopped(site: Cluster, down: float = 15) -> dict:
     return result
 
 
-def reload_under_load(site: Cluster, direct_threads: int = 2) -> dict:
-    """`systemctl reload` (HUP) each node in turn under load; a client on node0 directly measures the gap."""
+def reload_under_load(site: Cluster, direct_threads: int = 2, nodes: int | None = None) -> dict:
+    """`systemctl reload` (HUP) each node (or the first `nodes`) in turn under load; a client on node0
+    directly measures the longest time without an answer."""
     load = Load(site)
     on_node: list[Seen] = []
     stop = threading.Event()
@@ -241,7 +244,7 @@ def reload_under_load(site: Cluster, direct_threads: int = 2) -> dict:
     with load.running():
         time.sleep(3)
         gaps = []
-        for node in site.nodes:
+        for node in site.nodes[:nodes]:
             before = set(node.workers())
             reloaded = time.monotonic()
             node.reload()
@@ -255,7 +258,8 @@ def reload_under_load(site: Cluster, direct_threads: int = 2) -> dict:
     for thread in threads:
         thread.join(30)
     silence = longest_silence(on_node, on_node[0].started, on_node[-1].ended) if on_node else float("nan")
-    result = outcome(site, load, "reload_under_load", "HUP to node0's then node1's gunicorn master")
+    result = outcome(site, load, "reload_under_load",
+                     "HUP to " + ", then ".join(f"{n.name}'s" for n in site.nodes[:nodes]) + " gunicorn master")
     result["reload took (old workers gone, new warm)"] = ", ".join(f"{g:.1f} s" for g in gaps)
     result["client on node0 directly"] = f"{seen_summary(on_node)}, longest time without an answer {silence:.2f} s"
     failed = [s for s in load.posts + load.reads + on_node if s.status not in (200, 201)]
@@ -289,17 +293,15 @@ SHARED_CLUSTER_DRILLS = {"worker_sigkill": worker_sigkill, "outbox_killed": outb
                          "redis_stopped": redis_stopped, "reload_under_load": reload_under_load}
 
 
-def run(names: list[str], workers: int = 4) -> list[dict]:
+def run(names: list[str], workers: int = 4, **options) -> list[dict]:
     results = []
     shared = [n for n in names if n in SHARED_CLUSTER_DRILLS]
     if shared:
         with cluster(workers=workers) as site:
             for name in shared:
-                results.append(SHARED_CLUSTER_DRILLS[name](site))
+                results.append(SHARED_CLUSTER_DRILLS[name](site, **options.get(name, {})))
                 print_result(results[-1])
     if "postgres_stopped" in names:
-        import tempfile
-
         work = Path(tempfile.mkdtemp(prefix="helpcenter-pg-"))
         server = PrivatePostgres(work)
         try:
@@ -309,7 +311,6 @@ def run(names: list[str], workers: int = 4) -> list[dict]:
                 print_result(results[-1])
         finally:
             server.stop()
-            import shutil
             shutil.rmtree(work, ignore_errors=True)
     return results
 

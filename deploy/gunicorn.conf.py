@@ -82,14 +82,10 @@ def _wait_until_warm(server):
         server.log.warning("Reload: new workers not warm after %.0f s, retiring the old ones anyway", READY_TIMEOUT)
     for name in os.listdir(ready_dir):  # pids of workers gone meanwhile
         if not name.isdigit() or int(name) not in server.WORKERS:
-            with_missing_ok(os.unlink, os.path.join(ready_dir, name))
-
-
-def with_missing_ok(function, path):
-    try:
-        function(path)
-    except FileNotFoundError:
-        pass
+            try:
+                os.unlink(os.path.join(ready_dir, name))
+            except FileNotFoundError:
+                pass
 
 
 def post_fork(server, worker):

@@ -65,7 +65,8 @@ def test_a_killed_worker_and_a_reload_lose_nothing_and_leave_no_gap(monkeypatch)
     from bench import fault_drills
 
     monkeypatch.setattr(cluster_module, "SHARED_POSTGRES", os.environ["TEST_DATABASE_URL"])
-    results = fault_drills.run(["worker_sigkill", "reload_under_load"], workers=2)
+    results = fault_drills.run(["worker_sigkill", "reload_under_load"], workers=2,
+                               reload_under_load={"nodes": 1})
     for result in results:
         assert result["ok"], result
         assert result["acknowledged but missing"] == 0 and result["stored twice"] == 0
