@@ -1,7 +1,7 @@
 """Faults during steady contact-form load: `python bench/fault_drills.py [DRILL …]` prints a report per drill.
 
-Drills (each a function taking a running bench.cluster.Cluster): worker_sigkill, outbox_killed, redis_stopped,
-reload_under_load, postgres_stopped (on a private PostgreSQL of its own, stopped for 20 s). Each reports what
+Drills (each a function taking a running bench.cluster.Cluster): worker_sigkill, outbox_killed, smtp_down,
+redis_stopped, reload_under_load, postgres_stopped (on a private PostgreSQL of its own, stopped for 20 s). Each reports what
 clients saw (answers per status, the longest wait) and acknowledged / stored / mailed / duplicated counts:
 nothing acknowledged may be missing, nothing stored twice, every stored case mailed once.
 """
@@ -73,9 +73,12 @@ class Load:
                 time.sleep(0.2)
 
     def _read(self) -> None:
-        session = client(self.site)
         paths = ["/", ARTICLE_URL, "/api/search?q=Paket+verfolgen&limit=5", "/suche?q=Rechnung"]
+        reads = 0
         while not self._stop.is_set():
+            if reads % 20 == 0:  # another visitor now and then: one address would meet the search limit
+                session = client(self.site, address(random.randrange(10**6)))
+            reads += 1
             started = time.monotonic()
             try:
                 status = session.get(self.site.base_url + random.choice(paths), timeout=15).status_code
@@ -205,6 +208,23 @@ def outbox_killed(site: Cluster, burst: int = 30) -> dict:
     return result
 
 
+def smtp_down(site: Cluster, down: float = 60) -> dict:
+    """The SMTP server away for `down` seconds: submissions still succeed, every mail goes out once after."""
+    load = Load(site)
+    with load.running():
+        time.sleep(2)
+        site.smtp.stop()
+        stopped = time.monotonic()
+        time.sleep(down)
+        site.smtp.start()
+    back = time.monotonic()
+    result = outcome(site, load, "smtp_down", f"SMTP server away for {down:.0f} s", mail_wait=240)
+    result["all mailed after SMTP was back"] = f"{time.monotonic() - back - 2:.0f} s (outbox backoff: 30 s, doubling)"
+    during = [s for s in load.posts if stopped <= s.started <= stopped + down]
+    result["submissions while SMTP was away"] = seen_summary(during)
+    return result
+
+
 def redis_stopped(site: Cluster, down: float = 15) -> dict:
     """Stop Redis for `down` seconds: the site keeps serving (rate limits fall back to each worker's memory)."""
     load = Load(site)
@@ -289,7 +309,7 @@ def postgres_stopped(site: Cluster, server: PrivatePostgres, down: float = 20) -
     return result
 
 
-SHARED_CLUSTER_DRILLS = {"worker_sigkill": worker_sigkill, "outbox_killed": outbox_killed,
+SHARED_CLUSTER_DRILLS = {"worker_sigkill": worker_sigkill, "outbox_killed": outbox_killed, "smtp_down": smtp_down,
                          "redis_stopped": redis_stopped, "reload_under_load": reload_under_load}
 
 
