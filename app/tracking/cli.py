@@ -1,6 +1,6 @@
 """`flask --app wsgi tracking poll [--loop]`: ask the carriers' tracking APIs about open parcels.
 
-Runs beside the outbox worker (deploy/helpcenter-tracking.service): any number of pollers on any number of nodes
+Runs beside the outbox worker (deploy/systemd/helpcenter-tracking.service): any number of pollers on any number of nodes
 share the parcels through leases in the database; the rate limits count per node.
 """
 from __future__ import annotations
