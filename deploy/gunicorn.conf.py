@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -100,12 +101,22 @@ def post_worker_init(worker):
     from app.search.service import help_search
 
     started = time.monotonic()
+    # The master kills a worker silent for GUNICORN_TIMEOUT: on a busy machine the warm-up can take that long.
+    warming = threading.Event()
+
+    def heartbeat():
+        while not warming.wait(1):
+            worker.notify()
+
+    threading.Thread(target=heartbeat, daemon=True).start()
     try:
         with worker.wsgi.app_context():
             for query, lang in (("Paket", "de"), ("parcel", "en")):
                 help_search().search(query, lang, 3)
     except Exception as exc:  # noqa: BLE001 - a cold worker still serves; the database may be away right now
         worker.log.warning("Warm-up failed (%s); serving cold", type(exc).__name__)
+    finally:
+        warming.set()
     worker.log.info("Worker warm in %.1f s", time.monotonic() - started)
     ready_dir = os.environ.get(_READY_DIR)
     if ready_dir and os.path.isdir(ready_dir):
