@@ -181,3 +181,4 @@ def test_an_edit_on_a_damaged_generation_rebuilds_it_instead_of_failing(tmp_path
     assert store.is_current(articles) and store.document_count() == 12
     assert "rebuilding it" in caplog.text
     assert [h.slug for h in SearchEngine(store).search("Paket Rücksendung Rechnung", limit=12).hits]
+

@@ -379,7 +379,14 @@ class IndexStore:
                     if len(ix._segments()) <= 2:
                         continue
                     writer = ix.writer(timeout=_WRITER_TIMEOUT_SECONDS, compound=_COMPOUND_SEGMENTS)
-                    writer.commit(merge=True)
+                    try:
+                        writer.commit(merge=True)
+                    except (FileFormatError, FileNotFoundError, EOFError) as exc:
+                        # An unreadable segment: the merge is skipped; the next edit's sync rebuilds the generation.
+                        writer.cancel()
+                        log.warning("search index segments not merged (%s: %s)", type(exc).__name__, exc)
+                        _close_left_behind(exc)
+                        continue
                     merged += 1
         except Timeout:
             return 0
