@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 from collections import Counter
 import json
 import logging
@@ -277,7 +278,7 @@ class IndexStore:
                         # derived data, so a fresh generation replaces it rather than the edit failing.
                         log.warning("search index generation unreadable (%s: %s); rebuilding it",
                                     type(exc).__name__, exc)
-                        _close_left_behind(exc)
+                        _close_left_behind(exc, self.current_generation())
                         return self._rebuild_locked(articles)
         except Timeout as exc:
             raise IndexBusy("the search index is being written by another process") from exc
@@ -385,7 +386,7 @@ class IndexStore:
                         # An unreadable segment: the merge is skipped; the next edit's sync rebuilds the generation.
                         writer.cancel()
                         log.warning("search index segments not merged (%s: %s)", type(exc).__name__, exc)
-                        _close_left_behind(exc)
+                        _close_left_behind(exc, generation)
                         continue
                     merged += 1
         except Timeout:
@@ -407,12 +408,21 @@ class IndexStore:
         return total
 
 
-def _close_left_behind(exc: BaseException) -> None:
-    """Close the files a failed Whoosh reader opened and never closed (they live on in the failed frames),
-    without a ResourceWarning for each."""
+def _close_left_behind(exc: BaseException, directory: Path | None = None) -> None:
+    """Close the files a failed Whoosh reader opened and never closed, without a ResourceWarning for each.
+
+    They live on in the failed frames and in half-built reader objects; the frames are cleared and any file
+    object still open below `directory` (the damaged generation) is closed. A rare path: a full walk of the
+    collector's objects is fine here."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         traceback.clear_frames(exc.__traceback__)
+        if directory is not None:
+            prefix = str(directory)
+            for obj in gc.get_objects():
+                if isinstance(obj, (io.BufferedReader, io.FileIO)) and not obj.closed \
+                        and str(getattr(obj, "name", "")).startswith(prefix):
+                    obj.close()
         gc.collect()
 
 
