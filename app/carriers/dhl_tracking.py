@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import requests
 
 from app.carriers.base import CarrierRefused, CarrierScan, CarrierUnavailable
-from app.carriers.http import DEFAULT_TIMEOUT, call
+from app.carriers.http import DEFAULT_TIMEOUT, call, json_body
 from app.carriers.registry import register_tracking
 from app.config import ConfigError
 
@@ -121,10 +121,7 @@ class DhlTracking:
             if exc.status == 404:
                 return []
             raise
-        try:
-            body = response.json()
-        except ValueError:
-            raise CarrierUnavailable("DHL: answer is not JSON") from None
+        body = json_body(response, "DHL")
         return parse_shipments(body, tracking_number)
 
 

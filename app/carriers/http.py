@@ -68,6 +68,14 @@ def call(session: requests.Session, method: str, url: str, *, carrier: str,
                              retry_after=retry_after_seconds(response.headers.get("Retry-After")))
 
 
+def json_body(response: requests.Response, carrier: str):
+    """The answer's JSON; an answer that is not JSON (a proxy's error page) is CarrierUnavailable."""
+    try:
+        return response.json()
+    except ValueError:
+        raise CarrierUnavailable(f"{carrier}: answer is not JSON") from None
+
+
 def _short_detail(response: requests.Response) -> str:
     """The carrier's own error words (problem+json title/detail), short, for logs and agents."""
     try:

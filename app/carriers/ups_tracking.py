@@ -22,7 +22,7 @@ from urllib.parse import quote
 import requests
 
 from app.carriers.base import CarrierNotAuthorised, CarrierRefused, CarrierScan, CarrierUnavailable
-from app.carriers.http import DEFAULT_TIMEOUT, call
+from app.carriers.http import DEFAULT_TIMEOUT, call, json_body
 from app.carriers.registry import register_tracking
 from app.config import ConfigError
 
@@ -155,10 +155,7 @@ class UpsTracking:
                 if exc.status == 404:
                     return []
                 raise
-        try:
-            body = response.json()
-        except ValueError:
-            raise CarrierUnavailable("UPS: answer is not JSON") from None
+        body = json_body(response, "UPS")
         return parse_track_response(body, tracking_number)
 
 

@@ -10,13 +10,11 @@ from app.core.errors import NotFound
 from app.core.schemas import parse_data
 from app.core.signatures import require_signature
 from app.extensions import csrf, db
-from app.shop.events import record_events
 from app.shop.models import Shipment
 from app.returns.models import ReturnRequest
 from app.shop.schemas import AfterShipBody, ShipmentEventsAnswer, ShipmentEventsBody
 from app.tracking.aftership import tracking_scans
-from app.tracking.intake import store_return_scans, store_shipment_scans
-from app.tracking.notifications import notify_status_change
+from app.tracking.intake import as_event, store_return_scans, store_shipment_events
 
 bp = Blueprint("shop_api", __name__, url_prefix="/api/shipments")
 
@@ -37,15 +35,18 @@ def events():
     shipment = db.session.scalar(select(Shipment).where(Shipment.tracking_number == payload.tracking_number))
     if shipment is None:
         raise NotFound("unknown tracking number", code="unknown_tracking_number")
-    old_status = shipment.status
+    return _stored(shipment, parsed)
+
+
+def _stored(shipment: Shipment, events: list) -> tuple:
+    """Store the events once, commit, and answer 202 (something new) or 200 (all known already)."""
     try:
-        added, duplicates, _coded = record_events(shipment, parsed)
-        notify_status_change(shipment, old_status)
+        added, duplicates, _coded = store_shipment_events(shipment, events)
         db.session.commit()
     except IntegrityError:
-        # The same delivery arrived twice at once and the other request stored it first.
+        # The same delivery arrived twice at once (a carrier's retry) and the other request stored it first.
         db.session.rollback()
-        added, duplicates = 0, len(parsed)
+        added, duplicates = 0, len(events)
     answer = ShipmentEventsAnswer(tracking_number=shipment.tracking_number, accepted=added, duplicates=duplicates,
                                   status=shipment.status)
     return jsonify(answer.model_dump(mode="json")), 202 if added else 200
@@ -78,13 +79,4 @@ def aftership():
         answer = ShipmentEventsAnswer(tracking_number=number, accepted=added, duplicates=len(scans) - added,
                                       status=ret.status)
         return jsonify(answer.model_dump(mode="json")), 202 if added else 200
-    try:
-        added, duplicates, _coded = store_shipment_scans(shipment, scans)
-        db.session.commit()
-    except IntegrityError:
-        # The same checkpoint arrived twice at once (AfterShip retries) and the other request stored it first.
-        db.session.rollback()
-        added, duplicates = 0, len(scans)
-    answer = ShipmentEventsAnswer(tracking_number=shipment.tracking_number, accepted=added, duplicates=duplicates,
-                                  status=shipment.status)
-    return jsonify(answer.model_dump(mode="json")), 202 if added else 200
+    return _stored(shipment, [as_event(scan) for scan in scans])

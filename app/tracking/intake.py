@@ -23,12 +23,17 @@ def as_event(scan: CarrierScan) -> EventInput:
     return EventInput(scan.time, scan.status, scan.location, scan.text, scan.code)
 
 
-def store_shipment_scans(shipment: Shipment, scans: list[CarrierScan]) -> Recorded:
-    """Store new scans once and tell the customer about a new status, as POST /api/shipments/events does."""
+def store_shipment_events(shipment: Shipment, events: list[EventInput]) -> Recorded:
+    """Store new events once and tell the customer about a new status (every way scans arrive)."""
     old_status = shipment.status
-    recorded = record_events(shipment, [as_event(scan) for scan in scans])
+    recorded = record_events(shipment, events)
     notify_status_change(shipment, old_status)
     return recorded
+
+
+def store_shipment_scans(shipment: Shipment, scans: list[CarrierScan]) -> Recorded:
+    """Store a carrier's scans as POST /api/shipments/events stores its events."""
+    return store_shipment_events(shipment, [as_event(scan) for scan in scans])
 
 
 def store_return_scans(ret: ReturnRequest, scans: list[CarrierScan]) -> int:
