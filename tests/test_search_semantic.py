@@ -31,21 +31,46 @@ def _vectors(store, lang):
 def test_an_update_replaces_changed_rows_drops_removed_ones_and_appends_new_ones(built, tmp_path):
     tree, _, _ = built
     articles = [a for a in tree.published if a.lang == "de"][:4]
-    start = embeddings.VectorSet(tuple(a.slug for a in articles[:3]), embeddings.embed_articles(articles[:3]))
-    changed = articles[0].__class__(**{**articles[0].__dict__, "title": "Etwas ganz anderes: Gutscheine"})
-    slugs, matrix = embeddings.updated_vectors(start, [articles[1].slug], [changed, articles[3]])
-    assert slugs == [articles[0].slug, articles[2].slug, articles[3].slug]
-    assert np.allclose(matrix[1], start.matrix[2]) and not np.allclose(matrix[0], start.matrix[0])
-    assert np.allclose(matrix[0], embeddings.embed_articles([changed])[0], atol=1e-5)
+    start = embeddings.embed_articles(articles[:3])
+    changed = articles[0].__class__(**{**articles[0].__dict__, "title": "Etwas ganz anderes: Gutscheine",
+                                       "questions": ("gutschein einlösen", "geschenkkarte verschenken")})
+    updated = embeddings.updated_vectors(start, [articles[1].slug], [changed, articles[3]])
+    assert updated.slugs == (articles[0].slug, articles[2].slug, articles[3].slug)
+    assert np.allclose(updated.matrix[1], start.matrix[2]) and not np.allclose(updated.matrix[0], start.matrix[0])
+    fresh = embeddings.embed_articles([changed])
+    assert np.allclose(updated.matrix[0], fresh.matrix[0], atol=1e-5)
+    # Each customer question has its own row, kept with its article through the update.
+    assert updated.question_counts == (2, len(articles[2].questions), len(articles[3].questions))
+    assert np.allclose(updated.question_rows(articles[0].slug), fresh.questions, atol=1e-5)
+    assert np.array_equal(updated.question_rows(articles[2].slug), start.question_rows(articles[2].slug))
     # The file round-trips exactly, and a torn or foreign file reads as "no vectors", never as garbage.
     path = tmp_path / "vectors-de.bin"
-    embeddings.write_vectors(path, slugs, matrix)
+    embeddings.write_vectors(path, updated)
     again = embeddings.read_vectors(path)
-    assert again.slugs == tuple(slugs) and np.array_equal(again.matrix, matrix)
+    assert again.slugs == updated.slugs and np.array_equal(again.matrix, updated.matrix)
+    assert again.question_counts == updated.question_counts and np.array_equal(again.questions, updated.questions)
     path.write_bytes(path.read_bytes()[:-7])
     assert embeddings.read_vectors(path) is None
     path.write_bytes(b"not a vector file")
     assert embeddings.read_vectors(path) is None
+
+
+def test_an_article_is_as_close_as_its_text_and_its_closest_question_together(built):
+    tree, _, _ = built
+    articles = [a for a in tree.published if a.lang == "de"][:3]
+    asked = articles[1].__class__(**{**articles[1].__dict__,
+                                     "questions": ("wo bleibt mein geld", "wann wird mir das erstattet")})
+    vectors = embeddings.embed_articles([articles[0], asked, articles[2]])
+    slug = asked.slug
+    query = vectors.question_rows(slug)[1]  # a query worded exactly like that article's second question
+    own = vectors.matrix @ query
+    sims = vectors.similarities(query)
+    position = vectors.position[slug]
+    assert sims[position] == pytest.approx(embeddings.ARTICLE_SHARE * own[position] + (1 - embeddings.ARTICLE_SHARE))
+    assert int(np.argmax(sims)) == position
+    # An article without questions is scored by its own vector alone.
+    bare = embeddings.VectorSet(vectors.slugs[:2], vectors.matrix[:2])
+    assert np.allclose(bare.similarities(query), vectors.matrix[:2] @ query)
 
 
 def test_every_generation_holds_the_vectors_of_its_articles(built):
