@@ -140,3 +140,29 @@ def test_photos_of_a_complaint_are_shown_full_size_to_staff_only_and_the_case_li
     assert agent.get(f"/agent/retouren/{number}/foto/{photo_id + 1}").status_code == 404
     case_page = agent.get(f"/agent/anfrage/{case_number}").get_data(as_text=True)
     assert f'href="/agent/retouren/{number}"' in case_page
+
+
+def test_a_photo_uploaded_on_one_node_is_shown_on_another(shop, client, make_app, fixture_index, tmp_path):
+    """Each node has its own instance directory: the photo's bytes travel in the database."""
+    shop.instance_path = str(tmp_path / "node-a")
+    node_b = make_app(index_dir=fixture_index)
+    node_b.instance_path = str(tmp_path / "node-b")
+    login(client)
+    _, token, submission, skus = _form(client)
+    prefix = skus["NL-LMP"]
+    posted = client.post("/retouren/bestellung/600001", content_type="multipart/form-data", data={
+        "csrf_token": token, "submission_id": submission, f"{prefix}-sku": "NL-LMP", f"{prefix}-selected": "y",
+        f"{prefix}-quantity": "1", f"{prefix}-reason": "defekt", "resolution": "refund", "carrier": "dhl",
+        f"{prefix}-photos": (io.BytesIO(_photo()), "lampe.jpg")})
+    assert posted.status_code == 302
+    assert not (tmp_path / "node-a").exists()
+    with shop.app_context():
+        ret = db.session.scalar(select(ReturnRequest))
+        number, photo_id = ret.number, ret.items[0].photos[0].id
+    agent = _agent(node_b)
+    photo = agent.get(f"/agent/retouren/{number}/foto/{photo_id}")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data.startswith(b"\xff\xd8")
+    assert b"PhoneMaker" not in photo.data
+    assert photo.headers["X-Content-Type-Options"] == "nosniff" and photo.headers["Cache-Control"] == "no-store"
+    assert "attachment" not in photo.headers.get("Content-Disposition", "")
+    photo.close()

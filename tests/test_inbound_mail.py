@@ -220,12 +220,18 @@ def test_attachments_are_checked_as_on_the_form_and_refusals_noted_for_the_agent
     assert receive(shop, reply_to(answer, "Fotos anbei.", files=files)).kind == "threaded"
     with shop.app_context():
         names = list(db.session.scalars(select(CaseAttachment.filename).order_by(CaseAttachment.id)))
+        first_id = db.session.scalar(select(CaseAttachment.id).order_by(CaseAttachment.id))
         note = db.session.scalar(select(CaseMessage.body).where(CaseMessage.visibility == "internal",
                                                                 CaseMessage.event == "mail_note"))
     assert names == ["foto.png", "b.png", "c.png"]
     assert "virus.exe" in note and "d.png" in note
     assert "virus" not in customer_client(shop).get(f"/kontakt/anfrage/{number}").get_data(as_text=True)
-    assert "virus.exe" in agent_client(shop).get(f"/agent/anfrage/{number}").get_data(as_text=True)
+    agent = agent_client(shop)
+    assert "virus.exe" in agent.get(f"/agent/anfrage/{number}").get_data(as_text=True)
+    # The mail's file is kept like the form's, bytes in the database: any node hands it to the agent.
+    download = agent.get(f"/agent/anfrage/{number}/anhang/{first_id}")
+    assert download.status_code == 200 and download.data.startswith(b"\x89PNG") and download.mimetype == "image/png"
+    download.close()
 
 
 # --- everything else: a new unverified case, or nothing -------------------------------------------------------

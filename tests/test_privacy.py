@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.cases.models import Case, CaseAttachment, CaseEvent, CaseMessage, ContactDeflection
 from app.config import ConfigError, config_from_env
-from app.core.uploads import check_upload, store_upload
+from app.core.uploads import check_upload, upload_dir
 from app.extensions import db
 from app.insights.models import SearchLog
 from app.outbox.models import OutboxMessage
@@ -64,15 +64,32 @@ def make_case(**fields) -> Case:
     return case
 
 
-def attach(case: Case, name="beleg.png") -> str:
-    upload = check_upload(name, PNG)
-    storage = store_upload(upload, "attachments")
-    case.attachments.append(CaseAttachment.stored(upload, storage))
+def _keep(record, folder: str, legacy: bool) -> str:
+    """An upload stored as today (bytes in the row) or as before revision 0020 (bytes only in a file)."""
+    if legacy:
+        upload_dir(folder).mkdir(parents=True, exist_ok=True)
+        (upload_dir(folder) / record.storage_name).write_bytes(record.data)
+        record.data = None
     db.session.flush()
-    return storage
+    return record.storage_name
 
 
-def make_return(order_obj: Order, status="registered", updated=None, comment=None, photo=False, **fields):
+def attach(case: Case, name="beleg.png", legacy=False) -> str:
+    attachment = CaseAttachment.stored(check_upload(name, PNG))
+    case.attachments.append(attachment)
+    return _keep(attachment, "attachments", legacy)
+
+
+def stored_bytes(instance, folder: str, name: str) -> bytes | None:
+    """An upload's bytes wherever they are: its row, or its file from before revision 0020."""
+    model = {"attachments": CaseAttachment, "return_photos": ReturnPhoto}[folder]
+    data = db.session.scalar(select(model.data).where(model.storage_name == name))
+    path = instance / folder / name
+    return data if data is not None else path.read_bytes() if path.exists() else None
+
+
+def make_return(order_obj: Order, status="registered", updated=None, comment=None, photo=False, legacy=False,
+                **fields):
     number = next(_numbers)
     ret = ReturnRequest(number=f"R-2026-{number:06d}", order_id=order_obj.id, customer_id=order_obj.customer_id,
                         status=status, resolution="refund", refund_cents=7995, created_at=updated or ago(days=1),
@@ -86,9 +103,9 @@ def make_return(order_obj: Order, status="registered", updated=None, comment=Non
     db.session.flush()
     storage = None
     if photo:
-        upload = check_upload("defekt.png", PNG, allow_pdf=False)
-        storage = store_upload(upload, "return_photos")
-        ret.items[0].photos.append(ReturnPhoto.stored(upload, storage))
+        stored = ReturnPhoto.stored(check_upload("defekt.png", PNG, allow_pdf=False))
+        ret.items[0].photos.append(stored)
+        storage = _keep(stored, "return_photos", legacy)
     # updated_at has onupdate: write the time it should have in one more statement.
     db.session.flush()
     db.session.execute(ReturnRequest.__table__.update().where(ReturnRequest.__table__.c.id == ret.id)
@@ -125,15 +142,15 @@ def aged(app, instance):
             "trail_kept": make_case(trail='[{"kind": "search"}]', created_at=ago(days=89)).id,
         }
         files_due = attach(make_case(status="resolved", resolved_at=ago(days=91)))
-        files_kept = attach(make_case(status="resolved", resolved_at=ago(days=89)))
+        files_kept = attach(make_case(status="resolved", resolved_at=ago(days=89)), legacy=True)
         files_open = attach(make_case(status="open", created_at=ago(days=300)))
         old_case = make_case(status="resolved", resolved_at=ago(days=1096), created_at=ago(days=1100))
-        old_case_file = attach(old_case)
+        old_case_file = attach(old_case, legacy=True)
         db.session.add_all([CaseMessage(case_id=old_case.id, author="customer", channel="chat", body="Hallo"),
                             CaseEvent(case_id=old_case.id, kind="resolve", note="erledigt")])
         ids["old_case"] = old_case.id
         ids["recent_case"] = make_case(status="resolved", resolved_at=ago(days=1094)).id
-        _, photo_due = make_return(the_order, status="refunded", updated=ago(days=91), photo=True,
+        _, photo_due = make_return(the_order, status="refunded", updated=ago(days=91), photo=True, legacy=True,
                                    complaint_case_id=old_case.id)
         _, photo_kept = make_return(the_order, status="registered", updated=ago(days=200), photo=True)
         db.session.add_all([SearchLog(query="retoure", lang="de", result_count=3, created_at=ago(days=91)),
@@ -144,6 +161,7 @@ def aged(app, instance):
         outbox("neu@example.com", sent_at=ago(days=29))
         outbox("wartet@example.com", pending=True)
         db.session.commit()
+    # Some uploads as before revision 0020 (bytes only in a file), the others with their bytes in the row.
     orphan_old = instance / "attachments" / "verwaist.png"
     orphan_old.write_bytes(PNG)
     os.utime(orphan_old, (time.time() - 2 * 86400,) * 2)
@@ -195,10 +213,11 @@ def test_purge_removes_exactly_what_has_expired_and_a_second_run_nothing(app, ag
     assert state["searches"] == ["paket"] and state["deflections"] == ["v2"]
     assert (state["attachments"], state["photos"]) == (2, 1)
     assert state["recipients"] == ["[gelöscht]", "neu@example.com", "wartet@example.com"]
-    for folder, name in aged["files_due"]:
-        assert not (instance / folder / name).exists()
-    for folder, name in aged["files_kept"]:
-        assert (instance / folder / name).exists()
+    with app.app_context():
+        for folder, name in aged["files_due"]:
+            assert stored_bytes(instance, folder, name) is None and not (instance / folder / name).exists()
+        for folder, name in aged["files_kept"]:
+            assert stored_bytes(instance, folder, name) == PNG
     assert not aged["orphan_old"].exists() and aged["orphan_new"].exists()
 
     again = runner.invoke(args=["privacy", "purge"])
@@ -233,8 +252,9 @@ def test_parallel_purges_remove_everything_once(app, aged, instance):
     for kind, expected in {"phone_numbers": 1, "search_logs": 1, "trails": 1, "attachments": 2, "photos": 1,
                            "outbox_messages": 1, "cases": 1}.items():
         assert sum(getattr(r, kind) for r in reports) == expected, kind
-    for folder, name in aged["files_due"]:
-        assert not (instance / folder / name).exists()
+    with app.app_context():
+        for folder, name in aged["files_due"]:
+            assert stored_bytes(instance, folder, name) is None and not (instance / folder / name).exists()
 
 
 @pytest.mark.parametrize(("days", "resolved_ago", "removed"), [
@@ -341,9 +361,9 @@ def two_customers(app, make_user, instance):
                              survey_score=5, survey_comment=f"{secret} Umfrage", survey_answered_at=NOW)
             case.messages.append(CaseMessage(author="customer", channel="chat", body=f"{secret} im Chat"))
             case.events.append(CaseEvent(kind="note", note=f"{secret} Notiz"))
-            attachment = attach(case, f"{secret}.png")
+            attachment = attach(case, f"{secret}.png")  # bytes in the row
             _, photo = make_return(the_order, status="refunded", comment=f"{secret} Rücksendung", photo=True,
-                                   user_id=user.id)
+                                   legacy=True, user_id=user.id)  # bytes in a file from before revision 0020
             db.session.add(Withdrawal(number=f"W-{number}", order_number_given=number, order_id=the_order.id,
                                       user_id=user.id, matched=True, contact_name=user.name, contact_email=email,
                                       items="[]", reason=f"{secret} Widerruf",
@@ -432,11 +452,12 @@ def test_erase_anonymises_the_customer_keeps_what_the_law_requires_and_is_idempo
     assert "erased: accounts=1 customer_records=1 addresses=1 orders=1 cases=2 chat_messages=1 attachments=1 " \
            "photos=1 returns=1 emails=1 kept_withdrawals=1" in result.output
 
-    # Every file of Kim's is gone from disk; Jan's are untouched.
-    for folder, name in two_customers[KIM]:
-        assert not (instance / folder / name).exists()
-    for folder, name in two_customers[JAN]:
-        assert (instance / folder / name).exists()
+    # Every upload of Kim's is gone, from the database and from disk; Jan's are untouched.
+    with app.app_context():
+        for folder, name in two_customers[KIM]:
+            assert stored_bytes(instance, folder, name) is None and not (instance / folder / name).exists()
+        for folder, name in two_customers[JAN]:
+            assert stored_bytes(instance, folder, name) == PNG
 
     # No sign-in any more, and the old session is over.
     assert client.get("/konto").status_code == 302

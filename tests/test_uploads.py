@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from app.cases.models import Case
+from app.cases.models import Case, CaseAttachment
 from app.core.uploads import UploadRejected, check_upload, content_disposition
 from app.extensions import db
 from app.returns.photos import PhotoRejected, check_photo
@@ -177,9 +177,11 @@ def test_contact_attachments_are_stored_and_served_as_what_they_are(shop, instan
         rows = [(a.id, a.filename, a.content_type, a.storage_name) for a in case.attachments]
     assert [(name, ctype) for _, name, ctype, _ in rows] == [("gnp.png", "image/png"), ("handy.jpg", "image/jpeg")]
     assert [Path(storage).suffix for *_, storage in rows] == [".png", ".jpg"]
-    stored = instance / "attachments" / rows[1][3]
-    with Image.open(stored) as image:
+    with shop.app_context():
+        stored = db.session.get(CaseAttachment, rows[1][0]).data
+    with Image.open(io.BytesIO(stored)) as image:
         assert not image.getexif() and image.size == (20, 40)
+    assert not (instance / "attachments").exists()  # the bytes are in the database, no file on this node
 
     agent = agent_client(shop)
     download = agent.get(f"/agent/anfrage/{number}/anhang/{rows[0][0]}")
@@ -193,8 +195,10 @@ def test_contact_attachments_are_stored_and_served_as_what_they_are(shop, instan
     assert photo.status_code == 200 and b"GPS" not in photo.data and b"Exif" not in photo.data
     photo.close()
 
-    # A file gone from disk (purged) is a 404, not a 500; another case's attachment id is a 404.
-    stored.unlink()
+    # Bytes nowhere (in the row nor on disk) is a 404, not a 500; another case's attachment id is a 404.
+    with shop.app_context():
+        db.session.get(CaseAttachment, rows[1][0]).data = None
+        db.session.commit()
     assert agent.get(f"/agent/anfrage/{number}/anhang/{rows[1][0]}").status_code == 404
     assert agent.get(f"/agent/anfrage/{number}/anhang/999999").status_code == 404
 
@@ -211,3 +215,43 @@ def test_refused_contact_attachments_write_nothing(shop, instance, files, messag
     with shop.app_context():
         assert db.session.scalar(select(Case)) is None
     assert not any((instance / "attachments").glob("*")) if (instance / "attachments").exists() else True
+
+
+def test_an_attachment_uploaded_on_one_node_is_downloaded_on_another(shop, make_app, fixture_index, tmp_path):
+    """Each node has its own instance directory (bench/cluster.py, deploy/): the bytes travel in the database."""
+    shop.instance_path = str(tmp_path / "node-a")
+    node_b = make_app(index_dir=fixture_index)
+    node_b.instance_path = str(tmp_path / "node-b")
+    (tmp_path / "node-b").mkdir()
+    response = _post_contact(customer_client(shop), [(io.BytesIO(PDF), "Rechnung März.pdf"),
+                                                     (io.BytesIO(JPEG), "riss.jpg")])
+    assert response.status_code == 302
+    with shop.app_context():
+        case = db.session.scalar(select(Case))
+        number, ids = case.number, [a.id for a in case.attachments]
+    assert not (tmp_path / "node-a").exists()  # no file on the node that took the upload
+
+    agent = agent_client(node_b)
+    page = agent.get(f"/agent/anfrage/{number}").get_data(as_text=True)
+    assert "Rechnung März.pdf" in page and "riss.jpg" in page
+    download = agent.get(f"/agent/anfrage/{number}/anhang/{ids[0]}")
+    assert download.status_code == 200 and download.data == PDF and download.mimetype == "application/pdf"
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=\"Rechnung M_rz.pdf\"; filename*=UTF-8''" + quote("Rechnung März.pdf", safe=""))
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Cache-Control"] == "no-store"
+    download.close()
+    photo = agent.get(f"/agent/anfrage/{number}/anhang/{ids[1]}")
+    assert photo.status_code == 200 and photo.data[:3] == b"\xff\xd8\xff"
+    photo.close()
+    assert list((tmp_path / "node-b").iterdir()) == []  # served from the database, nothing cached on node B
+
+
+def test_lists_of_attachments_never_load_their_bytes(shop):
+    from sqlalchemy import inspect
+
+    _post_contact(customer_client(shop), [(io.BytesIO(PNG), "a.png")])
+    with shop.app_context():
+        attachment = db.session.scalar(select(Case)).attachments[0]
+        assert "data" in inspect(attachment).unloaded
+        assert attachment.data.startswith(b"\x89PNG") and len(attachment.data) == attachment.size  # when asked

@@ -1,7 +1,7 @@
 """Returns in the agent console (/agent/retouren): the queue, one return with items and photos, its steps."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,8 +13,9 @@ from app.contact import views as contact_views
 from app.core.forms import FORM_ERROR_STATUS, parse_form_into
 from app.core.requests import form_parsed_by_schema
 from app.core.schemas import parse_prefill
+from app.core.uploads import send_upload
 from app.extensions import db
-from app.returns.photos import photo_dir
+from app.returns.photos import PHOTO_FOLDER
 from app.returns.status import TransitionRefused
 from app.returns.vocabulary import REASONS, RESOLUTIONS, STATUS_LABELS
 from app.core.responses import never_stored
@@ -88,12 +89,8 @@ def photo(number, photo_id):
     """A photo of the return in full size, shown in the browser: staff only (the blueprint checks)."""
     ret = _return_or_404(number)
     found = next((p for item in ret.items for p in item.photos if p.id == photo_id), None)
-    if found is None or not (photo_dir() / found.storage_name).is_file():
+    if found is None:
         abort(404)
     # Re-encoded JPEG/PNG only (app/returns/photos.py), so showing it inline is safe; never cached.
-    response = send_file(photo_dir() / found.storage_name, mimetype=found.content_type, max_age=0, etag=False,
-                         conditional=False)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_upload(PHOTO_FOLDER, found, inline=True)
 

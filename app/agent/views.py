@@ -234,11 +234,11 @@ def presence():
 @bp.get("/anfrage/<number>/anhang/<int:attachment_id>")
 def attachment(number, attachment_id):
     """A file the customer attached, always as a download."""
-    from app.cases.attachments import ATTACHMENT_FOLDER, attachment_dir
+    from app.cases.attachments import ATTACHMENT_FOLDER
     from app.core.uploads import send_upload
 
     found = _case_or_404(number)
     item = next((a for a in found.attachments if a.id == attachment_id), None)
-    if item is None or not (attachment_dir() / item.storage_name).is_file():
+    if item is None:
         abort(404)
     return send_upload(ATTACHMENT_FOLDER, item)

@@ -89,7 +89,7 @@ def get_case(number):
                 "retried request answers 200 with the first message.")
 def post_message(number):
     """Add the customer's message to their case; 201 with the message."""
-    from app.cases.attachments import UploadRejected, attachment_dir, check_uploads
+    from app.cases.attachments import UploadRejected, check_uploads
     from app.cases.conversation import customer_reply, earlier_reply, reply_fingerprint
     from app.idempotency import commit_with_retries
 
@@ -104,19 +104,13 @@ def post_message(number):
         raise InvalidInput({"attachments": str(exc)}) from None
     key = header_key(f"user{current_user.id}" if current_user.is_authenticated else "guest")
     fingerprint = reply_fingerprint(data.body, uploads)
-    written: list[str] = []
 
     def submit():
         return customer_reply(case, data.body, uploads, contact_views.now(), routing(),
                               user=current_user if current_user.is_authenticated else None, idempotency_key=key,
-                              fingerprint=fingerprint, written=written)
+                              fingerprint=fingerprint)
 
-    def cleanup():
-        for name in written:
-            (attachment_dir() / name).unlink(missing_ok=True)
-        written.clear()
-
-    reply = commit_with_retries(submit, lambda: earlier_reply(key, fingerprint) if key else None, cleanup)
+    reply = commit_with_retries(submit, lambda: earlier_reply(key, fingerprint) if key else None)
     if reply.started_new_case:
         remember_case(reply.case.number)
     response = jsonify(message_out(reply.message).model_dump(mode="json", by_alias=True))

@@ -1,21 +1,16 @@
 """Contact attachments: photos (JPEG, PNG) and PDFs, recognised by content, images stripped of metadata."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask_babel import gettext as _
 
-from app.core.uploads import MAX_BYTES, CheckedUpload, UploadRejected, check_upload, store_upload, upload_dir
+from app.core.uploads import MAX_BYTES, CheckedUpload, UploadRejected, check_upload
 
 MAX_FILES = 3
+
+# Where this node wrote attachments before they moved into the database (revision 0020); see app/core/uploads.py.
 ATTACHMENT_FOLDER = "attachments"
 
-__all__ = ["MAX_FILES", "MAX_BYTES", "ATTACHMENT_FOLDER", "CheckedUpload", "UploadRejected", "attachment_dir",
-           "check_uploads", "store"]
-
-
-def attachment_dir(folder: str = ATTACHMENT_FOLDER) -> Path:
-    return upload_dir(folder)
+__all__ = ["MAX_FILES", "MAX_BYTES", "ATTACHMENT_FOLDER", "CheckedUpload", "UploadRejected", "check_uploads"]
 
 
 def check_uploads(files) -> list[CheckedUpload]:
@@ -24,8 +19,3 @@ def check_uploads(files) -> list[CheckedUpload]:
     if len(files) > MAX_FILES:
         raise UploadRejected(_("Bitte laden Sie höchstens %(n)d Dateien hoch.", n=MAX_FILES))
     return [check_upload(f.filename, f.stream.read(MAX_BYTES + 1)) for f in files]
-
-
-def store(upload: CheckedUpload, folder: str = ATTACHMENT_FOLDER) -> str:
-    """Write the bytes under a random name in instance/<folder> (outside the web root); returns that name."""
-    return store_upload(upload, folder)

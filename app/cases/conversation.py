@@ -98,33 +98,25 @@ def _add(case: Case, author: str, channel: str, body: str, now: dt.datetime, *, 
     return message
 
 
-def _attach(case: Case, message: CaseMessage, uploads) -> list[str]:
-    """Store checked uploads (app/cases/attachments.py) with the message; returns the names written."""
-    from app.cases.attachments import store
-
-    written = []
+def _attach(case: Case, message: CaseMessage, uploads) -> None:
+    """Store checked uploads (app/cases/attachments.py), bytes included, with the message."""
     for upload in uploads:
-        name = store(upload)
-        written.append(name)
-        attachment = CaseAttachment.stored(upload, name)
+        attachment = CaseAttachment.stored(upload)
         case.attachments.append(attachment)
         attachment.message = message
     db.session.flush()
-    return written
 
 
 def add_customer_message(case: Case, body: str, attachments=(), channel: str = "web", *,
                          now: dt.datetime, user=None, idempotency_key: str | None = None,
-                         fingerprint: str | None = None, written: list | None = None,
-                         opens_case: bool = False) -> CaseMessage:
+                         fingerprint: str | None = None, opens_case: bool = False) -> CaseMessage:
     """What the customer wrote (form, web, e-mail, chat), with their checked files; card numbers masked.
     opens_case: the message the case began with (the form's text, or the e-mail that opened it)."""
     message = _add(case, "customer", channel, body, now, author_id=getattr(user, "id", None),
                    event="opened" if channel == "form" or opens_case else None, idempotency_key=idempotency_key,
                    fingerprint=fingerprint)
-    names = _attach(case, message, attachments) if attachments else []
-    if written is not None:
-        written.extend(names)
+    if attachments:
+        _attach(case, message, attachments)
     return message
 
 
@@ -300,8 +292,8 @@ def earlier_reply(key: str | None, fingerprint: str) -> Reply | None:
 
 
 def customer_reply(case: Case, body: str, uploads, now: dt.datetime, config, *, user=None,
-                   channel: str = "web", idempotency_key: str | None = None, fingerprint: str | None = None,
-                   written: list | None = None) -> Reply:
+                   channel: str = "web", idempotency_key: str | None = None,
+                   fingerprint: str | None = None) -> Reply:
     """The customer answers on their case: into the case while it is open (back into its queue), reopening it
     within 14 days of its resolution, or as a new linked case after that. CannotReply when it cannot be answered."""
     if idempotency_key:
@@ -319,7 +311,7 @@ def customer_reply(case: Case, body: str, uploads, now: dt.datetime, config, *, 
         if follow is not None:
             # The conversation already goes on in the newer case: the reply belongs there.
             return customer_reply(follow, body, uploads, now, config, user=user, channel=channel,
-                                  idempotency_key=idempotency_key, fingerprint=fingerprint, written=written)
+                                  idempotency_key=idempotency_key, fingerprint=fingerprint)
     if state == "closed":
         if case.channel == "chat" and case.status != "resolved":
             raise CannotReply(_("Schreiben Sie uns bitte im Chat auf dieser Seite."), code="chat_running")
@@ -339,5 +331,5 @@ def customer_reply(case: Case, body: str, uploads, now: dt.datetime, config, *, 
         case.status = "open"
     kind = "form" if started else channel
     message = add_customer_message(target, body, uploads, kind, now=now, user=user, idempotency_key=idempotency_key,
-                                   fingerprint=fingerprint, written=written)
+                                   fingerprint=fingerprint)
     return Reply(message, target, started_new_case=started, reopened=reopened)

@@ -234,39 +234,28 @@ def open_case_by_email(*, name: str, email: str, topic: str, text: str, now: dt.
     return case
 
 
-def _attach(case: Case, uploads) -> list[str]:
-    from app.cases.attachments import store
+def _attach(case: Case, uploads) -> None:
+    """The checked uploads, bytes included, as attachments of the case's first message."""
     from app.cases.models import CaseAttachment
 
-    written = []
     first = case.messages[0] if case.messages else None
     for upload in uploads:
-        name = store(upload)
-        written.append(name)
-        attachment = CaseAttachment.stored(upload, name)
+        attachment = CaseAttachment.stored(upload)
         case.attachments.append(attachment)
         attachment.message = first
     db.session.flush()
-    return written
 
 
 def submit_and_commit(req: CaseRequest, user, config: RoutingConfig, now: dt.datetime, state: str,
                       visit: str | None = None, uploads=()) -> Submission:
     """submit_case with its attachments, then commit; a concurrent twin with the same idempotency key
-    yields the first case. Files of a case that did not commit are removed again."""
-    from app.cases.attachments import attachment_dir
-
-    written: list[str] = []
+    yields the first case. The attachments' bytes are rows of the same transaction: nothing to undo."""
 
     def submit() -> Submission:
         submission = submit_case(req, user, config, now, state, visit)
         if submission.created and uploads:
-            written.extend(_attach(submission.case, uploads))
+            _attach(submission.case, uploads)
         return submission
 
-    def cleanup() -> None:
-        for name in written:
-            (attachment_dir() / name).unlink(missing_ok=True)
-
     return commit_once(submit, Case, req.idempotency_key, req.fingerprint(),
-                       on_twin=lambda case: Submission(case, False), cleanup=cleanup)
+                       on_twin=lambda case: Submission(case, False))

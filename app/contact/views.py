@@ -235,26 +235,19 @@ def reply(number):
 
 
 def _store_reply(found, body, uploads, key, customer_reply, commit_with_retries):
-    """Store the reply and commit; files of a reply that did not commit are removed again."""
-    from app.cases.attachments import attachment_dir
+    """Store the reply, its files' bytes included, and commit."""
     from app.cases.conversation import CannotReply, earlier_reply, reply_fingerprint
 
-    written: list[str] = []
     fingerprint = reply_fingerprint(body, uploads)
 
     def submit():
         return customer_reply(found, body, uploads, now(), routing(), user=current_user if
                               current_user.is_authenticated else None, idempotency_key=key,
-                              fingerprint=fingerprint, written=written)
-
-    def cleanup():
-        for name in written:
-            (attachment_dir() / name).unlink(missing_ok=True)
-        written.clear()
+                              fingerprint=fingerprint)
 
     try:
         # A double submit that raced ours to the unique key: its reply is ours.
-        return commit_with_retries(submit, lambda: earlier_reply(key, fingerprint) if key else None, cleanup)
+        return commit_with_retries(submit, lambda: earlier_reply(key, fingerprint) if key else None)
     except CannotReply as exc:
         return exc
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import secrets
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import current_app, send_file
+from flask import abort, current_app, send_file
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -28,6 +28,8 @@ IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
 PDF = ("application/pdf", ".pdf")
 _PDF_MAGIC = b"%PDF-"
 _NAME_STEM_LENGTH = 100
+# The names store_upload gave files before revision 0020 (and StoredUpload.stored gives rows since).
+_STORAGE_NAME = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|pdf)$")
 
 
 class UploadRejected(ValueError):
@@ -136,17 +138,80 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
 
 
 def upload_dir(folder: str) -> Path:
-    """instance/<folder>: outside the web root, created on first use."""
-    path = Path(current_app.instance_path) / folder
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """instance/<folder>: where uploads were written before they moved into the database (revision 0020)."""
+    return Path(current_app.instance_path) / folder
 
 
-def store_upload(upload: CheckedUpload, folder: str) -> str:
-    """Write the bytes under a random name with the real extension; returns that name."""
-    storage_name = secrets.token_hex(16) + upload.suffix
-    (upload_dir(folder) / storage_name).write_bytes(upload.data)
-    return storage_name
+def legacy_file(folder: str, storage_name: str) -> Path | None:
+    """The file an upload from before revision 0020 was written to on this node, if it is here."""
+    if not _STORAGE_NAME.match(storage_name or ""):
+        return None  # never a path out of the folder, whatever a row says
+    path = upload_dir(folder) / storage_name
+    return path if path.is_file() else None
+
+
+def remove_legacy_files(files) -> None:
+    """Delete the files of removed upload rows, (folder, storage_name) pairs, where this node still has them."""
+    for folder, name in files:
+        path = legacy_file(folder, name)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+@dataclass
+class ImportReport:
+    """What `uploads import-files` did with one table's legacy files on this node."""
+
+    imported: int = 0      # bytes moved into the row, file removed
+    leftover: int = 0      # the row had the bytes already (an earlier run stopped before removing): file removed
+    missing: int = 0       # a row without bytes whose file is not on this node (another node's, or lost)
+    mismatched: int = 0    # a file whose content is not what the row's sha256 says: left alone, row unchanged
+
+    def summary(self) -> str:
+        return (f"{self.imported} imported, {self.leftover} left over from an earlier run removed, "
+                f"{self.missing} not on this node, {self.mismatched} not matching their checksum (kept)")
+
+
+def import_legacy_files(folder: str, model) -> ImportReport:
+    """Move the bytes of this node's files from before revision 0020 into their rows, one commit per file, then
+    delete each file. Safe to run again and on several nodes at once: a row is only filled while it is empty."""
+    from sqlalchemy import func, select, update
+
+    from app.extensions import db
+
+    directory = upload_dir(folder)
+    on_disk = {p.name for p in directory.iterdir() if p.is_file()} if directory.is_dir() else set()
+    rows = db.session.execute(select(model.id, model.storage_name, model.sha256, model.data.is_not(None))
+                              .order_by(model.id)).all()
+    db.session.rollback()
+    report = ImportReport()
+    for row_id, storage_name, sha256, has_bytes in rows:
+        path = legacy_file(folder, storage_name) if storage_name in on_disk else None
+        if path is None:
+            continue
+        if has_bytes:
+            report.leftover += 1
+        else:
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue  # another run sharing this directory imported and removed it just now
+            if hashlib.sha256(data).hexdigest() != sha256:
+                report.mismatched += 1
+                continue
+            filled = db.session.execute(update(model).where(model.id == row_id, model.data.is_(None))
+                                        .values(data=data).execution_options(synchronize_session=False)).rowcount
+            db.session.commit()
+            if filled:
+                report.imported += 1
+            else:
+                report.leftover += 1  # another node sharing this directory filled it a moment ago
+        path.unlink(missing_ok=True)
+    # Counted at the end: a row another run filled meanwhile is not missing.
+    report.missing = db.session.scalar(select(func.count()).select_from(model).where(model.data.is_(None)))
+    report.missing -= report.mismatched
+    db.session.rollback()
+    return report
 
 
 def content_disposition(filename: str) -> str:
@@ -155,11 +220,29 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def send_upload(folder: str, record):
-    """A stored upload (a StoredUpload row) as a download that no browser renders, sniffs or caches."""
-    response = send_file(upload_dir(folder) / record.storage_name, mimetype=record.content_type, as_attachment=True,
-                         download_name=record.filename, max_age=0, etag=False, conditional=False)
-    response.headers["Content-Disposition"] = content_disposition(record.filename)
+def upload_bytes(folder: str, record) -> bytes | None:
+    """The upload's bytes: from its row, else (rows from before revision 0020) from this node's file, else None."""
+    if record.data is not None:
+        return record.data
+    path = legacy_file(folder, record.storage_name)
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None  # removed between the look and the read (a purge on this node)
+
+
+def send_upload(folder: str, record, *, inline: bool = False):
+    """A stored upload (a StoredUpload row) that no browser sniffs or caches; a download unless inline (only
+    for re-encoded photos). 404 with the normal error page when its bytes are nowhere."""
+    data = upload_bytes(folder, record)
+    if data is None:
+        abort(404)
+    response = send_file(io.BytesIO(data), mimetype=record.content_type, as_attachment=not inline,
+                         download_name=None if inline else record.filename, max_age=0, etag=False, conditional=False)
+    if not inline:
+        response.headers["Content-Disposition"] = content_disposition(record.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response

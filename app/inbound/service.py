@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.cases.attachments import MAX_FILES, UploadRejected, attachment_dir
+from app.cases.attachments import MAX_FILES, UploadRejected
 from app.cases.conversation import CannotReply, add_customer_message, add_note_for_agents, customer_reply
 from app.cases.mail_thread import case_number_in_address, inbound_address
 from app.cases.models import Case, CaseMessage
@@ -61,21 +61,18 @@ def receive_mail(raw: bytes, now: dt.datetime | None = None, recipient: str | No
     known = _known(mail.message_id)
     if known:
         return InboundOutcome("duplicate", case_number=known)
-    written: list[str] = []
     try:
-        outcome = _store(mail, now, written)
+        outcome = _store(mail, now)
         db.session.commit()
     except IntegrityError:
         # The same mail arrived twice at once (a Postfix retry beside an IMAP poll): the first one stored it.
         db.session.rollback()
-        _remove(written)
         known = _known(mail.message_id)
         if known is None:
             raise
         return InboundOutcome("duplicate", case_number=known)
     except BaseException:
         db.session.rollback()
-        _remove(written)
         raise
     log.info("inbound mail %s: case %s", outcome.kind, outcome.case_number)
     return outcome
@@ -98,11 +95,6 @@ def _not_for_us(mail: InboundMail) -> str | None:
 def _known(message_id: str) -> str | None:
     return db.session.scalar(select(Case.number).join(CaseMessage, CaseMessage.case_id == Case.id)
                              .where(CaseMessage.email_message_id == message_id))
-
-
-def _remove(names: list[str]) -> None:
-    for name in names:
-        (attachment_dir() / name).unlink(missing_ok=True)
 
 
 def _case_of_reply(mail: InboundMail) -> Case | None:
@@ -140,14 +132,13 @@ def _check_files(files: list[MailFile]) -> _Files:
     return result
 
 
-def _store(mail: InboundMail, now: dt.datetime, written: list[str]) -> InboundOutcome:
+def _store(mail: InboundMail, now: dt.datetime) -> InboundOutcome:
     config = current_app.extensions["helpcenter.routing"]
     replied_to = _case_of_reply(mail)
     files = _check_files(mail.files)
     if replied_to is not None and _belongs_to(replied_to, mail.sender):
         try:
-            reply = customer_reply(replied_to, mail.text, files.accepted, now, config, channel="email",
-                                   written=written)
+            reply = customer_reply(replied_to, mail.text, files.accepted, now, config, channel="email")
         except CannotReply:
             reply = None  # an erased case or a running chat: the mail still reaches someone, as a new case
         if reply is not None:
@@ -155,7 +146,7 @@ def _store(mail: InboundMail, now: dt.datetime, written: list[str]) -> InboundOu
             reply.message.subject = mail.subject or None
             _note_refused_files(reply.case, files, now)
             return InboundOutcome("new_case" if reply.started_new_case else "threaded", reply.case.number)
-    case = _open_case(mail, files, now, config, written)
+    case = _open_case(mail, files, now, config)
     if replied_to is not None:
         with force_locale(current_app.config["HELPCENTER_DEFAULT_LANG"]):
             add_note_for_agents(case, _("Antwort auf die Anfrage %(number)s, aber von einer anderen Absenderadresse. "
@@ -170,7 +161,7 @@ def _note_refused_files(case: Case, files: _Files, now: dt.datetime) -> None:
             add_note_for_agents(case, _("Nicht übernommene Anhänge der E-Mail:") + "\n" + "\n".join(files.refused), now)
 
 
-def _open_case(mail: InboundMail, files: _Files, now: dt.datetime, config, written: list[str]) -> Case:
+def _open_case(mail: InboundMail, files: _Files, now: dt.datetime, config) -> Case:
     """A new unverified case from a mail we cannot tie to a case: the e-mail channel, the general topic."""
     from app.cases.service import open_case_by_email
 
@@ -178,14 +169,13 @@ def _open_case(mail: InboundMail, files: _Files, now: dt.datetime, config, writt
     text = mail.text.strip() or mail.subject or _("(E-Mail ohne Text)")
     case = open_case_by_email(name=name, email=mail.sender, topic=NEW_CASE_TOPIC, text=text, now=now, config=config,
                               lang=mail.language or current_app.config["HELPCENTER_DEFAULT_LANG"],
-                              opening=lambda case: _first_message(case, mail, files, now, written))
+                              opening=lambda case: _first_message(case, mail, files, now))
     _note_refused_files(case, files, now)
     return case
 
 
-def _first_message(case: Case, mail: InboundMail, files: _Files, now: dt.datetime, written: list[str]) -> None:
-    message = add_customer_message(case, case.message, files.accepted, "email", now=now, written=written,
-                                   opens_case=True)
+def _first_message(case: Case, mail: InboundMail, files: _Files, now: dt.datetime) -> None:
+    message = add_customer_message(case, case.message, files.accepted, "email", now=now, opens_case=True)
     message.email_message_id = mail.message_id
     message.subject = mail.subject or None
 

@@ -4,8 +4,9 @@ Every period is read from one place, `periods()`, by the purge *and* by the page
 contact form's consent note, the Datenschutz page), so the promise and the deletion cannot drift apart.
 
 The purge is a set of conditional UPDATE/DELETE statements: running it again, or twice at the same
-time on two machines, finds nothing more to do. Files are removed after the rows that name them are
-gone (a file without a row is swept later; a row without its file would be a broken download).
+time on two machines, finds nothing more to do. An upload's bytes live in its row (revision 0020) and go
+with it. Files left from before are removed after the rows that name them are gone; a file without a row
+is swept later, on every node that runs the purge.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from app.audit.models import AuditEvent
 from app.cases.attachments import ATTACHMENT_FOLDER
 from app.cases.models import Case, CaseAttachment, CaseEvent, CaseMessage, ContactDeflection
-from app.core.uploads import upload_dir
+from app.core.uploads import remove_legacy_files, upload_dir
 from app.extensions import db
 from app.insights.models import SearchLog
 from app.outbox.models import OutboxMessage
@@ -156,8 +157,7 @@ def purge(now: dt.datetime, retention: RetentionPeriods) -> PurgeReport:
 
     counts["sso_tokens"] = purge_used_token_ids(now)
     db.session.commit()
-    for folder, name in files:
-        (upload_dir(folder) / name).unlink(missing_ok=True)
+    remove_legacy_files(files)
     counts["orphan_files"] = sweep_orphan_files()
     report = PurgeReport(**counts)
     # Counts only: what was removed is personal data, so it is not written to the log.
@@ -185,11 +185,14 @@ def delete_cases(condition) -> tuple[int, list[str]]:
 
 
 def sweep_orphan_files(grace_seconds: int = ORPHAN_GRACE_SECONDS) -> int:
-    """Remove stored upload files that no row names any more (e.g. a purge that stopped after its commit)."""
+    """Remove files from before revision 0020 that no row needs any more: the row is gone (a purge that stopped
+    after its commit, an erasure run on another node) or holds the bytes itself (an import that stopped)."""
     removed = 0
     for folder, model in ((ATTACHMENT_FOLDER, CaseAttachment), (PHOTO_FOLDER, ReturnPhoto)):
         directory: Path = upload_dir(folder)
-        known = set(db.session.scalars(select(model.storage_name)))
+        if not directory.is_dir():
+            continue  # a node installed after revision 0020 never had any
+        known = set(db.session.scalars(select(model.storage_name).where(model.data.is_(None))))
         db.session.rollback()
         oldest = time.time() - grace_seconds
         for path in directory.iterdir():

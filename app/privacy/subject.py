@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User, new_session_token
 from app.cases.attachments import ATTACHMENT_FOLDER
 from app.cases.models import Case
-from app.core.uploads import upload_dir
+from app.core.uploads import remove_legacy_files
 from app.extensions import db
 from app.outbox.models import KIND_EMAIL, OutboxMessage
 from app.privacy.retention import ERASED
@@ -212,7 +212,8 @@ class ErasureReport:
 
 
 def erase_subject(subject: Subject, now: dt.datetime) -> tuple[ErasureReport, list[tuple[str, str]]]:
-    """Erase or anonymise the person's records (flushed, not committed); returns the report and the files to remove.
+    """Erase or anonymise the person's records (flushed, not committed); returns the report and the legacy files
+    to remove (uploads from before revision 0020; the bytes of the others go with their rows).
 
     Accounts stay as locked tombstones (no address, no name, no usable password, every session ended),
     because kept withdrawal declarations refer to them.
@@ -298,6 +299,6 @@ def audit_reference(subject: Subject) -> str:
 
 
 def remove_files(files: list[tuple[str, str]]) -> None:
-    """Delete the files of erased uploads; called after the commit that removed their rows."""
-    for folder, name in files:
-        (upload_dir(folder) / name).unlink(missing_ok=True)
+    """Delete the legacy files of erased uploads on this node; called after the commit that removed their rows
+    (another node's copies go with its next purge: app/privacy/retention.py sweep_orphan_files)."""
+    remove_legacy_files(files)

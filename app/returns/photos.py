@@ -1,29 +1,20 @@
 """Photos of a defect or a wrong item: JPEG/PNG checked by decoding, size-limited, stripped of metadata."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.core.schemas import clean_filename
-from app.core.uploads import MAX_BYTES, CheckedUpload, UploadRejected, check_upload, store_upload, upload_dir
+from app.core.uploads import MAX_BYTES, CheckedUpload, UploadRejected, check_upload
 
 CheckedPhoto = CheckedUpload
+# Where this node wrote photos before they moved into the database (revision 0020); see app/core/uploads.py.
 PHOTO_FOLDER = "return_photos"
 MAX_PHOTOS_PER_ITEM = 3
 
 
 class PhotoRejected(UploadRejected):
     """The message names the file and why it was refused."""
-
-
-def photo_dir() -> Path:
-    return upload_dir(PHOTO_FOLDER)
-
-
-def store_photo(photo: CheckedPhoto) -> str:
-    return store_upload(photo, PHOTO_FOLDER)
 
 
 def check_photos(files) -> list[CheckedPhoto]:

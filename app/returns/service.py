@@ -18,7 +18,7 @@ from app.returns.eligibility import item_eligibility
 from app.returns.labels import start_label
 from app.returns.messages import queue_confirmation
 from app.returns.models import ProductVariant, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, ReturnSequence
-from app.returns.photos import CheckedPhoto, photo_dir, store_photo
+from app.returns.photos import CheckedPhoto
 from app.returns.policy import ReturnsPolicy
 from app.returns.vocabulary import PHOTO_REASONS, REASONS, RESOLUTIONS
 from app.shop.fields import SHOP_TIMEZONE
@@ -167,13 +167,9 @@ def _reserve_stock(variant: ProductVariant, quantity: int) -> bool:
 
 
 def submit_return(data: ReturnInput, order: Order, user, policy: ReturnsPolicy, routing: RoutingConfig,
-                  now: dt.datetime, photos: dict[str, list[CheckedPhoto]] | None = None,
-                  written: list[str] | None = None) -> Submission:
-    """Validate, decide label/returnless/complaint and store one return with its mails; the caller commits.
-
-    Photo files are written before the commit; their names are appended to `written` so that the
-    caller can remove them if the transaction fails.
-    """
+                  now: dt.datetime, photos: dict[str, list[CheckedPhoto]] | None = None) -> Submission:
+    """Validate, decide label/returnless/complaint and store one return with its mails and photos (their bytes
+    are rows of the same transaction); the caller commits."""
     _lock_customer(order)
     fingerprint = data.fingerprint()
     existing = earlier_record(ReturnRequest, data.idempotency_key, fingerprint)
@@ -214,7 +210,7 @@ def submit_return(data: ReturnInput, order: Order, user, policy: ReturnsPolicy, 
     db.session.flush()
     _first_events(ret, created)
     if photos:
-        _attach_photos(ret, photos, [] if written is None else written)
+        _attach_photos(ret, photos)
     if outcome == goodwill.COMPLAINT:
         open_complaint_case(ret, routing, now, trail=data.trail)
     start_label(ret, now)
@@ -230,29 +226,18 @@ def _first_events(ret: ReturnRequest, at: dt.datetime) -> None:
     db.session.flush()
 
 
-def _attach_photos(ret: ReturnRequest, photos: dict[str, list[CheckedPhoto]], written: list[str]) -> None:
+def _attach_photos(ret: ReturnRequest, photos: dict[str, list[CheckedPhoto]]) -> None:
     for item in ret.items:
         if item.reason not in PHOTO_REASONS:
             continue
         for photo in photos.get(item.sku, []):
-            name = store_photo(photo)
-            written.append(name)
-            item.photos.append(ReturnPhoto.stored(photo, name))
+            item.photos.append(ReturnPhoto.stored(photo))
     db.session.flush()
 
 
 def submit_and_commit(data: ReturnInput, order: Order, user, policy: ReturnsPolicy, routing: RoutingConfig,
                       now: dt.datetime, photos: dict[str, list[CheckedPhoto]] | None = None) -> Submission:
-    """submit_return with its photos, then commit; a concurrent twin with the same key yields the first return.
-
-    Photos of a return that did not commit are removed again.
-    """
-    written: list[str] = []
-
-    def cleanup() -> None:
-        for name in written:
-            (photo_dir() / name).unlink(missing_ok=True)
-
-    return commit_once(lambda: submit_return(data, order, user, policy, routing, now, photos, written),
+    """submit_return with its photos, then commit; a concurrent twin with the same key yields the first return."""
+    return commit_once(lambda: submit_return(data, order, user, policy, routing, now, photos),
                        ReturnRequest, data.idempotency_key, data.fingerprint(),
-                       on_twin=lambda ret: Submission(ret, False), cleanup=cleanup)
+                       on_twin=lambda ret: Submission(ret, False))
