@@ -165,7 +165,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.accounts.cli import accounts_cli, users_cli
-    from app.cli import content_cli, index_cli
+    from app.cli import content_cli, index_cli, uploads_cli
     from app.inbound.cli import mail_cli
     from app.returns.cli import returns_cli
     from app.returns.labels import retry_due
@@ -179,6 +179,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(content_cli)
     app.cli.add_command(index_cli)
+    app.cli.add_command(uploads_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(privacy_cli)
     app.cli.add_command(accounts_cli)

@@ -1,4 +1,4 @@
-"""Command-line tools for operators and editors: `flask --app wsgi content|index …`."""
+"""Command-line tools for operators and editors: `flask --app wsgi content|index|uploads …`."""
 from __future__ import annotations
 
 import sys
@@ -13,6 +13,7 @@ from app.search.index import LANGUAGES, IndexBusy, IndexStore
 
 content_cli = AppGroup("content", help="Check, import and export the help articles.")
 index_cli = AppGroup("index", help="Build and update the search index.")
+uploads_cli = AppGroup("uploads", help="Customers' uploads (contact attachments, return photos).")
 
 
 def _load_tree():
@@ -130,3 +131,15 @@ def index_update():
     else:
         click.echo("Index is up to date.")
     _print_counts(_store())
+
+
+@uploads_cli.command("import-files")
+def uploads_import_files():
+    """Move this node's upload files from before revision 0020 into the database and delete them; run once on
+    every node after upgrading (safe to repeat). Until then those uploads are served only by the node holding them."""
+    from app.core.uploads import import_legacy_files
+    from app.records import stored_upload_tables
+
+    for folder, model in stored_upload_tables():
+        report = import_legacy_files(folder, model)
+        click.echo(f"{folder}: {report.summary()}")
