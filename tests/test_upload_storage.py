@@ -2,19 +2,23 @@
 imported by `flask uploads import-files`, bytes nowhere a 404, the purge's sweep of legacy files."""
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
 
 import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
 from sqlalchemy import select, update
 
+from app import create_app
 from app.cases.models import CaseAttachment
 from app.extensions import db
 from app.privacy import retention
 from app.shop.cli import apply_import
 from app.shop.models import Order
-from tests.conftest import login
+from tests.conftest import FIXTURE_CONTENT, _base_config, login
 from tests.shop_factory import customer, document, order
 from tests.test_privacy import PNG, attach, instance, make_case, make_return, stored_bytes  # noqa: F401
 
@@ -176,3 +180,36 @@ def test_the_purge_sweeps_legacy_files_no_row_needs_and_never_creates_folders(ap
         assert retention.sweep_orphan_files() == 0
     assert not empty.exists()
 
+
+
+def test_upgrading_keeps_old_rows_which_import_files_then_fills(tmp_path):
+    """Migration 0020 on a database with uploads (SQLite rebuilds the table for it), then the import."""
+    app = create_app(_base_config(f"sqlite:///{tmp_path / 'old.db'}", FIXTURE_CONTENT, tmp_path / "index"))
+    app.instance_path = str(tmp_path / "instance")
+    name = "0123456789abcdef0123456789abcdef.png"
+    (tmp_path / "instance" / "attachments").mkdir(parents=True)
+    (tmp_path / "instance" / "attachments" / name).write_bytes(PNG)
+    with app.app_context():
+        upgrade(revision="0019")
+        db.engine.dispose()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO support_case (id, number, topic, message, channel, status, queue, priority, sla_due_at, "
+                "verified, contact_name, contact_email, lang, created_at) VALUES (7, 'NL-2026-000007', 'sonstiges', "
+                "'Foto anbei', 'email', 'open', 'allgemein', 'normal', :t, 0, 'Kim', 'kim@example.com', 'de', :t)"),
+                {"t": "2026-11-16 09:00:00"})
+            conn.execute(sa.text(
+                "INSERT INTO case_attachment (id, case_id, filename, content_type, size, sha256, storage_name, "
+                "created_at) VALUES (3, 7, 'foto.png', 'image/png', :size, :sha, :name, :t)"),
+                {"size": len(PNG), "sha": hashlib.sha256(PNG).hexdigest(), "name": name, "t": "2026-11-16 09:00:00"})
+        upgrade()
+        db.engine.dispose()
+        row = db.session.get(CaseAttachment, 3)
+        assert (row.filename, row.storage_name, row.data) == ("foto.png", name, None)
+        db.session.rollback()
+    result = app.test_cli_runner().invoke(args=["uploads", "import-files"])
+    assert result.output.startswith("attachments: 1 imported, 0 left over")
+    with app.app_context():
+        assert db.session.get(CaseAttachment, 3).data == PNG
+        db.engine.dispose()
+    assert list((tmp_path / "instance" / "attachments").iterdir()) == []

@@ -6,9 +6,8 @@ Revises: 0019
 Create Date: 2026-12-03 23:45:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020'
@@ -25,7 +24,7 @@ def upgrade():
 
 
 def downgrade():
-    # Bytes imported from files or uploaded since are lost with the column: export them to files first.
+    # Drops the bytes of every upload stored or imported since 0020 (older code would find no file for them).
     for table in ('return_photo', 'case_attachment'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('data')
