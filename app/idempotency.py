@@ -68,7 +68,7 @@ def busy() -> Conflict:
 
 def commit_with_retries(submit: Callable[[], T], find_twin: Callable[[], T | None] = lambda: None,
                         cleanup: Callable[[], None] = lambda: None) -> T:
-    """Run submit and commit; on failure roll back and call cleanup (files written before the commit).
+    """Run submit and commit; on failure roll back and call cleanup (anything done outside the transaction).
 
     A unique key that refuses our insert may mean a concurrent twin got there first: find_twin
     returns its result (or None). A deadlock or serialization failure runs submit again, at most
