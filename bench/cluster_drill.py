@@ -8,7 +8,8 @@ two outbox workers mailing to a local SMTP sink (bench/cluster.py). The drill pr
   3. an article changed on disk (`content import`) and one changed through the articles API are served and
      found by search on both nodes within 10 s,
   4. cases submitted concurrently through nginx exist once each, with gapless numbers,
-  5. every acknowledgement mail leaves exactly once.
+  5. every acknowledgement mail leaves exactly once,
+  6. an attachment sent to one node is downloaded by an agent on the other (their instance directories differ).
 Exit status 0 when every check holds.
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ ARTICLE_FILE = "sendungsverfolgung/sendung-verfolgen.md"
 ARTICLE_URL = "/hilfe/sendungsverfolgung/sendung-verfolgen"
 CUSTOMER = ("anna.schmidt@example.com", "demo-kunde")
 EDITOR = ("editor@example.com", "demo-editor")
+AGENT = ("agent@example.com", "demo-agent")
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -185,6 +187,56 @@ def check_article_through_api(site: Cluster, report: Report) -> None:
                f"nodes after {elapsed:.1f} s" + (f"; missing {missing}" if missing else ""))
 
 
+def _cookies(response: requests.Response, jar: dict | None = None) -> dict:
+    jar = dict(jar or {})
+    jar.update({c.name: c.value for c in response.cookies})
+    return jar
+
+
+def _form_token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def check_upload_across_nodes(site: Cluster, report: Report) -> None:
+    """A customer's attachment sent to node 0 is downloaded by an agent signed in on node 1."""
+    import sqlalchemy as sa
+
+    a, b = site.nodes[0].url, site.nodes[1].url
+    tag = uuid.uuid4().hex[:8]
+    pdf = b"%PDF-1.4\n% drill " + tag.encode() + b"\n%%EOF\n"
+    form = direct(a, "/kontakt")
+    jar = _cookies(form)
+    # Flask-WTF checks the Referer of https form posts, as a browser sends it.
+    sent = direct(a, "/kontakt", method="POST", cookies=jar, allow_redirects=False,
+                  headers={"Referer": "https://127.0.0.1/kontakt"}, data={
+        "csrf_token": _form_token(form.text), "topic": "zahlung", "channel": "email", "name": "Drill Anhang",
+        "email": f"drill-upload-{tag}@example.com", "message": f"Mein Kontoauszug als Beleg, Drill {tag}."},
+        files=[("attachments", ("kontoauszug.pdf", pdf, "application/pdf"))])
+    engine = sa.create_engine(site.database_url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT c.number, a.id FROM support_case c JOIN case_attachment a ON a.case_id = c.id "
+            "WHERE c.contact_email = :email"), {"email": f"drill-upload-{tag}@example.com"}).first()
+    engine.dispose()
+    if row is None:
+        report.add("attachment from node0 downloaded on node1", False,
+                   f"contact form on node0 answered {sent.status_code}; no attachment stored")
+        return
+    sign_in = direct(b, "/anmelden")
+    agent = _cookies(sign_in)
+    signed = direct(b, "/anmelden", method="POST", cookies=agent, allow_redirects=False,
+                    headers={"Referer": "https://127.0.0.1/anmelden"}, data={
+        "email": AGENT[0], "password": AGENT[1], "csrf_token": _form_token(sign_in.text)})
+    agent = _cookies(signed, agent)
+    download = direct(b, f"/agent/anfrage/{row[0]}/anhang/{row[1]}", cookies=agent)
+    report.add("attachment from node0 downloaded on node1", sent.status_code == 302 and download.status_code == 200
+               and download.content == pdf,
+               f"contact form with a PDF on node0 {sent.status_code}, case {row[0]}; agent sign-in on node1 "
+               f"{signed.status_code}, download on node1 {download.status_code} "
+               f"({'same bytes' if download.content == pdf else 'other bytes'}, "
+               f"{download.headers.get('Content-Type')})")
+
+
 def submit_case(site: Cluster, i: int, tag: str) -> tuple[int, str | None]:
     session = client(site, address(i))
     try:
@@ -258,7 +310,8 @@ def run(cases: int = 40, workers: int = 4, keep: bool = False) -> Report:
             plain = _DIRECT.get(site.http_url + "/hilfe", allow_redirects=False, timeout=10)
             report.add("http redirects to https", plain.status_code == 301, f"{plain.status_code}")
             for check in (check_session, check_rate_limit, lambda s, r: check_article_on_disk(s, r, content),
-                          check_article_through_api, lambda s, r: check_cases_and_mails(s, r, cases)):
+                          check_article_through_api, check_upload_across_nodes,
+                          lambda s, r: check_cases_and_mails(s, r, cases)):
                 try:
                     check(site, report)
                 except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, the rest still run
