@@ -67,7 +67,8 @@ def test_two_nodes_behind_nginx_share_sessions_limits_articles_cases_and_mail(mo
     report = cluster_drill.run(cases=12, workers=2)
     failed = [f"{c.name}: {c.detail}" for c in report.checks if not c.ok]
     assert not failed
-    assert len(report.checks) >= 9
+    assert len(report.checks) >= 10
+    assert "attachment from node0 downloaded on node1" in {c.name for c in report.checks}
 
 
 @pytest.mark.slow
