@@ -1,4 +1,4 @@
-"""The large-index path: scores from cached postings must be what Whoosh itself computes."""
+"""Scores from cached postings (combined field or weighted fields) must be what Whoosh itself computes."""
 import dataclasses
 import hashlib
 
@@ -40,12 +40,15 @@ def edited_index(tmp_path_factory):
     return engine, searcher, generation, tree
 
 
+@pytest.mark.parametrize("single_field", [True, False], ids=["combined field", "weighted fields"])
 @pytest.mark.parametrize("query", QUERIES)
-def test_posting_scores_rank_like_whoosh_scoring_everything(edited_index, query):
+def test_posting_scores_rank_like_whoosh_scoring_everything(edited_index, query, single_field, monkeypatch):
     engine, searcher, generation, tree = edited_index
+    # Above SINGLE_FIELD_ABOVE articles the combined field, below it the per-field boosts (this index).
+    monkeypatch.setattr(engine_module, "SINGLE_FIELD_ABOVE", 0 if single_field else 10**6)
     vocab = engine._vocabulary(searcher, generation, "de")
     concepts, _ = engine._concepts(searcher, vocab, words(query), "de", engine._synonyms(tree.synonyms, "de"))
-    queries = engine._concept_queries(concepts, single_field=True)
+    queries = engine._concept_queries(concepts, single_field=single_field)
     limit, depth = 3, 20
     whoosh = None
     if len(queries) > 1:
@@ -56,7 +59,7 @@ def test_posting_scores_rank_like_whoosh_scoring_everything(edited_index, query)
         whoosh = searcher.search(queries[0] if len(queries) == 1 else Or(queries), limit=None)
     expected = sorted(((hit.score, hit.docnum) for hit in whoosh), key=lambda item: (-item[0], item[1]))[:depth]
 
-    candidates, total, _ = engine._candidates_from_postings(searcher, "de", concepts, depth, limit)
+    candidates, total, _ = engine._candidates(searcher, "de", concepts, depth, limit)
 
     assert total == len(whoosh)
     assert [fields["slug"] for _, fields in candidates] == [searcher.stored_fields(d)["slug"] for _, d in expected]

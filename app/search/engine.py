@@ -270,17 +270,26 @@ class SearchEngine:
     def _postings(self, searcher, lang: str) -> PostingScores:
         # One cache per language; a new searcher (another generation, an edit) starts a new one.
         per_lang = self._local.__dict__.setdefault("postings", {})
+        # Per-field weights rank best; on a large index the one combined field (whose postings the
+        # build writes alone there), with fewer postings to read per term.
+        fields = {"content": 1.0} if self._single_field(searcher) else FIELD_BOOSTS
         cached = per_lang.get(lang)
-        if cached is None or cached.searcher is not searcher:
-            cached = per_lang[lang] = PostingScores(searcher)
+        if cached is None or cached.searcher is not searcher or cached.fields != fields:
+            cached = per_lang[lang] = PostingScores(searcher, fields)
         return cached
 
-    def _candidates_from_postings(self, searcher, lang: str, concepts: list[_Concept], depth: int, limit: int):
-        """The large-index path: the same And/Or of terms as below, scored from cached postings."""
+    def _candidates(self, searcher, lang: str, concepts: list[_Concept], depth: int, limit: int):
+        """The first `depth` (score, stored fields) of the And of the concepts (their Or when fewer than
+        `limit` articles cover every concept), how many match, and the matched document numbers.
+
+        Scored from cached postings (app/search/postings.py): the ranking Whoosh gives the queries of
+        _concept_queries when it scores every match, without building its matcher tree per search.
+        """
         postings = self._postings(searcher, lang)
         per_concept = [postings.concept(concept.alternatives) for concept in concepts]
         scores = None
         if len(per_concept) > 1:
+            # Articles that cover every concept first: an intersection is usually enough.
             strict = postings.combine(per_concept, every=True)
             if len(strict) >= limit:
                 scores = strict
@@ -288,22 +297,6 @@ class SearchEngine:
             scores = postings.combine(per_concept, every=False)
         top = postings.top(scores, depth)
         return [(score, searcher.stored_fields(docnum)) for score, docnum in top], len(scores), scores
-
-    def _candidates_from_whoosh(self, searcher, lang: str, concepts: list[_Concept], depth: int, limit: int):
-        concept_queries = self._concept_queries(concepts, single_field=False)
-        # limit=None scores every match: Whoosh 2.7's top-N collection drops matches of these nested
-        # And/Or queries once its heap is full (the best article could be missing from the first page,
-        # and page 2 would not continue page 1). Below SINGLE_FIELD_ABOVE articles that costs little.
-        results = None
-        if len(concept_queries) > 1:
-            # Articles that cover every concept first: an intersection is fast and usually enough.
-            strict = searcher.search(And(concept_queries), limit=None)
-            if len(strict) >= limit:
-                results = strict
-        if results is None:
-            loose = concept_queries[0] if len(concept_queries) == 1 else Or(concept_queries)
-            results = searcher.search(loose, limit=None)
-        return [(float(hit.score), hit.fields()) for hit in results[:depth]], len(results), results.docs()
 
     # Meaning ---------------------------------------------------------------
 
@@ -374,11 +367,7 @@ class SearchEngine:
         # then never depends on how deep it was fetched, so page 2 continues page 1 without repeats or gaps.
         window = max(limit, RERANK_DEPTH)
         depth = -(-(offset + limit) // window) * window
-        # Per-field weights rank best; on a large index one combined field, scored from cached
-        # postings because Whoosh's document-at-a-time matching of common words is too slow there.
-        find = (self._candidates_from_postings if self._single_field(searcher)
-                else self._candidates_from_whoosh)
-        candidates, total, matched = find(searcher, lang, concepts, depth, limit)
+        candidates, total, matched = self._candidates(searcher, lang, concepts, depth, limit)
         by_coverage = sorted(((self._coverage_score(score, fields, concepts), rank, fields)
                               for rank, (score, fields) in enumerate(candidates)),
                              key=lambda item: (item[1] // window, -item[0], item[1]))

@@ -1,4 +1,4 @@
-"""Scoring the combined field from cached Whoosh postings, for large indexes.
+"""Scoring queries from cached Whoosh postings: the combined field of large indexes, the weighted fields of small ones.
 
 Whoosh's matchers walk posting lists one document at a time in Python: on 10,000 articles a word
 that thousands of articles contain costs thousands of steps per query, and its block-quality
@@ -9,6 +9,11 @@ Whoosh still owns the index, its segments, deletions and statistics; the result 
 Whoosh gives the same And/Or of Terms when it scores every match (a test checks it). It is exact:
 Whoosh's own top-N search prunes with quality bounds and can leave out a document that belongs in
 the top 20.
+
+On a small index (per-field postings) a term is the Or of that term in each weighted field, as
+engine.FIELD_BOOSTS says; Whoosh builds a tree of some hundred matchers for such a query, which cost
+25 ms per search on the 57 articles of a language under load (bench/load.py), the cached scores well
+under one.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ FIELD = "content"
 # A cached posting is a dict entry with a float, some 100-250 bytes: the 139 terms of the benchmark's
 # queries on 10,000 articles (203,000 postings) take about 50 MB. Least recently used terms go first.
 MAX_CACHED_POSTINGS = 400_000
-_LENGTHS_KEPT = 64
+_LENGTHS_KEPT = 64 * 6  # segments × the fields of FIELD_BOOSTS
 _segment_lengths: OrderedDict = OrderedDict()
 _lengths_lock = threading.Lock()
 
@@ -35,10 +40,12 @@ Alternative = tuple[tuple[str, ...], float]
 
 def _field_lengths(leaf, field: str) -> array:
     """Per-document field lengths of one segment; segments never change, so one read per process."""
-    key = (leaf.segment().segment_id(), leaf.doc_count_all())
+    key = (leaf.segment().segment_id(), leaf.doc_count_all(), field)
     lengths = _segment_lengths.get(key)
     if lengths is None:
-        lengths = array("d", (leaf.doc_field_length(d, field, 1) for d in range(leaf.doc_count_all())))
+        # None where a document has no such field (it then has no postings there to score either).
+        lengths = array("d", (1 if fl is None else fl
+                              for fl in (leaf.doc_field_length(d, field, 1) for d in range(leaf.doc_count_all()))))
         with _lengths_lock:
             _segment_lengths[key] = lengths
             while len(_segment_lengths) > _LENGTHS_KEPT:
@@ -84,19 +91,26 @@ def _added(common: set[int], maps: list[dict[int, float]]) -> dict[int, float]:
 
 
 class PostingScores:
-    """BM25F scores of single terms of one field, for one Whoosh searcher (not shared by threads)."""
+    """BM25F scores of single terms, for one Whoosh searcher (not shared by threads).
 
-    def __init__(self, searcher, field: str = FIELD):
+    fields: one field name, or field -> boost: a term then scores as Or(Term(field, t, boost=w) for each
+    field), the sum of its boosted scores in every field.
+    """
+
+    def __init__(self, searcher, fields: str | dict[str, float] = FIELD):
         self.searcher = searcher
-        self.field = field
+        self.fields = {fields: 1.0} if isinstance(fields, str) else dict(fields)
         weighting = searcher.weighting
         self._k1 = weighting.K1
-        b = weighting._field_B.get(field, weighting.B)
-        avgfl = searcher.avg_field_length(field) or 1
         self._leaves = []
         for leaf, offset in searcher.reader().leaf_readers():
-            # Whoosh's BM25: idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)).
-            norms = array("d", (self._k1 * ((1 - b) + b * fl / avgfl) for fl in _field_lengths(leaf, field)))
+            norms = {}
+            for field in self.fields:
+                b = weighting._field_B.get(field, weighting.B)
+                avgfl = searcher.avg_field_length(field) or 1
+                # Whoosh's BM25: idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)).
+                norms[field] = array("d", (self._k1 * ((1 - b) + b * fl / avgfl)
+                                           for fl in _field_lengths(leaf, field)))
             deleted = frozenset(d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d)) \
                 if leaf.has_deletions() else frozenset()
             self._leaves.append((leaf, offset, norms, deleted))
@@ -110,23 +124,39 @@ class PostingScores:
             self._terms.move_to_end(text)
             return scores
         scores = {}
-        if self.searcher.doc_frequency(self.field, text):
-            idf = self.searcher.idf(self.field, text)
-            k1p1 = self._k1 + 1
-            for leaf, offset, norms, deleted in self._leaves:
-                if (self.field, text) not in leaf:
-                    continue
-                ids, weights = _decode(leaf.postings(self.field, text))
-                if deleted:
-                    kept = [(d, tf) for d, tf in zip(ids, weights) if d not in deleted]
-                    ids, weights = [d for d, _ in kept], [tf for _, tf in kept]
-                values = [idf * ((tf * k1p1) / (tf + norms[d])) for d, tf in zip(ids, weights)]
-                scores.update(zip([d + offset for d in ids] if offset else ids, values))
+        for field, boost in self.fields.items():
+            field_scores = self._field_term(field, text)
+            if boost != 1.0:
+                field_scores = {d: s * boost for d, s in field_scores.items()}
+            if not scores:
+                scores = field_scores
+            else:
+                get = scores.get
+                for d, s in field_scores.items():
+                    scores[d] = get(d, 0.0) + s
         self._terms[text] = scores
         self._cached += len(scores)
         while self._cached > MAX_CACHED_POSTINGS and len(self._terms) > 1:
             _, dropped = self._terms.popitem(last=False)
             self._cached -= len(dropped)
+        return scores
+
+    def _field_term(self, field: str, text: str) -> dict[int, float]:
+        scores: dict[int, float] = {}
+        if not self.searcher.doc_frequency(field, text):
+            return scores
+        idf = self.searcher.idf(field, text)
+        k1p1 = self._k1 + 1
+        for leaf, offset, norms, deleted in self._leaves:
+            if (field, text) not in leaf:
+                continue
+            ids, weights = _decode(leaf.postings(field, text))
+            if deleted:
+                kept = [(d, tf) for d, tf in zip(ids, weights) if d not in deleted]
+                ids, weights = [d for d, _ in kept], [tf for _, tf in kept]
+            field_norms = norms[field]
+            values = [idf * ((tf * k1p1) / (tf + field_norms[d])) for d, tf in zip(ids, weights)]
+            scores.update(zip([d + offset for d in ids] if offset else ids, values))
         return scores
 
     def concept(self, alternatives: list[Alternative]) -> dict[int, float]:
