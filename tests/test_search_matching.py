@@ -109,3 +109,16 @@ def test_an_order_number_and_the_words_naming_it_are_not_what_the_query_is_about
     from app.search.analysis import without_order_references, words
 
     assert without_order_references(words(query)) == words(kept)
+
+
+def test_a_text_read_once_gives_each_search_its_own_snippet():
+    from app.search.snippets import _layout, make_snippet
+
+    text = "Die Rechnung finden Sie im Konto. Das Paket kommt morgen. Eine Rücksendung ist kostenlos."
+    _layout.cache_clear()
+    for word, marked, absent in (("Rechnung", "Rechnung", "Paket"), ("Paket", "Paket", "Rechnung"),
+                                 ("Rechnung", "Rechnung", "Rücksendung")):
+        snippet = make_snippet(text, set(word_terms(word, "de").all), "de", sentences=1)
+        assert f'<mark class="hit">{marked}</mark>' in snippet and absent not in snippet
+    assert _layout.cache_info().misses == 1 and _layout.cache_info().hits == 2
+    assert make_snippet("", {"rechn"}, "de") == ""

@@ -25,6 +25,14 @@ def _terms_of(word: str, lang: str) -> frozenset[str]:
     return frozenset(terms.all) if terms is not None else frozenset()
 
 
+@functools.lru_cache(maxsize=1024)
+def _layout(text: str) -> tuple[frozenset[str], list[tuple[int, int]], list[int]]:
+    """A text's distinct words and its sentence ends: the same few articles answer most searches, so each
+    worker reads an article's text once rather than once per search (callers must not change them)."""
+    ends = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
+    return frozenset(WORD_PATTERN.findall(text)), ends, [start for start, _ in ends]
+
+
 def _marked(sentence: str, spans: list[tuple[int, int]]) -> str:
     # Long sentences are cut to a window around the first match.
     start = 0
@@ -57,7 +65,7 @@ class WordMatches:
         self.seen: set[str] = set()
         self.hits: set[str] = set()
 
-    def among(self, words_of_text: set[str]) -> set[str]:
+    def among(self, words_of_text: frozenset[str]) -> set[str]:
         for word in words_of_text - self.seen:
             self.seen.add(word)
             if not _terms_of(word, self.lang).isdisjoint(self.query_terms):
@@ -68,16 +76,17 @@ class WordMatches:
 def make_snippet(text: str, query_terms: set[str], lang: str, sentences: int = 2,
                  memo: WordMatches | None = None) -> str:
     """Up to `sentences` sentences with the most distinct query words, in text order, words marked."""
+    if not text:
+        return ""
     memo = memo or WordMatches(query_terms, lang)
-    matching = memo.among(set(WORD_PATTERN.findall(text or "")))
+    words_of_text, ends, starts = _layout(text)
+    matching = memo.among(words_of_text)
     if not matching:
         return ""
     # One pass over the text finds the matched words as whole tokens (not inside a hyphenated
     # word), and the sentence of each is looked up among the sentence ends.
     alternatives = "|".join(re.escape(word) for word in sorted(matching, key=len, reverse=True))
     pattern = re.compile(rf"(?<!\w)(?<![\w][-‐])(?:{alternatives})(?!\w)(?![-‐]\w)")
-    ends = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
-    starts = [start for start, _ in ends]
     by_sentence: dict[int, list[tuple[int, int]]] = {}
     for m in pattern.finditer(text):
         by_sentence.setdefault(bisect.bisect_right(starts, m.start()), []).append((m.start(), m.end()))
