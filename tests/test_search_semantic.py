@@ -314,3 +314,19 @@ def test_harness_reports_the_blind_set_on_its_own(tmp_path, capsys, monkeypatch)
     assert status == 0
     assert "blind set 2 (never tuned on): blind.tsv, 1 queries" in out
     assert "de short" in out
+
+
+def test_the_model_package_is_looked_up_once_per_process(monkeypatch):
+    calls = []
+
+    def version(name):
+        calls.append(name)
+        return "1.2.3"
+
+    monkeypatch.setattr(embeddings.metadata, "version", version)
+    embeddings.model_version.cache_clear()
+    try:
+        assert [embeddings.encoder().available for _ in range(3)] == [True, True, True]
+        assert embeddings.model_version() == "1.2.3" and calls == [embeddings.MODEL_PACKAGE]
+    finally:
+        embeddings.model_version.cache_clear()

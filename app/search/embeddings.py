@@ -35,8 +35,13 @@ _BODY_CHARS = 0
 _QUERY_CACHE = 1024
 
 
+@functools.cache
 def model_version() -> str | None:
-    """The installed encoder package's version, or None when it is not installed."""
+    """The installed encoder package's version, or None when it is not installed.
+
+    Read once per process: every search asks (is the model there?), and importlib.metadata scans the
+    installed distributions each time (1-2 ms of a search under load). A new version takes a restart,
+    as the loaded model does."""
     try:
         return metadata.version(MODEL_PACKAGE)
     except metadata.PackageNotFoundError:
