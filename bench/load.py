@@ -9,7 +9,7 @@ contact form (CSRF token from the page, as a browser); Anna signed in on her acc
 polling the console. For each number of users: requests per second, p50/p95/p99 per group (named by URL
 pattern), failures and 5xx answers. --reload adds a run (with the last number of users) that sends HUP to
 node0's gunicorn master halfway through and reports the longest time without any answer, through nginx and
-on node0 directly (a client asking it without pause).
+on node0 directly (two clients asking it every 50 ms).
 
 Without the cluster: `--url https://… --database-url postgresql://…` drives a site already running (e.g. `make
 run`'s, with the demo shop loaded); `run(...)` does the same from Python (tests/test_load_bench.py).
@@ -176,7 +176,7 @@ def drive(base_url: str, data: dict, users: int, duration: float, *, wait: tuple
 
 @contextlib.contextmanager
 def probing(url: str, threads: int = 2):
-    """Clients asking one node directly (as nginx would) without pause; yields the answer times."""
+    """Clients asking one node directly (as nginx would), one request every 50 ms each; yields the answer times."""
     import requests
 
     times: list[float] = []
@@ -192,7 +192,10 @@ def probing(url: str, threads: int = 2):
                                                                    "Host": "127.0.0.1"})
                 times.append(time.monotonic())
             except requests.RequestException:
-                time.sleep(0.01)
+                pass
+            # 20 answers a second at most per thread: without a pause the probe alone sent a node some 130
+            # requests a second, and its workers reached max_requests (2,000) during a reload, all at once.
+            time.sleep(0.05)
 
     workers = [threading.Thread(target=probe, daemon=True) for _ in range(threads)]
     for worker in workers:
@@ -250,7 +253,7 @@ def _say(text: str) -> None:
 
 def run(users: list[int], duration: float = 60, *, reload: bool = False, workers: int = 4, url: str | None = None,
         database_url: str | None = None, wait: tuple[float, float] = (0.1, 0.6), ca_file: str | None = None,
-        echo=_say) -> list[Result]:
+        keep: bool = False, echo=_say) -> list[Result]:
     """One Locust run per number of users, on a fresh cluster (or on url with database_url's demo shop)."""
     results = []
     if url:
@@ -260,7 +263,7 @@ def run(users: list[int], duration: float = 60, *, reload: bool = False, workers
             echo(report(results[-1]))
         return results
     started = time.monotonic()
-    with cluster(workers=workers) as site:
+    with cluster(workers=workers, keep=keep) as site:
         settings = dict(nodes=len(site.nodes), **worker_settings(site.nodes[0].env))
         echo(f"cluster up in {time.monotonic() - started:.0f} s: {site.base_url} → "
              f"{', '.join(n.url for n in site.nodes)}")
@@ -285,6 +288,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per node (default 4)")
     parser.add_argument("--wait", type=float, nargs=2, default=(0.1, 0.6), metavar=("MIN", "MAX"),
                         help="seconds each user waits between requests (default 0.1 0.6)")
+    parser.add_argument("--keep", action="store_true", help="keep the cluster's work directory (logs)")
     parser.add_argument("--url", help="drive this running site instead of starting the cluster")
     parser.add_argument("--database-url", help="with --url: its database (for demo orders and articles)")
     parser.add_argument("--ca-file", help="with --url: the certificate to trust (https)")
@@ -292,7 +296,7 @@ def main() -> int:
     if args.url and not args.database_url:
         parser.error("--url needs --database-url")
     results = run(args.users, args.duration, reload=args.reload, workers=args.workers, url=args.url,
-                  database_url=args.database_url, wait=tuple(args.wait), ca_file=args.ca_file)
+                  database_url=args.database_url, wait=tuple(args.wait), ca_file=args.ca_file, keep=args.keep)
     return 0 if all(r.error_count == 0 for r in results) else 1
 
 
