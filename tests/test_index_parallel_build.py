@@ -18,9 +18,17 @@ def articles():
 
 
 def _ranking(store, semantic=False):
+    """Per query the top ten's scores, and which articles score above the tenth: which of several articles
+    with the same score comes first depends on the document numbers, and the sub-writers share out their
+    jobs as they come."""
     engine = SearchEngine(store)
-    return {(q, lang): [(h.slug, round(h.score, 3)) for h in engine.search(q, lang=lang, limit=10, semantic=semantic).hits]
-            for q in QUERIES for lang in ("de", "en")}
+    ranking = {}
+    for q in QUERIES:
+        for lang in ("de", "en"):
+            hits = [(round(h.score, 3), h.slug) for h in engine.search(q, lang=lang, limit=10, semantic=semantic).hits]
+            scores = [score for score, _ in hits]
+            ranking[(q, lang)] = (scores, sorted(hit for hit in hits if hit[0] > min(scores, default=0)))
+    return ranking
 
 
 def _segments(store, lang):
