@@ -22,9 +22,12 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
-# A worker is replaced after this many requests (plus jitter), so slow leaks never add up.
-max_requests = 2000
-max_requests_jitter = 200
+# A worker is replaced after this many requests (plus up to as many again), so slow leaks never add up. The
+# wide jitter keeps a node's workers from being replaced together: a replacement takes requests only once
+# warm (30-60 s under full load), and the load bench once saw a node silent for 10 s when all four workers
+# reached max_requests = 2000 (jitter 200) within a few seconds of each other.
+max_requests = 20000
+max_requests_jitter = 20000
 # No control socket (gunicorn >= 25): systemd's signals suffice, and two instances on one machine would
 # share its default path ($HOME/.gunicorn/gunicorn.ctl).
 control_socket_disable = True
