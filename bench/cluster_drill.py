@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from requests.adapters import HTTPAdapter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.cluster import ROOT, Cluster, cluster  # noqa: E402
+from bench.loopback import SourceAddressAdapter, address  # noqa: E402
 
 ARTICLE_FILE = "sendungsverfolgung/sendung-verfolgen.md"
 ARTICLE_URL = "/hilfe/sendungsverfolgung/sendung-verfolgen"
@@ -61,18 +61,6 @@ class Report:
         return all(check.ok for check in self.checks)
 
 
-class SourceAddressAdapter(HTTPAdapter):
-    """Requests from one loopback address (127.x.y.z): nginx and the app see many different clients."""
-
-    def __init__(self, address: str, **kwargs):
-        self.address = address
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
 def client(site: Cluster, address: str | None = None) -> requests.Session:
     session = site.session()
     if address:
@@ -93,10 +81,6 @@ def direct(node_url: str, path: str, *, cookies: dict | None = None, method: str
     if cookies:
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     return _DIRECT.request(method, node_url + path, headers=headers, timeout=30, **kwargs)
-
-
-def address(i: int) -> str:
-    return f"127.{10 + i // 65025 % 200}.{i // 255 % 255}.{1 + i % 254}"
 
 
 # --- the checks -----------------------------------------------------------------------------------------------------

@@ -14,11 +14,15 @@ import json
 import os
 import random
 import re
+import sys
 import time
 import uuid
+from pathlib import Path
 
 from locust import HttpUser, between, events, task
-from requests.adapters import HTTPAdapter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.loopback import SourceAddressAdapter, address  # noqa: E402
 
 DATA = json.loads(open(os.environ["HELPCENTER_LOAD_DATA"]).read()) if os.environ.get("HELPCENTER_LOAD_DATA") else {}
 WAIT = tuple(float(x) for x in os.environ.get("HELPCENTER_LOAD_WAIT", "0.1,0.6").split(","))
@@ -28,22 +32,6 @@ _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _ADDRESSES = itertools.count(random.randrange(10**6))
 # When each answer came (monotonic clock): bench/load.py finds the longest time without any answer.
 ANSWERS: list[tuple[float, int]] = []
-
-
-def address(i: int) -> str:
-    return f"127.{10 + i // 65025 % 200}.{i // 255 % 255}.{1 + i % 254}"
-
-
-class SourceAddressAdapter(HTTPAdapter):
-    """Connections from one loopback address: nginx and the app see one client per visitor."""
-
-    def __init__(self, source: str, **kwargs):
-        self.source = source
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.source, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 @events.request.add_listener
