@@ -100,7 +100,8 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Warm up before the first request (index opened, sentence model loaded), then report ready."""
+    """Warm up before the first request (index opened, sentence model loaded, templates compiled), then report
+    ready."""
     from app.search.service import help_search
 
     started = time.monotonic()
@@ -116,6 +117,11 @@ def post_worker_init(worker):
         with worker.wsgi.app_context():
             for query, lang in (("Paket", "de"), ("parcel", "en")):
                 help_search().search(query, lang, 3)
+        # Every template compiled now (76 in about 0.6 s), not by the first visitor of each page: under load
+        # the first /agent or /anmelden of each worker took 0.3-0.6 s instead of 10-60 ms.
+        templates = worker.wsgi.jinja_env
+        for name in templates.list_templates():
+            templates.get_template(name)
     except Exception as exc:  # noqa: BLE001 - a cold worker still serves; the database may be away right now
         worker.log.warning("Warm-up failed (%s); serving cold", type(exc).__name__)
     finally:
