@@ -277,7 +277,9 @@ def check_cases_and_mails(site: Cluster, report: Report, count: int) -> None:
                f"{sum(1 for n in ids.values() if n > 1)} Message-IDs twice, by {len(site.outbox)} outbox workers")
 
 
-def run(cases: int = 40, workers: int = 4, keep: bool = False) -> Report:
+def run(cases: int = 40, workers: int = 4, keep: bool = False, then=None) -> Report:
+    """The drill's checks on a fresh cluster; `then(site)`, if given, runs on the same cluster afterwards
+    (the test suite's short load run, which so does not start a cluster of its own)."""
     report = Report()
     started = time.monotonic()
     content = Path(tempfile.mkdtemp(prefix="helpcenter-drill-content-"))
@@ -300,6 +302,8 @@ def run(cases: int = 40, workers: int = 4, keep: bool = False) -> Report:
                     check(site, report)
                 except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, the rest still run
                     report.add(getattr(check, "__name__", "check"), False, f"{type(exc).__name__}: {exc}")
+            if then is not None:
+                then(site)
     finally:
         shutil.rmtree(content, ignore_errors=True)
     print(f"{'ALL CHECKS HOLD' if report.ok else 'SOME CHECKS FAILED'} ({time.monotonic() - started:.0f} s)")

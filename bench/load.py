@@ -12,7 +12,8 @@ node0's gunicorn master halfway through and reports the longest time without any
 on node0 directly (two clients asking it every 50 ms).
 
 Without the cluster: `--url https://… --database-url postgresql://…` drives a site already running (e.g. `make
-run`'s, with the demo shop loaded); `run(...)` does the same from Python (tests/test_load_bench.py).
+run`'s, with the demo shop loaded); `run(...)` does the same from Python (tests/test_cluster_drill.py runs 8
+users for 20 s on the drill's cluster).
 """
 from __future__ import annotations
 

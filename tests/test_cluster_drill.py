@@ -28,6 +28,12 @@ needs_the_parts = pytest.mark.skipif(
          and os.environ.get("TEST_DATABASE_URL") and _postgres_up()),
     reason="needs nginx, redis-server, openssl and a PostgreSQL (TEST_DATABASE_URL)")
 
+# What the load bench's users ask for, by URL pattern (bench/locustfile.py).
+LOAD_GROUPS = {"/", "/suche?q=", "/api/search?q=", "/hilfe/<category>/<slug>", "/sendungsverfolgung",
+               "POST /sendungsverfolgung", "/sendungsverfolgung/<number>", "/konto", "/api/orders", "/kontakt",
+               "POST /kontakt", "/kontakt/anfrage/<number>", "/anmelden", "POST /anmelden", "/agent",
+               "/api/agent/queues", "/api/agent/cases?queue="}
+
 
 def test_the_production_env_example_is_a_valid_configuration(tmp_path):
     env = cluster_module.production_env({"SECRET_KEY": "s" * 64, "HELPCENTER_STAFF_2FA": "required"})
@@ -60,15 +66,33 @@ def test_the_units_start_what_the_readme_and_the_cli_name():
 
 @pytest.mark.slow
 @needs_the_parts
-def test_two_nodes_behind_nginx_share_sessions_limits_articles_cases_and_mail(monkeypatch):
+def test_two_nodes_behind_nginx_share_sessions_limits_articles_cases_mail_uploads_and_take_load(monkeypatch):
     from bench import cluster_drill
 
     monkeypatch.setattr(cluster_module, "SHARED_POSTGRES", os.environ["TEST_DATABASE_URL"])
-    report = cluster_drill.run(cases=12, workers=2)
+    loads = []
+
+    def short_load(site):
+        # bench/load.py on the same cluster: 8 users for 20 s through nginx (needs Locust, the dev extra).
+        if (cluster_module.BIN / "locust").exists():
+            from bench import load
+            loads.extend(load.run([8], duration=20, url=site.base_url, database_url=site.database_url,
+                                  ca_file=site.ca_file, echo=lambda text: None))
+
+    report = cluster_drill.run(cases=12, workers=2, then=short_load)
     failed = [f"{c.name}: {c.detail}" for c in report.checks if not c.ok]
     assert not failed
     assert len(report.checks) >= 10
     assert "attachment from node0 downloaded on node1" in {c.name for c in report.checks}
+
+    # The load bench: every group answered and nothing failed. Figures (requests per second, percentiles) are
+    # the bench's business, not a test's: none asserted here.
+    if (cluster_module.BIN / "locust").exists():
+        [result] = loads
+        assert result.errors == {} and result.error_count == 0 and result.server_errors == 0
+        answered = {group.name for group in result.groups if group.requests > 0}
+        assert LOAD_GROUPS <= answered, sorted(LOAD_GROUPS - answered)
+        assert result.total.requests == sum(group.requests for group in result.groups)
 
 
 @pytest.mark.slow
