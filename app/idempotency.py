@@ -66,9 +66,8 @@ def busy() -> Conflict:
                       "Bitte versuchen Sie es noch einmal."))
 
 
-def commit_with_retries(submit: Callable[[], T], find_twin: Callable[[], T | None] = lambda: None,
-                        cleanup: Callable[[], None] = lambda: None) -> T:
-    """Run submit and commit; on failure roll back and call cleanup (anything done outside the transaction).
+def commit_with_retries(submit: Callable[[], T], find_twin: Callable[[], T | None] = lambda: None) -> T:
+    """Run submit and commit; on failure roll back.
 
     A unique key that refuses our insert may mean a concurrent twin got there first: find_twin
     returns its result (or None). A deadlock or serialization failure runs submit again, at most
@@ -81,7 +80,6 @@ def commit_with_retries(submit: Callable[[], T], find_twin: Callable[[], T | Non
             return result
         except BaseException as exc:
             db.session.rollback()
-            cleanup()
             if isinstance(exc, IntegrityError):
                 twin = find_twin()
                 if twin is not None:
@@ -94,8 +92,8 @@ def commit_with_retries(submit: Callable[[], T], find_twin: Callable[[], T | Non
     raise AssertionError("unreachable")
 
 
-def commit_once(submit: Callable[[], T], model, key: str | None, fingerprint: str, on_twin: Callable[[object], T],
-                cleanup: Callable[[], None] = lambda: None) -> T:
+def commit_once(submit: Callable[[], T], model, key: str | None, fingerprint: str,
+                on_twin: Callable[[object], T]) -> T:
     """commit_with_retries for a record with an idempotency key: the twin with the same key and request counts."""
     def find_twin():
         if not key:
@@ -105,4 +103,4 @@ def commit_once(submit: Callable[[], T], model, key: str | None, fingerprint: st
             return on_twin(existing)
         return None
 
-    return commit_with_retries(submit, find_twin, cleanup)
+    return commit_with_retries(submit, find_twin)

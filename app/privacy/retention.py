@@ -26,6 +26,7 @@ from app.core.uploads import remove_legacy_files, upload_dir
 from app.extensions import db
 from app.insights.models import SearchLog
 from app.outbox.models import OutboxMessage
+from app.records import stored_upload_tables
 from app.returns.models import FINAL_STATUSES, ReturnItem, ReturnPhoto, ReturnRequest
 from app.returns.photos import PHOTO_FOLDER
 
@@ -188,7 +189,7 @@ def sweep_orphan_files(grace_seconds: int = ORPHAN_GRACE_SECONDS) -> int:
     """Remove files from before revision 0020 that no row needs any more: the row is gone (a purge that stopped
     after its commit, an erasure run on another node) or holds the bytes itself (an import that stopped)."""
     removed = 0
-    for folder, model in ((ATTACHMENT_FOLDER, CaseAttachment), (PHOTO_FOLDER, ReturnPhoto)):
+    for folder, model in stored_upload_tables():
         directory: Path = upload_dir(folder)
         if not directory.is_dir():
             continue  # a node installed after revision 0020 never had any

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
 from filelock import FileLock, Timeout
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
