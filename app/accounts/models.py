@@ -4,8 +4,8 @@ from __future__ import annotations
 import secrets
 
 from flask_login import UserMixin
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.extensions import db
 from app.insights.models import utcnow
 
@@ -55,13 +55,13 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_token}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
         self.password_set_at = utcnow()
         self.end_sessions()
 
     def clear_password(self) -> None:
         """No password signs in any more (an invited account, or one signed in only through the shop)."""
-        self.password_hash = "!" + secrets.token_hex(16)  # never a werkzeug hash, so never matches
+        self.password_hash = "!" + secrets.token_hex(16)  # never a password hash, so never matches
         self.password_set_at = None
         self.end_sessions()
 
@@ -84,7 +84,13 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         if not self.password_hash or self.password_hash.startswith("!"):
             return False
-        return check_password_hash(self.password_hash, password)
+        if not verify_password(self.password_hash, password):
+            return False
+        # Written with an older scheme (werkzeug's scrypt) or older parameters: keep it up to date
+        # while the password is at hand. Not a new password: sessions and links stay valid.
+        if needs_rehash(self.password_hash):
+            self.password_hash = hash_password(password)
+        return True
 
     @property
     def is_staff(self) -> bool:

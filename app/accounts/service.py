@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.accounts.passwords import hash_password, verify_password
 from app.extensions import db
 from app.insights.models import utcnow
 
@@ -27,9 +28,7 @@ class PasswordRejected(ValueError):
 @functools.lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     # Checked when the e-mail is unknown, so both wrong answers take equally long.
-    from werkzeug.security import generate_password_hash
-
-    return generate_password_hash("not-a-real-password")
+    return hash_password("not-a-real-password")
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,11 +92,9 @@ def find_user(email: str) -> User | None:
 
 def authenticate(email: str, password: str) -> User | None:
     """The user for a correct e-mail/password pair; None otherwise, without telling which was wrong."""
-    from werkzeug.security import check_password_hash
-
     user = find_user(email or "")
     if user is None:
-        check_password_hash(_dummy_hash(), password or "")
+        verify_password(_dummy_hash(), password or "")
         return None
     # A deactivated account gets the same answer as a wrong password.
     if not user.check_password(password or "") or not user.active:
