@@ -469,3 +469,27 @@ def test_a_rate_limited_visitor_keeps_the_filled_form_and_learns_when_to_send_ag
     assert 'value="email" id="channel-email" checked' in html and '<form method="post"' in html
     with shop.app_context():
         assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_slot_days_and_times_are_local_across_the_clock_change_and_in_english(shop, client, monkeypatch):
+    # Friday 23 October 2026, 10:00: summer time ends on Sunday 25 October (03:00 CEST -> 02:00 CET).
+    monkeypatch.setattr("app.contact.views.now", lambda: dt.datetime(2026, 10, 23, 10, 0, tzinfo=SHOP_TIMEZONE))
+    login(client)
+    html = client.get("/kontakt").get_data(as_text=True)
+    def day_section(page, legend):
+        section = page[page.index(f"<legend>{legend}</legend>"):]
+        return section[:section.index("</fieldset>")]
+
+    friday, monday = day_section(html, "Freitag, 23. Oktober"), day_section(html, "Montag, 26. Oktober")
+    for day in (friday, monday):
+        times = re.findall(r">(\d\d:\d\d) Uhr</label>", day)
+        # Service hours in local time on both sides of the change, never shifted by an hour.
+        assert times and times == sorted(times) and "19:30" in times and all("08:00" <= t <= "19:30" for t in times)
+    assert re.findall(r">(\d\d:\d\d) Uhr</label>", monday)[0] == "08:00"
+    values = re.findall(r'name="callback_slot" value="(2026-10-26T08:00[^"]*)"', monday)
+    assert values == ["2026-10-26T08:00:00+01:00"]
+
+    english = client.get("/kontakt?lang=en").get_data(as_text=True)
+    assert "<legend>Monday, 26 October</legend>" in english
+    assert re.search(r'<label for="slot-\d+-1">08:00</label>', day_section(english, "Monday, 26 October"))
+    assert " Uhr</label>" not in english
