@@ -100,10 +100,7 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Warm up before the first request (index opened, sentence model loaded, templates compiled), then report
-    ready."""
-    from app.search.service import help_search
-
+    """Warm up before the first request (app/core/warmup.py), then report ready."""
     started = time.monotonic()
     # The master kills a worker silent for GUNICORN_TIMEOUT: on a busy machine the warm-up can take that long.
     warming = threading.Event()
@@ -114,14 +111,13 @@ def post_worker_init(worker):
 
     threading.Thread(target=heartbeat, daemon=True).start()
     try:
-        with worker.wsgi.app_context():
-            for query, lang in (("Paket", "de"), ("parcel", "en")):
-                help_search().search(query, lang, 3)
-        # Every template compiled now (76 in about 0.6 s), not by the first visitor of each page: under load
-        # the first /agent or /anmelden of each worker took 0.3-0.6 s instead of 10-60 ms.
-        templates = worker.wsgi.jinja_env
-        for name in templates.list_templates():
-            templates.get_template(name)
+        from app.core.warmup import warm_up
+
+        # Index and sentence model, every template, the holiday calendar, both languages' catalogues and
+        # Babel data, SQLAlchemy's mappers: under load a cold worker's first /agent or /anmelden took
+        # 0.3-0.6 s instead of 10-60 ms.
+        steps = warm_up(worker.wsgi)
+        worker.log.info("Warm-up: %s", ", ".join(f"{name} {outcome}" for name, outcome in steps.items()))
     except Exception as exc:  # noqa: BLE001 - a cold worker still serves; the database may be away right now
         worker.log.warning("Warm-up failed (%s); serving cold", type(exc).__name__)
     finally:
