@@ -147,12 +147,18 @@ class Visitor(Browser):
 
 
 class Customer(Browser):
-    """Anna, signed in: her account, her orders' tracking pages, the orders API."""
+    """Anna, signed in: her account, her orders' tracking pages, the orders API; now and then she comes back
+    another time (a new visit: new address, no cookies) and signs in again."""
 
     weight = 2
 
     def on_start(self):
         super().on_start()
+        self.sign_in(*DATA["customer"])
+
+    @task(1)
+    def comes_back(self):
+        self.new_visit()
         self.sign_in(*DATA["customer"])
 
     @task(1)

@@ -114,7 +114,7 @@ def post_worker_init(worker):
         from app.core.warmup import warm_up
 
         # Index and sentence model, every template, the holiday calendar, both languages' catalogues and
-        # Babel data, SQLAlchemy's mappers: under load a cold worker's first /agent or /anmelden took
+        # Babel data, SQLAlchemy's mappers, a database connection: under load a cold worker's first /agent or /anmelden took
         # 0.3-0.6 s instead of 10-60 ms.
         steps = warm_up(worker.wsgi)
         worker.log.info("Warm-up: %s", ", ".join(f"{name} {outcome}" for name, outcome in steps.items()))

@@ -3,7 +3,7 @@ import sys
 
 from app.core.warmup import warm_up
 
-STEPS = {"search", "templates", "holidays", "mappers", "languages"}
+STEPS = {"search", "templates", "holidays", "mappers", "database", "languages"}
 
 
 def test_every_step_runs_and_reports_its_time(app):

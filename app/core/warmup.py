@@ -3,7 +3,7 @@
 Measured in one worker after the search index and templates were already warm: the first /kontakt took
 262 ms and the first /agent 236 ms against 25 ms afterwards. 180 ms of it was importing the `holidays`
 package (all its countries) for the service hours; the rest was Babel's locale data, the catalogues and
-SQLAlchemy's mappers. Under load on two cores a cold first request took 0.3-0.6 s, and with a handful of
+SQLAlchemy's mappers and the database connection. Under load on two cores a cold first request took 0.3-0.6 s, and with a handful of
 sign-ins or console loads per minute spread over eight workers most of them met a cold worker.
 """
 from __future__ import annotations
@@ -35,6 +35,7 @@ def warm_up(app: Flask) -> dict[str, str]:
         step("templates", lambda: _templates(app))
         step("holidays", lambda: _holidays(app))
         step("mappers", _mappers)
+        step("database", _database)
     step("languages", lambda: _languages(app))
     return steps
 
@@ -65,6 +66,18 @@ def _mappers() -> None:
     from sqlalchemy.orm import configure_mappers
 
     configure_mappers()
+
+
+def _database() -> None:
+    """The worker's pooled connection opened (and its session ended) before a customer waits for it."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    try:
+        db.session.execute(text("SELECT 1"))
+    finally:
+        db.session.remove()
 
 
 def _languages(app: Flask) -> None:
