@@ -2,9 +2,10 @@
 
 Measured in one worker after the search index and templates were already warm: the first /kontakt took
 262 ms and the first /agent 236 ms against 25 ms afterwards. 180 ms of it was importing the `holidays`
-package (all its countries) for the service hours; the rest was Babel's locale data, the catalogues and
-SQLAlchemy's mappers and the database connection. Under load on two cores a cold first request took 0.3-0.6 s, and with a handful of
-sign-ins or console loads per minute spread over eight workers most of them met a cold worker.
+package (all its countries) for the service hours; the rest was Babel's locale data, the catalogues,
+SQLAlchemy's mappers and the database connection. Under load on two cores a cold first request took
+0.3-0.6 s, and with a handful of sign-ins or console loads per minute spread over eight workers most of
+them met a cold worker.
 """
 from __future__ import annotations
 
@@ -56,10 +57,9 @@ def _templates(app: Flask) -> None:
 def _holidays(app: Flask) -> None:
     from app.tracking.calendar import public_holidays
 
-    year = dt.date.today().year
-    for state in {app.config.get("HELPCENTER_FEDERAL_STATE") or "HH"}:
-        for each in (year - 1, year, year + 1):
-            public_holidays(state, each)
+    state, year = app.config["HELPCENTER_FEDERAL_STATE"], dt.date.today().year
+    for each in (year - 1, year, year + 1):
+        public_holidays(state, each)
 
 
 def _mappers() -> None:
