@@ -1,4 +1,4 @@
-"""Load: `python bench/load.py [--users 4 16] [--duration 60] [--reload] [--spawn-rate 2]` prints figures per endpoint group.
+"""Load: `python bench/load.py [--users 4 16] [--duration 60] [--reload]` prints figures per endpoint group.
 
 Starts the production-shaped cluster of bench/cluster.py (nginx with TLS → two gunicorn nodes from
 deploy/gunicorn.conf.py on one PostgreSQL and a private Redis, two outbox workers, the demo shop) and drives it
@@ -7,8 +7,9 @@ guests on the home page, the search page and the type-ahead search API (queries 
 bench/search_quality_queries.tsv), article pages, guest tracking with demo order numbers and postcodes, the
 contact form (CSRF token from the page, as a browser); Anna signed in on her account and orders; one agent
 polling the console. Users arrive two a second (--spawn-rate); Anna signs in when she arrives and again
-when she comes back later (a new visit). For each number of users: requests per second, p50/p95/p99 per group (named by URL
-pattern), failures and 5xx answers. --reload adds a run (with the last number of users) that sends HUP to
+when she comes back later (a new visit); 30 s of unmeasured load warm a fresh cluster first (--warm-up).
+For each number of users: requests per second, p50/p95/p99 per group (named by URL pattern), failures and
+5xx answers. --reload adds a run (with the last number of users) that sends HUP to
 node0's gunicorn master halfway through and reports the longest time without any answer, through nginx and
 on node0 directly (two clients asking it every 50 ms).
 
@@ -161,8 +162,9 @@ def drive(base_url: str, data: dict, users: int, duration: float, *, wait: tuple
         env = {**os.environ, "HELPCENTER_LOAD_DATA": str(work / "data.json"),
                "HELPCENTER_LOAD_ANSWERS": str(work / "answers.json"),
                "HELPCENTER_LOAD_WAIT": f"{wait[0]},{wait[1]}"}
+        rate = spawn_rate if spawn_rate > 0 else users
         command = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                   "-u", str(users), "-r", str(spawn_rate if spawn_rate > 0 else users), "-t", f"{int(duration)}s", "--host", base_url,
+                   "-u", str(users), "-r", str(rate), "-t", f"{int(duration)}s", "--host", base_url,
                    "--csv", str(work / "stats"), "--only-summary", "--stop-timeout", "5", "--loglevel", "ERROR",
                    "--exit-code-on-error", "0", "--skip-log-setup"]
         load_before = os.getloadavg()
