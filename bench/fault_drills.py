@@ -284,7 +284,10 @@ def reload_under_load(site: Cluster, direct_threads: int = 2, nodes: int | None 
     result["client on node0 directly"] = f"{seen_summary(on_node)}, longest time without an answer {silence:.2f} s"
     failed = [s for s in load.posts + load.reads + on_node if s.status not in (200, 201)]
     result["failed requests"] = len(failed)
-    result["ok"] = result["ok"] and not failed and silence < 1.0
+    # Two verdicts: nothing lost or failed (what the test suite asserts), and that plus no gap over one
+    # second (the target; a timing, so judged by this script on a quiet machine, not by the busy test run).
+    result["nothing lost"] = result["ok"] and not failed
+    result["ok"] = result["nothing lost"] and silence < 1.0
     return result
 
 
