@@ -64,22 +64,34 @@ def test_the_units_start_what_the_readme_and_the_cli_name():
         assert "EnvironmentFile=/etc/helpcenter/production.env" in unit.read_text(), unit.name
 
 
+@pytest.fixture(scope="module")
+def drilled_cluster():
+    """One cluster for the drill's checks, the short load run and the cheap fault drills: starting a cluster
+    (migrations, demo shop, index, every worker's warm-up) costs some 30-45 s of the suite's time."""
+    from bench import cluster_drill, fault_drills
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cluster_module, "SHARED_POSTGRES", os.environ["TEST_DATABASE_URL"])
+        found = {"loads": [], "faults": []}
+
+        def afterwards(site):
+            # bench/load.py on the same cluster: 8 users for 20 s through nginx (needs Locust, the dev extra).
+            if (cluster_module.BIN / "locust").exists():
+                from bench import load
+                found["loads"].extend(load.run([8], duration=20, url=site.base_url, database_url=site.database_url,
+                                               ca_file=site.ca_file, echo=lambda text: None))
+            # bench/fault_drills.py's drills that need no private PostgreSQL; the reload on one node.
+            found["faults"].append(fault_drills.worker_sigkill(site))
+            found["faults"].append(fault_drills.reload_under_load(site, nodes=1))
+
+        found["report"] = cluster_drill.run(cases=12, workers=2, then=afterwards)
+        yield found
+
+
 @pytest.mark.slow
 @needs_the_parts
-def test_two_nodes_behind_nginx_share_sessions_limits_articles_cases_mail_uploads_and_take_load(monkeypatch):
-    from bench import cluster_drill
-
-    monkeypatch.setattr(cluster_module, "SHARED_POSTGRES", os.environ["TEST_DATABASE_URL"])
-    loads = []
-
-    def short_load(site):
-        # bench/load.py on the same cluster: 8 users for 20 s through nginx (needs Locust, the dev extra).
-        if (cluster_module.BIN / "locust").exists():
-            from bench import load
-            loads.extend(load.run([8], duration=20, url=site.base_url, database_url=site.database_url,
-                                  ca_file=site.ca_file, echo=lambda text: None))
-
-    report = cluster_drill.run(cases=12, workers=2, then=short_load)
+def test_two_nodes_behind_nginx_share_sessions_limits_articles_cases_mail_uploads_and_take_load(drilled_cluster):
+    report = drilled_cluster["report"]
     failed = [f"{c.name}: {c.detail}" for c in report.checks if not c.ok]
     assert not failed
     assert len(report.checks) >= 10
@@ -88,7 +100,7 @@ def test_two_nodes_behind_nginx_share_sessions_limits_articles_cases_mail_upload
     # The load bench: every group answered and nothing failed. Figures (requests per second, percentiles) are
     # the bench's business, not a test's: none asserted here.
     if (cluster_module.BIN / "locust").exists():
-        [result] = loads
+        [result] = drilled_cluster["loads"]
         assert result.errors == {} and result.error_count == 0 and result.server_errors == 0
         answered = {group.name for group in result.groups if group.requests > 0}
         assert LOAD_GROUPS <= answered, sorted(LOAD_GROUPS - answered)
@@ -97,12 +109,9 @@ def test_two_nodes_behind_nginx_share_sessions_limits_articles_cases_mail_upload
 
 @pytest.mark.slow
 @needs_the_parts
-def test_a_killed_worker_and_a_reload_lose_nothing_and_fail_no_request(monkeypatch):
-    from bench import fault_drills
-
-    monkeypatch.setattr(cluster_module, "SHARED_POSTGRES", os.environ["TEST_DATABASE_URL"])
-    results = fault_drills.run(["worker_sigkill", "reload_under_load"], workers=2,
-                               reload_under_load={"nodes": 1})
+def test_a_killed_worker_and_a_reload_lose_nothing_and_fail_no_request(drilled_cluster):
+    results = drilled_cluster["faults"]
+    assert [r["drill"] for r in results] == ["worker_sigkill", "reload_under_load"]
     for result in results:
         # The reload's longest gap is a timing: bench/fault_drills.py judges it on a quiet machine (README);
         # here, beside the rest of the suite, only that nothing failed, was lost or was doubled.
