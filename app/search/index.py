@@ -29,18 +29,19 @@ from typing import Iterable
 
 from filelock import FileLock, Timeout
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filetables import FileFormatError
 from whoosh.system import pack_uint
 
 from app.articles.loader import Article
-from app.search import embeddings
+from app.search import embeddings, spelling
 from app.search.analysis import (SPELLING_PATTERN, WORD_PATTERN, analysis_version, help_analyzer, index_terms,
                                  spelling_analyzer)
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("de", "en")
-SCHEMA_VERSION = "13"
+SCHEMA_VERSION = "14"
 # Field weights, applied at query time: a word in the title says more than one in the body.
 # questions: how customers ask for the article (front matter), in their words.
 FIELD_BOOSTS = {"title": 1.5, "tags": 1.2, "summary": 1.2, "headings": 1.1, "questions": 1.0, "body": 1.0}
@@ -121,6 +122,9 @@ def build_schema(lang: str, per_field: bool = True) -> Schema:
         spell=CountedText(None),
         terms=STORED,
         content_hash=STORED,
+        # The article's counted letter groups (app/search/spelling.py): a column, read per article, not
+        # a stored field (those are decompressed whole for every result shown).
+        grams=COLUMN(VarBytesColumn()),
     )
 
 
@@ -142,8 +146,10 @@ def indexed_terms(article: Article) -> str:
     return " ".join(sorted({term for word in set(WORD_PATTERN.findall(text)) for term in index_terms(word, article.lang)}))
 
 
-def article_document(article: Article) -> dict:
+def article_document(article: Article, grams: bytes) -> dict:
+    """The article as Whoosh stores it; `grams` its encoded letter-group counts (app/search/spelling.py)."""
     return {
+        "grams": grams,
         "terms": indexed_terms(article),
         "slug": article.slug,
         "category": article.category,
@@ -162,7 +168,7 @@ def article_document(article: Article) -> dict:
 def index_fingerprint() -> str:
     """What an index was built with; a different fingerprint means a full rebuild. The embedding
     model and its package version are part of it: vectors of two models never mix."""
-    return f"{SCHEMA_VERSION}:{analysis_version()}:{embeddings.model_fingerprint()}"
+    return f"{SCHEMA_VERSION}:{analysis_version()}:{spelling.TEXT_RECIPE}:{embeddings.model_fingerprint()}"
 
 
 @dataclass(frozen=True)
@@ -293,7 +299,18 @@ class IndexStore:
             if embeddings.model_version() is not None and len(articles) >= EMBED_IN_BACKGROUND_FROM:
                 background = embeddings.BackgroundEmbedding(articles)
             for lang in LANGUAGES:
-                self._write_language(generation / lang, lang, [a for a in articles if a.lang == lang])
+                in_lang = [a for a in articles if a.lang == lang]
+                # Two passes: the language's frequencies first, then each article's vector length under them
+                # (each article's arrays let go as its encoded form is made: one copy in memory, not two).
+                counted = [spelling.article_counts(a) for a in in_lang]
+                frequencies = spelling.Frequencies.of(slots for slots, _ in counted)
+                grams = []
+                for i, (slots, counts) in enumerate(counted):
+                    grams.append(spelling.encode(slots, counts, frequencies))
+                    counted[i] = None
+                del counted
+                self._write_language(generation / lang, lang, in_lang, grams)
+                spelling.write_frequencies(spelling.frequencies_path(generation, lang), frequencies)
             vectors = background.result() if background is not None else None
             background = None
             for lang in LANGUAGES:
@@ -309,7 +326,7 @@ class IndexStore:
         return SyncReport(rebuilt=True, added=len(articles))
 
     @staticmethod
-    def _write_language(directory: Path, lang: str, articles: list[Article]) -> None:
+    def _write_language(directory: Path, lang: str, articles: list[Article], grams: list[bytes]) -> None:
         """One language's word index of a new generation, in one segment or, when large, two written at once.
 
         Whoosh spends most of a large build in its own Python (analysis, posting pools), on one core. From
@@ -330,8 +347,8 @@ class IndexStore:
                                    compound=_COMPOUND_SEGMENTS)
             else:
                 writer = ix.writer(limitmb=_BUILD_POOL_MB, compound=_COMPOUND_SEGMENTS)
-            for article in articles:
-                writer.add_document(**article_document(article))
+            for article, counted in zip(articles, grams):
+                writer.add_document(**article_document(article, counted))
             writer.commit()
             if ix.doc_count() == len(articles) or not parallel:
                 return
@@ -358,18 +375,24 @@ class IndexStore:
             if not changes and not gone:
                 continue
             ix = whoosh_index.open_dir(str(generation / lang))
+            counted = [spelling.article_counts(a) for a in changes]
+            frequencies = self._frequencies_before(generation, lang, ix).updated(
+                removed=[spelling.stored_slots(g) for g in self._stored_grams(ix, gone + [a.slug for a in changes])],
+                added=[slots for slots, _ in counted])
+            new_grams = [spelling.encode(slots, counts, frequencies) for slots, counts in counted]
             writer = ix.writer(timeout=_WRITER_TIMEOUT_SECONDS, compound=_COMPOUND_SEGMENTS)
             try:
                 for slug in gone:
                     writer.delete_by_term("slug", slug)
-                for article in changes:
-                    writer.update_document(**article_document(article))
+                for article, grams in zip(changes, new_grams):
+                    writer.update_document(**article_document(article, grams))
                 # No merge here: folding the small segments of recent edits together costs 200-400 ms
                 # every few edits on 10,000 articles; merge_small_segments does it after the edit is served.
                 writer.commit(merge=False)
             except BaseException:
                 writer.cancel()
                 raise
+            spelling.write_frequencies(spelling.frequencies_path(generation, lang), frequencies)
             if embeddings.model_version() is not None:
                 path = embeddings.vectors_path(generation, lang)
                 embeddings.write_vectors(path, embeddings.updated_vectors(embeddings.read_vectors(path), gone, changes))
@@ -381,6 +404,26 @@ class IndexStore:
                     added += 1
         self._write_manifest(generation, hashes)
         return SyncReport(rebuilt=False, added=added, updated=updated, deleted=deleted)
+
+    @staticmethod
+    def _stored_grams(ix, slugs: list[str]) -> list[bytes]:
+        """The letter-group counts the index holds for these articles now (before an edit replaces them)."""
+        with ix.searcher() as searcher:
+            column = searcher.reader().column_reader("grams")
+            found = (searcher.document_number(slug=slug) for slug in slugs)
+            return [column[docnum] for docnum in found if docnum is not None]
+
+    @staticmethod
+    def _frequencies_before(generation: Path, lang: str, ix) -> spelling.Frequencies:
+        """The language's letter-group frequencies as the index holds them now. Without a readable file
+        (a write interrupted between the articles and the file), they are counted again from the articles."""
+        current = spelling.read_frequencies(spelling.frequencies_path(generation, lang))
+        if current is not None:
+            return current
+        with ix.searcher() as searcher:
+            column = searcher.reader().column_reader("grams")
+            return spelling.Frequencies.of(spelling.stored_slots(column[docnum])
+                                           for docnum in searcher.reader().all_doc_ids())
 
     @staticmethod
     def _write_vectors(generation: Path, lang: str, articles: list[Article],

@@ -73,6 +73,7 @@ class HelpSearch:
         def ranked(limit: int, offset: int) -> SearchResult:
             return self.engine.search(query, lang=lang, limit=limit, offset=offset, synonym_groups=tree.synonyms,
                                       semantic=current_app.config.get("HELPCENTER_SEARCH_SEMANTIC", True),
+                                      spelling=current_app.config.get("HELPCENTER_SEARCH_SPELLING", True),
                                       names=self.protected_names(tree))
 
         pinned = shown_pins(self.promotions.pinned(query, lang), lang, tree) if self.promotions else []
