@@ -172,3 +172,23 @@ def test_the_spelling_vote_lifts_the_article_whose_words_the_query_echoes(shippe
     assert ([h.slug for h in engine.search("kann ich den kauf widerrufen", "de", semantic=False).hits]
             == [h.slug for h in engine.search("kann ich den kauf widerrufen", "de", semantic=False,
                                                spelling=False).hits])
+
+
+def test_the_setting_off_gives_the_ranking_without_the_spelling_vote(make_app, tmp_path):
+    index = tmp_path / "index"
+    default = make_app(SHIPPED_CONTENT, index).test_client()
+    without = make_app(SHIPPED_CONTENT, index, HELPCENTER_SEARCH_SPELLING=False).test_client()
+
+    def slugs(client):
+        body = client.get("/api/search", query_string={"q": "kann ich den kauf widerrufen", "lang": "de",
+                                                       "log": "0"}).get_json()
+        return [r["slug"] for r in body["results"]]
+
+    assert slugs(default)[0] == "widerruf-erklaeren"
+    assert slugs(without)[0] != "widerruf-erklaeren" and "widerruf-erklaeren" in slugs(without)
+
+
+def test_the_setting_is_read_from_the_environment(tmp_path):
+    from app.config import config_from_env
+    assert config_from_env(tmp_path, {"HELPCENTER_SEARCH_SPELLING": "off"})["HELPCENTER_SEARCH_SPELLING"] is False
+    assert config_from_env(tmp_path, {})["HELPCENTER_SEARCH_SPELLING"] is True
