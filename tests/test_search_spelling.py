@@ -130,6 +130,13 @@ def test_every_generation_keeps_each_languages_frequencies_and_edits_keep_them_e
     frequencies = spelling.read_frequencies(spelling.frequencies_path(store.current_generation(), "de"))
     assert frequencies.articles == len(german)  # one removed, one added
     assert np.array_equal(frequencies.counts, _fresh_count(store, "de").counts)
+    # A search reads the edited article's new counts (its own segment now), not the replaced ones.
+    engine = SearchEngine(store)
+    searcher, _ = engine._searcher("de")
+    column = engine._grams_column(searcher)
+    stored = spelling.decode(column[searcher.document_number(slug=changed.slug)])
+    assert np.array_equal(stored[0], spelling.article_counts(changed)[0])
+    assert searcher.document_number(slug=german[2].slug) is None
 
 
 def test_an_unreadable_frequency_file_is_counted_again_at_the_next_edit(store):
