@@ -41,6 +41,10 @@ WORDS_WEIGHT = MEANING_WEIGHT = SPELLING_WEIGHT = 1 / 3
 # close to the query's; gibberish, emoji and bare numbers stay below 0.2 against every article.
 NEIGHBOUR_SIMILARITY = 0.3
 MAX_NEIGHBOURS = 10
+# An article with a version in the other language is as close in meaning as the two versions together,
+# half each: the English version is written in English customers' words, a second wording of the same
+# answer for the multilingual model (German R@3 on the tuning data unchanged, MRR 0.932 -> 0.933).
+OTHER_LANGUAGE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._vectors = embeddings.vector_cache()
         self._frequencies = spelling.frequency_cache()
+        self._pairs: dict[str, tuple] = {}
         # Index segments are separate files with open handles: every thread's searchers are closed
         # when the engine goes away, before the garbage collector would find the files unclosed.
         self._searchers_per_thread: list[dict] = []
@@ -313,7 +318,38 @@ class SearchEngine:
             return None
         # Embedded from the words, lower-cased: "Paket kaputt!" and "paket kaputt" share the cache.
         query_vector = embeddings.encoder().encode_query(" ".join(query_words).lower())
-        return vectors, vectors.similarities(query_vector)
+        return vectors, self._with_other_language(generation, lang, vectors, query_vector,
+                                                  vectors.similarities(query_vector))
+
+    def _with_other_language(self, generation: Path, lang: str, vectors, query_vector, sims):
+        """Each article's closeness half through itself, half through its version in the other language."""
+        other_lang = "en" if lang == "de" else "de"
+        other = self._vectors.get(embeddings.vectors_path(generation, other_lang))
+        manifest = self.store.manifest(generation)
+        if other is None or not other.slugs or not manifest or not manifest.get("translations"):
+            return sims
+        own_rows, other_rows = self._paired_rows(lang, vectors, other, manifest)
+        if not len(own_rows):
+            return sims
+        mixed = sims.copy()
+        mixed[own_rows] = ((1 - OTHER_LANGUAGE_SHARE) * sims[own_rows]
+                           + OTHER_LANGUAGE_SHARE * other.similarities(query_vector)[other_rows])
+        return mixed
+
+    def _paired_rows(self, lang: str, vectors, other, manifest: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the articles that have a version in the other language, and the rows of those
+        versions; worked out once per pair of vector sets and manifest (each is replaced, never changed)."""
+        cached = self._pairs.get(lang)
+        if cached is not None and cached[0] is vectors and cached[1] is other and cached[2] is manifest:
+            return cached[3], cached[4]
+        english_to_german = manifest["translations"]
+        pairs = english_to_german.items() if lang == "en" else ((de, en) for en, de in english_to_german.items())
+        found = [(vectors.position[own], other.position[version]) for own, version in pairs
+                 if own in vectors.position and version in other.position]
+        own_rows = np.array([own for own, _ in found], dtype=np.int64)
+        other_rows = np.array([version for _, version in found], dtype=np.int64)
+        self._pairs[lang] = (vectors, other, manifest, own_rows, other_rows)
+        return own_rows, other_rows
 
     def _grams_column(self, searcher):
         """The searcher's column of letter-group counts, opened once per searcher and thread: opening

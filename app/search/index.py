@@ -217,11 +217,14 @@ class IndexStore:
         self._manifest_cache = (key, manifest)
         return manifest
 
-    def _write_manifest(self, generation: Path, hashes: dict) -> None:
+    def _write_manifest(self, generation: Path, hashes: dict, articles: Iterable[Article]) -> None:
         manifest = {"fingerprint": index_fingerprint(), "built_at": time.time(),
                     "embedding": {"model": embeddings.MODEL_NAME, "package": embeddings.MODEL_PACKAGE,
                                   "version": embeddings.model_version(), "text": embeddings.TEXT_RECIPE},
-                    "articles": hashes}
+                    "articles": hashes,
+                    # English slug -> the German article it renders: the search reads each article's
+                    # closeness in meaning through both versions (app/search/engine.py).
+                    "translations": {a.slug: a.translation for a in articles if a.published and a.translation}}
         path = generation / "manifest.json"
         _write_json_atomically(path, manifest)
         self._manifest_cache = (_file_key(path), manifest)
@@ -315,7 +318,7 @@ class IndexStore:
             background = None
             for lang in LANGUAGES:
                 self._write_vectors(generation, lang, [a for a in articles if a.lang == lang], vectors)
-            self._write_manifest(generation, _article_hashes(articles))
+            self._write_manifest(generation, _article_hashes(articles), articles)
             _write_text_atomically(self.root / "CURRENT", name)
         except BaseException:
             if background is not None:
@@ -402,7 +405,7 @@ class IndexStore:
                     updated += 1
                 else:
                     added += 1
-        self._write_manifest(generation, hashes)
+        self._write_manifest(generation, hashes, articles)
         return SyncReport(rebuilt=False, added=added, updated=updated, deleted=deleted)
 
     @staticmethod
