@@ -373,6 +373,7 @@ def generate_articles(n: int, seed: int = SEED) -> list[Article]:
                     V=lambda r: r.choice(EN_VERBS))
 
     articles = []
+    last_german = None
     for i in range(n):
         english = rng.random() < 0.05
         category, phrase, keywords = rng.choice(EN_TOPICS if english else DE_TOPICS)
@@ -419,7 +420,12 @@ def generate_articles(n: int, seed: int = SEED) -> list[Article]:
             updated=dt.date(2026, 1, 1) + dt.timedelta(days=i % 365), related=(),
             body_html="\n".join(html_parts), toc=tuple(toc), text=text,
             path=f"generated/{category}/{slug}.md", content_hash=hashlib.sha256(text.encode()).hexdigest(),
+            # As in a real shop, an English article is the version of a German one: the search reads
+            # that pair's closeness in meaning through both (no random draw, so the texts stay as they were).
+            translation=last_german if english else None,
         ))
+        if not english:
+            last_german = slug
     return articles
 
 
