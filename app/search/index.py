@@ -303,15 +303,7 @@ class IndexStore:
                 background = embeddings.BackgroundEmbedding(articles)
             for lang in LANGUAGES:
                 in_lang = [a for a in articles if a.lang == lang]
-                # Two passes: the language's frequencies first, then each article's vector length under them
-                # (each article's arrays let go as its encoded form is made: one copy in memory, not two).
-                counted = [spelling.article_counts(a) for a in in_lang]
-                frequencies = spelling.Frequencies.of(slots for slots, _ in counted)
-                grams = []
-                for i, (slots, counts) in enumerate(counted):
-                    grams.append(spelling.encode(slots, counts, frequencies))
-                    counted[i] = None
-                del counted
+                grams, frequencies = spelling.encoded_articles(in_lang)
                 self._write_language(generation / lang, lang, in_lang, grams)
                 spelling.write_frequencies(spelling.frequencies_path(generation, lang), frequencies)
             vectors = background.result() if background is not None else None
@@ -350,8 +342,8 @@ class IndexStore:
                                    compound=_COMPOUND_SEGMENTS)
             else:
                 writer = ix.writer(limitmb=_BUILD_POOL_MB, compound=_COMPOUND_SEGMENTS)
-            for article, counted in zip(articles, grams):
-                writer.add_document(**article_document(article, counted))
+            for article, encoded in zip(articles, grams):
+                writer.add_document(**article_document(article, encoded))
             writer.commit()
             if ix.doc_count() == len(articles) or not parallel:
                 return
@@ -409,10 +401,13 @@ class IndexStore:
         return SyncReport(rebuilt=False, added=added, updated=updated, deleted=deleted)
 
     @staticmethod
-    def _stored_grams(ix, slugs: list[str]) -> list[bytes]:
-        """The letter-group counts the index holds for these articles now (before an edit replaces them)."""
+    def _stored_grams(ix, slugs: list[str] | None = None) -> list[bytes]:
+        """The letter-group counts the index holds now for these articles (before an edit replaces
+        them), or for every article."""
         with ix.searcher() as searcher:
             column = searcher.reader().column_reader("grams")
+            if slugs is None:
+                return [column[docnum] for docnum in searcher.reader().all_doc_ids()]
             found = (searcher.document_number(slug=slug) for slug in slugs)
             return [column[docnum] for docnum in found if docnum is not None]
 
@@ -423,10 +418,7 @@ class IndexStore:
         current = spelling.read_frequencies(spelling.frequencies_path(generation, lang))
         if current is not None:
             return current
-        with ix.searcher() as searcher:
-            column = searcher.reader().column_reader("grams")
-            return spelling.Frequencies.of(spelling.stored_slots(column[docnum])
-                                           for docnum in searcher.reader().all_doc_ids())
+        return spelling.Frequencies.of(spelling.stored_slots(g) for g in IndexStore._stored_grams(ix))
 
     @staticmethod
     def _write_vectors(generation: Path, lang: str, articles: list[Article],

@@ -118,6 +118,20 @@ def article_counts(article: Article) -> tuple[np.ndarray, np.ndarray]:
     return gram_counts(article_text(article))
 
 
+def encoded_articles(articles: Sequence[Article]) -> tuple[list[bytes], "Frequencies"]:
+    """Every article's stored form and the frequencies they were encoded under, for a full build.
+
+    Two passes: the language's frequencies first, then each article's vector length under them; each
+    article's arrays are let go as its encoded form is made (one copy in memory, not two)."""
+    counted = [article_counts(a) for a in articles]
+    frequencies = Frequencies.of(slots for slots, _ in counted)
+    encoded = []
+    for i, (slots, counts) in enumerate(counted):
+        encoded.append(encode(slots, counts, frequencies))
+        counted[i] = None
+    return encoded, frequencies
+
+
 @dataclass(frozen=True)
 class Frequencies:
     """In how many of a language's articles each slot occurs, and how many articles there are."""
