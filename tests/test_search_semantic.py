@@ -145,6 +145,28 @@ def test_meaning_adds_neighbours_but_keeps_the_word_matches_first(built):
     assert fused.total == len(fused.hits) == 2
 
 
+def test_a_word_match_votes_by_the_share_of_the_query_it_covers(tmp_path):
+    from types import SimpleNamespace
+
+    from app.search.engine import _Candidate
+    engine = SearchEngine(IndexStore(tmp_path / "index"))
+    # Words rank "shop" (one concept of four matched) just above "konto" (all four); the meaning has them
+    # the other way round, one place apart. A half-match no longer outvotes the article that answers it all.
+    vectors = SimpleNamespace(slugs=["shop", "konto"], position={"shop": 0, "konto": 1})
+    closeness = np.array([0.6, 0.5])
+
+    def fused(shop_covers, konto_covers):
+        lexical = [_Candidate({"slug": "shop"}, 0, docnum=0, covered=shop_covers),
+                   _Candidate({"slug": "konto"}, 1, docnum=1, covered=konto_covers)]
+        ranked, added = engine._fused(None, tmp_path, "de", [], lexical, {0, 1}, (vectors, closeness))
+        assert added == 0
+        return [c.fields["slug"] for c in ranked]
+
+    assert fused(0.25, 1.0) == ["konto", "shop"]
+    # Both covering everything: the words' order stands, as before.
+    assert fused(1.0, 1.0) == ["shop", "konto"]
+
+
 @pytest.mark.parametrize("query", ["100411", "4711 100411", "asdfgh qwertz", "xkcd lorem", "😀😀", "ЖЖЖ"])
 def test_numbers_and_gibberish_get_no_semantic_guesses(built, query):
     tree, _, engine = built
@@ -285,7 +307,7 @@ def test_harness_reports_both_sets_and_handles_a_missing_customers_file(tmp_path
     monkeypatch.setattr(search_quality, "QUERIES_FILE", old)
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(tmp_path / "none.tsv"),
                                   "--blind", str(tmp_path / "none.tsv"), "--blind3", str(tmp_path / "none.tsv"),
-                                  "--markdown"])
+                                  "--blind4", str(tmp_path / "none.tsv"), "--markdown"])
     out, err = capsys.readouterr()
     assert status == 0
     assert "does not exist yet" in err
@@ -296,7 +318,8 @@ def test_harness_reports_both_sets_and_handles_a_missing_customers_file(tmp_path
     customers.write_text("kind\tlang\tquery\texpected_slug\nproblem\ten\tmoney back please\terstattung\n",
                          encoding="utf-8")
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(customers),
-                                  "--blind", str(tmp_path / "none.tsv"), "--blind3", str(tmp_path / "none.tsv")])
+                                  "--blind", str(tmp_path / "none.tsv"), "--blind3", str(tmp_path / "none.tsv"),
+                                  "--blind4", str(tmp_path / "none.tsv")])
     out, err = capsys.readouterr()
     assert status == 0
     assert "customers' set" in out and "has no English version yet" in err
@@ -313,12 +336,21 @@ def test_harness_reports_the_blind_set_on_its_own(tmp_path, capsys, monkeypatch)
     blind3 = tmp_path / "blind3.tsv"
     blind3.write_text("kind\tlang\tquery\texpected_slug\nquestion\tde\twie drucke ich das etikett?\tetikett-drucken\n"
                       "short\tde\tetikett\tetikett-drucken\n", encoding="utf-8")
+    # A message longer than the search box takes is cut where the box cuts it, not refused.
+    long_message = "Hallo, ich möchte das Etikett für meine Rücksendung drucken. " + "Danke im Voraus! " * 12
+    assert len(long_message) > 200
+    blind4 = tmp_path / "blind4.tsv"
+    blind4.write_text(f"kind\tlang\tquery\texpected_slug\nchat\tde\t{long_message}\tetikett-drucken\n",
+                      encoding="utf-8")
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(tmp_path / "none.tsv"),
-                                  "--blind", str(blind), "--blind3", str(blind3)])
+                                  "--blind", str(blind), "--blind3", str(blind3), "--blind4", str(blind4)])
     out, _ = capsys.readouterr()
     assert status == 0
     assert "blind set 2 (never tuned on): blind.tsv, 1 queries" in out
     assert "blind set 3 (never tuned on; written before the spelling vote was measured): blind3.tsv, 2 queries" in out
+    assert ("blind set 4 (never tuned on; written before the coverage-weighted word vote was measured): "
+            "blind4.tsv, 1 queries") in out
+    assert "de chat" in out
     assert "de short" in out and "de question" in out
 
 
