@@ -4,16 +4,17 @@ Run from the repository root:
 
     .venv/bin/python bench/search_quality.py [--content DIR] [--verbose] [--markdown] [--whoosh]
 
-Five query sets, each row a query a customer might type, labelled with the one article that
+Six query sets, each row a query a customer might type, labelled with the one article that
 answers it best: bench/search_quality_queries.tsv (the old set, the one the ranking was tuned
 on), bench/search_quality_queries_customers.tsv (written from the customers' side before looking
 at any result; the fusion weights were then chosen on the old set and the even lines of this set,
-so its odd lines are the held-out half, reported on their own), and three blind sets, each written
+so its odd lines are the held-out half, reported on their own), and four blind sets, each written
 from the articles alone by someone who saw no search result nor the other sets:
 bench/search_quality_queries_blind2.tsv, bench/search_quality_queries_blind3.tsv (committed before
 the spelling vote was first measured on it; its misses were read after that, so it is no longer blind)
-and bench/search_quality_queries_blind4.tsv (committed before the coverage-weighted word vote was
-measured on it). An English row may name the German
+bench/search_quality_queries_blind4.tsv (committed before the coverage-weighted word vote was
+measured on it) and bench/search_quality_queries_blind5.tsv (support-chatbot messages: imperatives,
+typos, slang, order numbers; committed before any ranking was measured on it). An English row may name the German
 article: the English article whose front matter says `translation: <that slug>` is then the answer.
 
 For every set, language and kind: R@1, R@3 and MRR (over the top 10) of three rankings side by
@@ -50,6 +51,8 @@ BLIND_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_b
 # A third, written the same way from the articles alone, committed before the spelling vote was measured on it.
 # A fourth, the same way, committed before the coverage-weighted word vote (app/search/engine.py) was measured.
 BLIND4_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind4.tsv"
+# A fifth, in the style of messages to a support chatbot, committed before any ranking was measured on it.
+BLIND5_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind5.tsv"
 BLIND3_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind3.tsv"
 HEADER = ["kind", "lang", "query", "expected_slug"]
 HEADER_LINE = "\t".join(HEADER)
@@ -323,6 +326,7 @@ CUSTOMERS_LABEL = "customers' set (weights chosen on its even lines; odd lines h
 BLIND_LABEL = "blind set 2 (never tuned on)"
 BLIND3_LABEL = "blind set 3 (never tuned on; written before the spelling vote was measured)"
 BLIND4_LABEL = "blind set 4 (never tuned on; written before the coverage-weighted word vote was measured)"
+BLIND5_LABEL = "blind set 5 (never tuned on; support-chatbot messages)"
 
 
 def print_halves(outcomes: dict, markdown: bool) -> None:
@@ -349,7 +353,7 @@ def query_sets(args) -> list[tuple[str, Path]]:
     else:
         print(f"note: {customers} does not exist yet; only the old set is measured", file=sys.stderr)
     for label, blind in ((BLIND_LABEL, Path(args.blind)), (BLIND3_LABEL, Path(args.blind3)),
-                         (BLIND4_LABEL, Path(args.blind4))):
+                         (BLIND4_LABEL, Path(args.blind4)), (BLIND5_LABEL, Path(args.blind5))):
         if blind.is_file():
             sets.append((label, blind))
     return sets
@@ -363,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blind", default=str(BLIND_QUERIES_FILE), help="the second blind set, never tuned on")
     parser.add_argument("--blind3", default=str(BLIND3_QUERIES_FILE), help="the third blind set, never tuned on")
     parser.add_argument("--blind4", default=str(BLIND4_QUERIES_FILE), help="the fourth blind set, never tuned on")
+    parser.add_argument("--blind5", default=str(BLIND5_QUERIES_FILE), help="the fifth blind set, never tuned on")
     parser.add_argument("--verbose", action="store_true", help="print every miss with the top 3 returned")
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown (for the README)")
     parser.add_argument("--whoosh", action="store_true", help="add out-of-the-box Whoosh as a third column")

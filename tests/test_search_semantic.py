@@ -307,7 +307,8 @@ def test_harness_reports_both_sets_and_handles_a_missing_customers_file(tmp_path
     monkeypatch.setattr(search_quality, "QUERIES_FILE", old)
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(tmp_path / "none.tsv"),
                                   "--blind", str(tmp_path / "none.tsv"), "--blind3", str(tmp_path / "none.tsv"),
-                                  "--blind4", str(tmp_path / "none.tsv"), "--markdown"])
+                                  "--blind4", str(tmp_path / "none.tsv"), "--blind5", str(tmp_path / "none.tsv"),
+                                  "--markdown"])
     out, err = capsys.readouterr()
     assert status == 0
     assert "does not exist yet" in err
@@ -319,7 +320,7 @@ def test_harness_reports_both_sets_and_handles_a_missing_customers_file(tmp_path
                          encoding="utf-8")
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(customers),
                                   "--blind", str(tmp_path / "none.tsv"), "--blind3", str(tmp_path / "none.tsv"),
-                                  "--blind4", str(tmp_path / "none.tsv")])
+                                  "--blind4", str(tmp_path / "none.tsv"), "--blind5", str(tmp_path / "none.tsv")])
     out, err = capsys.readouterr()
     assert status == 0
     assert "customers' set" in out and "has no English version yet" in err
@@ -343,7 +344,8 @@ def test_harness_reports_the_blind_set_on_its_own(tmp_path, capsys, monkeypatch)
     blind4.write_text(f"kind\tlang\tquery\texpected_slug\nchat\tde\t{long_message}\tetikett-drucken\n",
                       encoding="utf-8")
     status = search_quality.main(["--content", str(FIXTURE_CONTENT), "--customers", str(tmp_path / "none.tsv"),
-                                  "--blind", str(blind), "--blind3", str(blind3), "--blind4", str(blind4)])
+                                  "--blind", str(blind), "--blind3", str(blind3), "--blind4", str(blind4),
+                                  "--blind5", str(tmp_path / "none.tsv")])
     out, _ = capsys.readouterr()
     assert status == 0
     assert "blind set 2 (never tuned on): blind.tsv, 1 queries" in out
