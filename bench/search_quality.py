@@ -11,7 +11,7 @@ at any result; the fusion weights were then chosen on the old set and the even l
 so its odd lines are the held-out half, reported on their own), and four blind sets, each written
 from the articles alone by someone who saw no search result nor the other sets:
 bench/search_quality_queries_blind2.tsv, bench/search_quality_queries_blind3.tsv (committed before
-the spelling vote was first measured on it; its misses were read after that, so it is no longer blind)
+the spelling vote was first measured on it; its misses were read after that, so it is no longer blind),
 bench/search_quality_queries_blind4.tsv (committed before the coverage-weighted word vote was
 measured on it) and bench/search_quality_queries_blind5.tsv (support-chatbot messages: imperatives,
 typos, slang, order numbers; committed before any ranking was measured on it). An English row may name the German
@@ -45,15 +45,6 @@ sys.path.insert(0, str(ROOT))
 
 QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries.tsv"
 CUSTOMER_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_customers.tsv"
-# A second blind set, written by someone who never saw a search result nor the other sets; nothing was
-# chosen on it: it measures what a change does to queries nobody tuned for.
-BLIND_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind2.tsv"
-# A third, written the same way from the articles alone, committed before the spelling vote was measured on it.
-# A fourth, the same way, committed before the coverage-weighted word vote (app/search/engine.py) was measured.
-BLIND4_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind4.tsv"
-# A fifth, in the style of messages to a support chatbot, committed before any ranking was measured on it.
-BLIND5_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind5.tsv"
-BLIND3_QUERIES_FILE = Path(__file__).resolve().parent / "search_quality_queries_blind3.tsv"
 HEADER = ["kind", "lang", "query", "expected_slug"]
 HEADER_LINE = "\t".join(HEADER)
 KINDS = ["colloquial", "typo", "umlaut", "compound", "synonym", "question", "english",
@@ -91,6 +82,33 @@ class Scores:
     r1: float
     r3: float
     mrr: float
+
+
+@dataclass(frozen=True)
+class BlindSet:
+    """A query set written from the articles alone by someone who saw no search result nor the other sets."""
+
+    option: str  # its command-line option, --<option> <path>
+    file: Path
+    label: str
+    help: str
+
+
+_BENCH = Path(__file__).resolve().parent
+# Nothing was chosen on a blind set before it was measured: each measures what a change does to queries
+# nobody tuned for. The label says when it was written (and so which change it first judged).
+BLIND_SETS = (
+    BlindSet("blind", _BENCH / "search_quality_queries_blind2.tsv", "blind set 2 (never tuned on)",
+             "the second blind set, never tuned on"),
+    BlindSet("blind3", _BENCH / "search_quality_queries_blind3.tsv",
+             "blind set 3 (never tuned on; written before the spelling vote was measured)",
+             "the third blind set, never tuned on"),
+    BlindSet("blind4", _BENCH / "search_quality_queries_blind4.tsv",
+             "blind set 4 (never tuned on; written before the coverage-weighted word vote was measured)",
+             "the fourth blind set, never tuned on"),
+    BlindSet("blind5", _BENCH / "search_quality_queries_blind5.tsv",
+             "blind set 5 (never tuned on; support-chatbot messages)", "the fifth blind set, never tuned on"),
+)
 
 
 class BadQueryFile(Exception):
@@ -323,10 +341,6 @@ def print_misses(label: str, outcomes) -> None:
 # The fusion weights (WORDS_WEIGHT … SPELLING_WEIGHT, RRF_K in app/search/engine.py) were chosen on the old set and the even
 # lines of the customers' set; its odd lines were never looked at while choosing: they are the held-out half.
 CUSTOMERS_LABEL = "customers' set (weights chosen on its even lines; odd lines held out)"
-BLIND_LABEL = "blind set 2 (never tuned on)"
-BLIND3_LABEL = "blind set 3 (never tuned on; written before the spelling vote was measured)"
-BLIND4_LABEL = "blind set 4 (never tuned on; written before the coverage-weighted word vote was measured)"
-BLIND5_LABEL = "blind set 5 (never tuned on; support-chatbot messages)"
 
 
 def print_halves(outcomes: dict, markdown: bool) -> None:
@@ -352,10 +366,10 @@ def query_sets(args) -> list[tuple[str, Path]]:
         sets.append((CUSTOMERS_LABEL, customers))
     else:
         print(f"note: {customers} does not exist yet; only the old set is measured", file=sys.stderr)
-    for label, blind in ((BLIND_LABEL, Path(args.blind)), (BLIND3_LABEL, Path(args.blind3)),
-                         (BLIND4_LABEL, Path(args.blind4)), (BLIND5_LABEL, Path(args.blind5))):
-        if blind.is_file():
-            sets.append((label, blind))
+    for blind in BLIND_SETS:
+        path = Path(getattr(args, blind.option))
+        if path.is_file():
+            sets.append((blind.label, path))
     return sets
 
 
@@ -364,10 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--content", default=str(ROOT / "content"), help="content directory (default: content/)")
     parser.add_argument("--queries", action="append", help=argparse.SUPPRESS)
     parser.add_argument("--customers", default=str(CUSTOMER_QUERIES_FILE), help="the customers' query set")
-    parser.add_argument("--blind", default=str(BLIND_QUERIES_FILE), help="the second blind set, never tuned on")
-    parser.add_argument("--blind3", default=str(BLIND3_QUERIES_FILE), help="the third blind set, never tuned on")
-    parser.add_argument("--blind4", default=str(BLIND4_QUERIES_FILE), help="the fourth blind set, never tuned on")
-    parser.add_argument("--blind5", default=str(BLIND5_QUERIES_FILE), help="the fifth blind set, never tuned on")
+    for blind in BLIND_SETS:
+        parser.add_argument(f"--{blind.option}", default=str(blind.file), help=blind.help)
     parser.add_argument("--verbose", action="store_true", help="print every miss with the top 3 returned")
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown (for the README)")
     parser.add_argument("--whoosh", action="store_true", help="add out-of-the-box Whoosh as a third column")

@@ -167,9 +167,14 @@ class Frequencies:
         return np.log((self.articles + 1.0) / (self.counts[slots].astype(np.float64) + 1.0)) + 1.0
 
 
+def _sublinear(counts: np.ndarray) -> np.ndarray:
+    """Sub-linear term frequency: 1 + ln(count)."""
+    return 1.0 + np.log(counts.astype(np.float64))
+
+
 def _weights(slots: np.ndarray, counts: np.ndarray, frequencies: Frequencies) -> np.ndarray:
     """Sub-linear TF times IDF."""
-    return (1.0 + np.log(counts.astype(np.float64))) * frequencies.idf(slots)
+    return _sublinear(counts) * frequencies.idf(slots)
 
 
 def frequencies_path(generation: Path, lang: str) -> Path:
@@ -208,7 +213,7 @@ def similarities(query: str, stored: Sequence[bytes | None], frequencies: Freque
     if not len(q_slots) or not frequencies.articles:
         return scores
     q_idf = frequencies.idf(q_slots)
-    q_weights = (1.0 + np.log(q_counts.astype(np.float64))) * q_idf
+    q_weights = _sublinear(q_counts) * q_idf
     q_norm = float(np.linalg.norm(q_weights))
     for i, grams in enumerate(stored):
         decoded = decode(grams)
@@ -219,7 +224,7 @@ def similarities(query: str, stored: Sequence[bytes | None], frequencies: Freque
         at[at == len(slots)] = 0
         shared = slots[at] == q_slots
         if shared.any():
-            article_weights = (1.0 + np.log(counts[at[shared]].astype(np.float64))) * q_idf[shared]
+            article_weights = _sublinear(counts[at[shared]]) * q_idf[shared]
             scores[i] = float(np.dot(q_weights[shared], article_weights)) / (q_norm * norm)
     return scores
 
